@@ -1,0 +1,126 @@
+"""Turn bytes into requests, with no I/O at all.
+
+HTTP is just text over a socket. This parser never sees the socket: a server feeds it whatever bytes
+arrived and it answers "need more" (None), a Request, or raises HTTPError carrying the status to send.
+That is why the blocking, threaded, selectors and asyncio servers can all share it.
+"""
+import re
+from dataclasses import dataclass, field
+from urllib.parse import unquote
+
+MAX_HEAD = 16 * 1024      # bigger heads get 431, like most real servers
+MAX_BODY = 1024 * 1024    # this kit's servers never need more
+
+HEAD_END = re.compile(rb"\r?\n\r?\n")        # RFC 9112 lets a server accept a bare LF, so telnet works
+TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+VERSION = re.compile(r"HTTP/1\.[01]")
+DIGITS = re.compile(r"[0-9]+")                 # int() would accept "+1_0", " 7" and "-1"
+
+
+class HTTPError(Exception):
+    """A request we refuse; `status` is what to answer (400, 413, 431, 501, 505...)."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass
+class Request:
+    method: str
+    target: str                 # exactly as sent: "/search?q=caf%C3%A9"
+    path: str                   # decoded, without the query: "/search"
+    query: str                  # still encoded: "q=caf%C3%A9"
+    version: str
+    headers: dict[str, str]     # names lower-cased: HTTP header names are case-insensitive
+    body: bytes = field(default=b"", repr=False)
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        return self.headers.get(name.lower(), default)
+
+
+class RequestParser:
+    """Feed it bytes with receive(); it returns a Request once one is complete, else None."""
+
+    def __init__(self, max_head: int = MAX_HEAD, max_body: int = MAX_BODY):
+        self.buffer = bytearray()
+        self.max_head = max_head
+        self.max_body = max_body
+        self.waiting_for_body: Request | None = None
+
+    def receive(self, data: bytes) -> Request | None:
+        self.buffer += data
+        return self.next_request()
+
+    def next_request(self) -> Request | None:
+        """The next complete request in the buffer, or None. Leftover bytes stay for the next call."""
+        if self.waiting_for_body is None:
+            end = HEAD_END.search(self.buffer)
+            if end is None:
+                if len(self.buffer) > self.max_head:
+                    raise HTTPError(431, "request head is too large")
+                return None  # the head has not fully arrived: one recv() is rarely the whole request
+            if end.start() > self.max_head:
+                raise HTTPError(431, "request head is too large")
+            head = bytes(self.buffer[:end.start()])
+            del self.buffer[:end.end()]
+            self.waiting_for_body = parse_head(head, self.max_body)
+        request = self.waiting_for_body
+        length = content_length(request.headers, self.max_body)
+        if len(self.buffer) < length:
+            return None      # the body comes in its own TCP writes: read until Content-Length bytes
+        request.body = bytes(self.buffer[:length])
+        del self.buffer[:length]
+        self.waiting_for_body = None
+        return request
+
+
+def parse_head(head: bytes, max_body: int = MAX_BODY) -> Request:
+    """Parse the request line and headers (everything before the blank line)."""
+    # Latin-1 maps every byte to one character, so decoding can never fail.
+    lines = head.decode("latin-1").replace("\r\n", "\n").split("\n")
+    parts = lines[0].split(" ")
+    if len(parts) != 3:
+        raise HTTPError(400, f"bad request line {lines[0]!r}: expected METHOD TARGET HTTP/1.1")
+    method, target, version = parts
+    if not TOKEN.fullmatch(method):
+        raise HTTPError(400, f"bad method {method!r}")
+    if not VERSION.fullmatch(version):
+        status = 505 if re.fullmatch(r"HTTP/\d(\.\d)?", version) else 400
+        raise HTTPError(status, f"unsupported version {version!r}")
+    if not (target.startswith("/") or (target == "*" and method == "OPTIONS")):
+        raise HTTPError(400, f"bad target {target!r}: expected a path starting with /")
+
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, colon, value = line.partition(":")
+        if not colon or not TOKEN.fullmatch(name):
+            raise HTTPError(400, f"bad header line {line!r}")
+        name, value = name.lower(), value.strip(" \t")
+        if name in headers:  # repeated headers mean a comma-separated list (RFC 9110, 5.3)
+            headers[name] = headers[name] + ", " + value
+        else:
+            headers[name] = value
+
+    if version == "HTTP/1.1" and "host" not in headers:
+        raise HTTPError(400, "HTTP/1.1 requests must carry a Host header")
+    if "transfer-encoding" in headers:
+        raise HTTPError(501, "chunked request bodies are not supported here")
+    content_length(headers, max_body)  # reject a bad Content-Length now, before waiting for a body
+
+    path, _, query = target.partition("?")
+    return Request(method, target, unquote(path), query, version, headers)
+
+
+def content_length(headers: dict[str, str], max_body: int = MAX_BODY) -> int:
+    value = headers.get("content-length")
+    if value is None:
+        return 0
+    values = {v.strip() for v in value.split(",")}   # "5, 5" is legal; "5, 6" is an attack
+    if len(values) != 1 or not DIGITS.fullmatch(values.copy().pop()):
+        raise HTTPError(400, f"bad Content-Length {value!r}")
+    length = int(values.pop())
+    if length > max_body:
+        raise HTTPError(413, f"body of {length} bytes is too large")
+    return length

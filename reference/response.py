@@ -1,0 +1,44 @@
+"""Build the bytes of an HTTP response. No I/O here either."""
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from html import escape
+
+
+@dataclass
+class Response:
+    status: int = 200
+    headers: list[tuple[str, str]] = field(default_factory=list)  # a list: Set-Cookie may repeat
+    body: bytes = b""
+
+    def encode(self, include_body: bool = True) -> bytes:
+        """The status line, the headers, a blank line, then the body.
+
+        Content-Length counts bytes, never characters: "café" is 4 characters but 5 bytes in UTF-8.
+        A HEAD answer keeps the Content-Length of the GET it mirrors but sends no body.
+        """
+        lines = [f"HTTP/1.1 {self.status} {reason(self.status)}"]
+        lines += [f"{name}: {value}" for name, value in self.headers]
+        lines.append(f"Content-Length: {len(self.body)}")
+        lines.append("Connection: close")  # one request per connection keeps these servers simple
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        return head + self.body if include_body else head
+
+
+def reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
+def text(body: str, status: int = 200, content_type: str = "text/plain; charset=utf-8") -> Response:
+    return Response(status, [("Content-Type", content_type)], body.encode("utf-8"))
+
+
+def html(body: str, status: int = 200) -> Response:
+    return text(body, status, "text/html; charset=utf-8")
+
+
+def error_page(status: int, message: str) -> Response:
+    title = f"{status} {reason(status)}"
+    return html(f"<!doctype html><title>{title}</title><h1>{title}</h1><p>{escape(message)}</p>\n", status)

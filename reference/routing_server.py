@@ -1,0 +1,57 @@
+"""asyncio with @route handlers: dynamic pages first, static files as the fallback, then 404.
+
+The I/O is async_server's, unchanged. What is new is the Router: a table from path to function.
+"""
+import asyncio
+import json
+import sys
+from datetime import datetime, timezone
+from html import escape
+from pathlib import Path
+from urllib.parse import parse_qs
+
+if not __package__:  # run as `python reference/routing_server.py`: make the `reference` package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from reference import async_server, cli, site
+from reference.response import Response, html, text
+from reference.router import Router
+
+router = Router()
+
+
+@router.route("/hello")
+async def hello(request) -> Response:
+    name = parse_qs(request.query).get("name", ["world"])[0]
+    return html(f"<!doctype html><title>Hello</title><h1>Hello, {escape(name)}!</h1>\n")
+
+
+@router.route("/time")
+async def now(request) -> Response:
+    return text(datetime.now(timezone.utc).isoformat(timespec="seconds") + "\n")
+
+
+@router.route("/api/status")
+async def status(request) -> Response:
+    body = json.dumps({"status": "ok", "server": "routing_server"})
+    return text(body, content_type="application/json")
+
+
+@router.route("/echo", methods=("POST",))
+async def echo(request) -> Response:
+    content_type = request.header("content-type", "application/octet-stream")
+    return Response(200, [("Content-Type", content_type)], request.body)
+
+
+async def answer_routed(request, args) -> bytes:
+    await asyncio.sleep(args.delay)        # a slow handler: other clients are served while we wait
+    response = await router.dispatch(request, fallback=lambda r: site.respond(r, args.static))
+    return response.encode(include_body=request.method != "HEAD")
+
+
+def main(args) -> None:
+    asyncio.run(async_server.serve(args, "routing_server", answer=answer_routed))
+
+
+if __name__ == "__main__":
+    cli.run("routing_server", main, cli.parse_args(__doc__.splitlines()[0]))

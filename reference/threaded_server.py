@@ -1,0 +1,33 @@
+"""A thread per connection: the blocking server, plus one line.
+
+serve_client is imported unchanged from blocking_server. Each client gets its own thread, so a slow
+one no longer blocks the rest, at the cost of one thread (and its memory) per open connection.
+"""
+import socket
+import sys
+import threading
+from pathlib import Path
+
+if not __package__:  # run as `python reference/threaded_server.py`: make the `reference` package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from reference import cli
+from reference.blocking_server import serve_client
+
+
+def main(args) -> None:
+    with socket.create_server((cli.HOST, args.port), backlog=128) as listener:
+        listener.settimeout(0.5)           # wake up now and then, so Ctrl+C works on Windows too
+        cli.announce("threaded_server", args)
+        while True:
+            try:
+                conn, _address = listener.accept()
+            except TimeoutError:
+                continue
+            conn.settimeout(None)
+            # daemon=True: Ctrl+C stops the server without waiting for every client to finish.
+            threading.Thread(target=serve_client, args=(conn, args), daemon=True).start()
+
+
+if __name__ == "__main__":
+    cli.run("threaded_server", main, cli.parse_args(__doc__.splitlines()[0]))
