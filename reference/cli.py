@@ -33,7 +33,7 @@ def parse_args(description: str, argv: list[str] | None = None, **extra: dict) -
 def announce(name: str, args: argparse.Namespace) -> None:
     url = f"http://{HOST}:{args.port}/"
     # flush: when a grader or the benchmark reads our output through a pipe, nothing is left in a buffer.
-    print(f"{name} serving {args.static} on {url}  (Ctrl+C to stop)", flush=True)
+    print(f"{name} listening on {url}  (Ctrl+C to stop)", flush=True)
     if args.open:
         webbrowser.open(url)
 

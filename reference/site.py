@@ -13,14 +13,18 @@ ALLOWED = ("GET", "HEAD")
 
 def respond(request: Request, root: Path = static_files.STATIC_ROOT) -> Response:
     if request.method not in ALLOWED:
-        # A file server cannot take a POST; 405 must say what it can do instead.
-        page = error_page(405, f"{request.method} is not allowed here")
-        page.headers.append(("Allow", ", ".join(ALLOWED)))
-        return page
+        return not_allowed(request.method)
     file = static_files.resolve(request.path, root)
     if file is None:
         return not_found(root)
     return Response(200, [("Content-Type", mime.content_type(file))], file.read_bytes())
+
+
+def not_allowed(method: str) -> Response:
+    # A file server cannot take a POST; 405 must say what it can do instead.
+    page = error_page(405, f"{method} is not allowed here")
+    page.headers.append(("Allow", ", ".join(ALLOWED)))
+    return page
 
 
 def not_found(root: Path = static_files.STATIC_ROOT) -> Response:

@@ -1,0 +1,115 @@
+"""A hand-written event loop: non-blocking sockets and readiness notifications.
+
+This is what asyncio does for you. One thread watches every socket; the selector says which ones can
+be read or written without blocking, and each client is a small state machine: reading its request,
+waiting (the slow-handler delay, done with a timer instead of sleep), then writing its answer.
+"""
+import selectors
+import socket
+import sys
+import time
+from pathlib import Path
+
+if not __package__:  # run as `python reference/selectors_server.py`: make the `reference` package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from reference import cli, site
+from reference.request_parser import HTTPError, RequestParser
+
+
+class Client:
+    def __init__(self, conn: socket.socket, deadline: float):
+        self.conn = conn
+        self.parser = RequestParser()
+        self.state = "reading"         # then "waiting" (the slow handler), then "writing"
+        self.deadline = deadline       # reading: drop the client if its request is not complete by then
+        self.reply_at = 0.0            # waiting: when to start writing
+        self.outgoing = b""
+
+
+class EventLoop:
+    def __init__(self, args):
+        self.args = args
+        self.selector = selectors.DefaultSelector()
+        self.clients: dict[socket.socket, Client] = {}
+
+    def accept(self, listener: socket.socket) -> None:
+        conn, _address = listener.accept()
+        conn.setblocking(False)        # recv and send must never wait: one slow client would stop everyone
+        self.clients[conn] = Client(conn, time.monotonic() + self.args.timeout)
+        self.selector.register(conn, selectors.EVENT_READ)
+
+    def on_readable(self, client: Client) -> None:
+        try:
+            data = client.conn.recv(4096)   # does not block: the selector said bytes are waiting
+        except ConnectionError:
+            data = b""
+        if not data:
+            return self.close(client)       # the client hung up before finishing its request
+        try:
+            request = client.parser.receive(data)
+        except HTTPError as error:
+            return self.reply(client, site.answer_error(error), delay=0)
+        if request is not None:
+            self.reply(client, site.answer(request, self.args.static), delay=self.args.delay)
+
+    def reply(self, client: Client, data: bytes, delay: float) -> None:
+        # Instead of time.sleep(delay), which would freeze every client, remember when to answer.
+        self.selector.unregister(client.conn)
+        client.state, client.outgoing, client.reply_at = "waiting", data, time.monotonic() + delay
+
+    def on_writable(self, client: Client) -> None:
+        try:
+            sent = client.conn.send(client.outgoing)   # may send only part: the rest waits for the next turn
+        except ConnectionError:
+            return self.close(client)
+        client.outgoing = client.outgoing[sent:]
+        if not client.outgoing:
+            self.close(client)
+
+    def close(self, client: Client) -> None:
+        try:
+            self.selector.unregister(client.conn)
+        except (KeyError, ValueError):
+            pass                                        # already unregistered while it waited
+        self.clients.pop(client.conn, None)
+        client.conn.close()
+
+    def run_timers(self) -> float:
+        """Start due replies and drop stalled clients; return how long select() may sleep."""
+        now, next_wakeup = time.monotonic(), 0.5       # 0.5 s at most, so Ctrl+C works on Windows too
+        for client in list(self.clients.values()):
+            if client.state == "reading" and now >= client.deadline:
+                self.close(client)                      # sent half a request and stalled: drop it
+            elif client.state == "reading":
+                next_wakeup = min(next_wakeup, client.deadline - now)
+            elif client.state == "waiting" and now >= client.reply_at:
+                client.state = "writing"                # due: write whenever the socket can take bytes
+                self.selector.register(client.conn, selectors.EVENT_WRITE)
+            elif client.state == "waiting":
+                next_wakeup = min(next_wakeup, client.reply_at - now)
+        return max(next_wakeup, 0)
+
+    def run(self, listener: socket.socket) -> None:
+        listener.setblocking(False)
+        self.selector.register(listener, selectors.EVENT_READ)
+        while True:
+            for key, events in self.selector.select(timeout=self.run_timers()):
+                if key.fileobj is listener:
+                    self.accept(listener)
+                elif key.fileobj in self.clients:
+                    client = self.clients[key.fileobj]
+                    if events & selectors.EVENT_READ:
+                        self.on_readable(client)
+                    elif events & selectors.EVENT_WRITE:
+                        self.on_writable(client)
+
+
+def main(args) -> None:
+    with socket.create_server((cli.HOST, args.port), backlog=128) as listener:
+        cli.announce("selectors_server", args)
+        EventLoop(args).run(listener)
+
+
+if __name__ == "__main__":
+    cli.run("selectors_server", main, cli.parse_args(__doc__.splitlines()[0]))
