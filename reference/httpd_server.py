@@ -20,6 +20,7 @@ from reference.response import Response
 
 class SiteHandler(http.server.SimpleHTTPRequestHandler):
     args = None   # set by main()
+    default_request_version = "HTTP/1.0"   # not 0.9: even an error for a bad request line gets a status line
 
     def parse_request(self) -> bool:
         if not super().parse_request():
@@ -27,14 +28,13 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
         try:
             self.check_request()
         except HTTPError as error:
-            self.request_version = "HTTP/1.0"   # so that even an HTTP/0.9 line gets a status line
             self.close_connection = True
             self.send_error(error.status, explain=error.message)
             return False
         return True
 
     def check_request(self) -> None:
-        if self.request_version == "HTTP/0.9":
+        if len(self.requestline.split()) != 3:
             raise HTTPError(400, "missing HTTP version in the request line")
         if self.headers.defects:
             raise HTTPError(400, "malformed header line")

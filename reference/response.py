@@ -18,7 +18,8 @@ class Response:
         """
         lines = [f"HTTP/1.1 {self.status} {reason(self.status)}"]
         lines += [f"{name}: {value}" for name, value in self.headers]
-        lines.append(f"Content-Length: {len(self.body)}")
+        if not any(name.lower() == "content-length" for name, _ in self.headers):
+            lines.append(f"Content-Length: {len(self.body)}")  # only a WSGI app's HEAD answer sets its own
         lines.append("Connection: close")  # one request per connection keeps these servers simple
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         return head + self.body if include_body else head

@@ -64,6 +64,8 @@ def run_app(app, environ: dict) -> Response:
     if "status" not in started:
         return error_page(500, "the WSGI app never called start_response()")
     status = int(started["status"].split(" ", 1)[0])
-    # We count Content-Length ourselves and always close, so the app's versions of those are dropped.
-    headers = [(n, v) for n, v in started["headers"] if n.lower() not in ("content-length", "connection")]
+    # We count Content-Length ourselves (an app may get it wrong) and always close. But a HEAD answer
+    # has no body to count: there the app's own Content-Length, if any, is the right one.
+    dropped = {"connection"} | ({"content-length"} if environ["REQUEST_METHOD"] != "HEAD" else set())
+    headers = [(name, value) for name, value in started["headers"] if name.lower() not in dropped]
     return Response(status, headers, body)

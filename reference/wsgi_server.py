@@ -7,6 +7,7 @@ import importlib
 import importlib.util
 import os
 import sys
+import time
 from pathlib import Path
 
 if not __package__:  # run as `python reference/wsgi_server.py`: make the `reference` package importable
@@ -45,6 +46,7 @@ def main(args) -> None:
     app = load_app(args.app or default_app())
 
     def answer_wsgi(request, _args) -> bytes:
+        time.sleep(args.delay)             # a slow handler: the threaded server gives each client a thread
         response = wsgi.run_app(app, wsgi.build_environ(request, args.port))
         return response.encode(include_body=request.method != "HEAD")
 

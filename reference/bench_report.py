@@ -1,0 +1,104 @@
+"""The benchmark's numbers and tables, with no I/O: load results in, rows, text and JSON out.
+
+One row per server and run. The printed table and the --json file are made from the same rows, so they
+can never disagree. The JSON file has this structure (version 1; new keys may be added, none renamed):
+
+    {"format": "reference-bench", "version": 1, "interrupted": false,
+     "machine": {"python": "3.11.7", "platform": "Linux-...", "cpu_count": 2,
+                 "note": "the load generator runs on the same machine as the servers"},
+     "settings": {"host": "127.0.0.1", "path": "/index.html", "delay_s": 0.1,
+                  "duration_limit_s": 10.0, "timeout_s": 30.0, "static": null},
+     "runs": [{"scenario": "a", "title": "...", "requests": 1000, "concurrency": 10, "delay_s": 0.0,
+               "results": [ROW, ...]}]}
+
+and every ROW, in the order the servers ran:
+
+    {"server": "blocking", "status": "ran",      # "ran", "n/a" (cannot take part) or "failed"
+     "note": null,                               # why, for "n/a" and "failed"
+     "requested": 1000, "completed": 1000,       # completed: answered 200 in full
+     "errors": 0, "error_kinds": {},             # e.g. {"reset": 2, "timeout": 1}
+     "cut_off": 0, "stopped_early": false,       # cut_off: in flight when the time limit stopped the run
+     "elapsed_s": 1.234, "requests_per_s": 810.4, "p50_ms": 11.9, "p99_ms": 20.3}
+
+For "n/a" and "failed" rows the numbers are null. Latencies are those of completed requests only.
+"""
+import math
+
+COLUMNS = f"{'server':<10} {'requests/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'errors':>6}  completed"
+NUMBERS = ("completed", "errors", "cut_off", "elapsed_s", "requests_per_s", "p50_ms", "p99_ms")
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    """Nearest rank: the smallest value that at least p% of the values are at or below.
+
+    It always returns one of the measured values, never an average of two: p99 of 1000 latencies
+    is the 990th fastest, and p50 of [1, 2, 3, 4] is 2.
+    """
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = math.ceil(p / 100 * len(ordered))      # 1-based
+    return ordered[min(max(rank, 1), len(ordered)) - 1]
+
+
+def measured(server: str, result) -> dict:
+    """A row for a load result (a loadgen.LoadResult: latencies in seconds, errors by kind)."""
+    latencies_ms = [seconds * 1000 for seconds in result.latencies]
+    completed = len(latencies_ms)
+    errors = sum(result.errors.values())
+    rate = completed / result.elapsed if result.elapsed > 0 else None
+    return {
+        "server": server, "status": "ran", "note": None,
+        "requested": result.requested, "completed": completed,
+        "errors": errors, "error_kinds": dict(result.errors),
+        "cut_off": result.cut_off, "stopped_early": completed + errors < result.requested,
+        "elapsed_s": round(result.elapsed, 3),
+        "requests_per_s": rounded(rate, 1),
+        "p50_ms": rounded(percentile(latencies_ms, 50), 2),
+        "p99_ms": rounded(percentile(latencies_ms, 99), 2),
+    }
+
+
+def not_run(server: str, status: str, note: str, requested: int) -> dict:
+    """A row for a server that did not take part ("n/a") or could not ("failed"), saying why."""
+    row = {"server": server, "status": status, "note": note, "requested": requested,
+           "error_kinds": {}, "stopped_early": False}
+    return row | {key: None for key in NUMBERS}
+
+
+def rounded(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def format_row(row: dict) -> str:
+    if row["status"] != "ran":
+        return f"{row['server']:<10} {row['status']}: {row['note']}"
+    rate, p50, p99 = (show(row[key]) for key in ("requests_per_s", "p50_ms", "p99_ms"))
+    return f"{row['server']:<10} {rate:>10} {p50:>9} {p99:>9} {row['errors']:>6}  {completed_text(row)}"
+
+
+def show(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def completed_text(row: dict) -> str:
+    done = f"{row['completed']} of {row['requested']}"
+    if row["stopped_early"]:
+        # Say it plainly: a blocking server with a slow handler cannot finish in the time allowed.
+        return f"stopped after {row['elapsed_s']:.0f} s: {done}"
+    return done
+
+
+def error_note(row: dict, examples: dict[str, str]) -> str | None:
+    """One line under the table naming the kinds of error, e.g. "blocking: 2 reset, 1 timeout"."""
+    if not row.get("errors"):
+        return None
+    kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(row["error_kinds"].items()))
+    first = next(iter(examples.values()), "")
+    return f"  {row['server']}: {kinds}" + (f" (first: {first})" if first else "")
+
+
+def document(machine: dict, settings: dict, runs: list[dict], interrupted: bool) -> dict:
+    """The --json file: see the module docstring. `runs` already carry their "results" rows."""
+    return {"format": "reference-bench", "version": 1, "interrupted": interrupted,
+            "machine": machine, "settings": settings, "runs": runs}

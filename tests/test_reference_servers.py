@@ -1,0 +1,179 @@
+"""Every reference server, over real sockets, with every answer parsed strictly by h11.
+
+Each server serves a copy of static/ that has neighbours it must never reveal: a sibling folder whose
+name starts with "static", a secret file beside it, and (on POSIX) a symlink pointing out of it.
+"""
+import os
+import shutil
+import socket
+import time
+
+import pytest
+
+from tests.reference_helpers import ROOT, exchange, get, parse_reply, running_server
+
+SERVERS = {
+    "blocking_server": [],
+    "threaded_server": [],
+    "selectors_server": [],
+    "async_server": [],
+    "routing_server": [],
+    "wsgi_server": ["--app", "reference.site_app:app"],
+    "httpd_server": [],
+}
+SECRET = b"TOP-SECRET-DO-NOT-SERVE"
+STALL_TIMEOUT = 1.5   # the servers' --timeout here, so that a stalled client is dropped quickly
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory):
+    base = tmp_path_factory.mktemp("site")
+    shutil.copytree(ROOT / "static", base / "static")
+    (base / "static-private").mkdir()
+    (base / "static-private" / "secret.txt").write_bytes(SECRET)
+    (base / "secret.txt").write_bytes(SECRET)
+    if os.name != "nt":
+        (base / "static" / "escape").symlink_to(base / "static-private")
+    return base / "static"
+
+
+@pytest.fixture(scope="module", params=list(SERVERS))
+def server(request, site, tmp_path_factory):
+    name = request.param
+    log = tmp_path_factory.mktemp(name) / "server.log"
+    args = [*SERVERS[name], "--static", str(site), "--timeout", str(STALL_TIMEOUT)]
+    with running_server(name, *args, log=log, env={"SITE_STATIC": str(site)}) as port:
+        yield name, port, site
+
+
+# --- normal requests -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path, file, content_type", [
+    ("/", "index.html", "text/html"),
+    ("/about", "about.html", "text/html"),
+    ("/about.html", "about.html", "text/html"),
+    ("/styles.css", "styles.css", "text/css"),
+    ("/images/logo.png", "images/logo.png", "image/png"),
+    ("/images/photo.jpg", "images/photo.jpg", "image/jpeg"),
+    ("/images/diagram.svg", "images/diagram.svg", "image/svg+xml"),
+])
+def test_serves_files_with_type_and_exact_bytes(server, path, file, content_type):
+    _name, port, site = server
+    reply = get(port, path)
+    expected = (site / file).read_bytes()
+    assert reply.status == 200
+    assert reply.header("content-type").startswith(content_type)
+    assert reply.body == expected
+    assert int(reply.header("content-length")) == len(expected)
+
+
+def test_query_string_does_not_change_the_file(server):
+    _name, port, site = server
+    assert get(port, "/about?ref=home").body == (site / "about.html").read_bytes()
+
+
+def test_unknown_path_gives_the_html_404_page(server):
+    _name, port, site = server
+    reply = get(port, "/no/such/page")
+    assert reply.status == 404
+    assert reply.header("content-type").startswith("text/html")
+    assert reply.body == (site / "404.html").read_bytes()
+
+
+def test_head_sends_headers_only(server):
+    _name, port, site = server
+    reply = get(port, "/", method="HEAD")
+    assert reply.status == 200
+    assert int(reply.header("content-length")) == len((site / "index.html").read_bytes())
+    assert reply.raw.endswith(b"\r\n\r\n"), "nothing may follow the head of a HEAD answer"
+
+
+# --- awkward but legal input -----------------------------------------------------------------------
+
+def test_a_3kb_head_is_served(server):
+    _name, port, site = server
+    filler = b"".join(b"X-Filler-%d: %s\r\n" % (i, b"v" * 90) for i in range(30))
+    assert len(filler) > 3000
+    reply = get(port, "/about", extra=filler)
+    assert reply.status == 200 and reply.body == (site / "about.html").read_bytes()
+
+
+def test_a_request_sent_one_byte_at_a_time_is_served(server):
+    _name, port, site = server
+    request = b"GET /about HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    reply = exchange(port, [request[i:i + 1] for i in range(len(request))], pause=0.002)
+    assert reply.status == 200 and reply.body == (site / "about.html").read_bytes()
+
+
+def test_a_post_body_in_several_writes_is_read_to_content_length(server):
+    name, port, _site = server
+    body = b"x" * 3000
+    head = b"POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n"
+    head += b"Content-Length: %d\r\n\r\n" % len(body)
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(head + body[:1000])
+        sock.settimeout(0.3)
+        with pytest.raises(TimeoutError):   # answering now would mean it never read the rest
+            sock.recv(1)
+        sock.settimeout(5)
+        sock.sendall(body[1000:2000])
+        time.sleep(0.05)
+        sock.sendall(body[2000:])
+        raw = b""
+        while chunk := sock.recv(65536):
+            raw += chunk
+    reply = parse_reply(raw)
+    if name == "routing_server":             # it has a POST route that echoes the body
+        assert reply.status == 200 and reply.body == body
+    else:                                    # a file server answers 405 and says what it allows
+        assert reply.status == 405
+        assert "GET" in reply.header("allow")
+
+
+# --- malformed input -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("raw, status", [
+    (b"HELLO THERE\r\n\r\n", 400),
+    (b"GET /\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\nHost: x\r\nthis line has no colon\r\n\r\n", 400),
+    (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", 400),
+    (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 400),
+    (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +1_0\r\n\r\n0123456789", 400),
+    (b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 17000 + b"\r\n\r\n", 431),
+], ids=["garbage-line", "no-version", "no-colon", "length-negative", "length-abc", "length-plus-underscore",
+        "head-over-16kb"])
+def test_malformed_requests_get_an_error_and_the_server_goes_on(server, raw, status):
+    _name, port, site = server
+    assert exchange(port, raw).status == status
+    assert get(port, "/about").body == (site / "about.html").read_bytes(), "the next client must be served"
+
+
+# --- traversal -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", [
+    "/../secret.txt", "/%2e%2e/secret.txt", "/..%2fsecret.txt", "/%2e%2e%2fsecret.txt",
+    "/../static-private/secret.txt", "/..%2fstatic-private/secret.txt", "/../../../../etc/passwd",
+    "/secret.txt%00.html", "/%00", "//etc/passwd", "/..\\secret.txt", "/..%5csecret.txt",
+    "/escape/secret.txt", "/static/../static-private/secret.txt",
+])
+def test_no_path_escapes_static(server, path):
+    _name, port, _site = server
+    reply = get(port, path)
+    assert reply.status in (400, 403, 404), reply.status
+    assert SECRET not in reply.body and b"root:" not in reply.body
+
+
+# --- stalled clients -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["async_server", "routing_server", "selectors_server"])
+def test_a_stalled_client_does_not_delay_others_and_is_dropped(name, site, tmp_path):
+    args = ["--static", str(site), "--timeout", str(STALL_TIMEOUT)]
+    with running_server(name, *args, log=tmp_path / "server.log") as port, \
+            socket.create_connection(("127.0.0.1", port), timeout=5) as stalled:
+        stalled.sendall(b"GET /about HTTP/1.1\r\nHost: 127.")           # half a head, then nothing
+        started = time.monotonic()
+        assert get(port, "/about").body == (site / "about.html").read_bytes()
+        assert time.monotonic() - started < 1.0, "another client waited for the stalled one"
+        stalled.settimeout(STALL_TIMEOUT + 3)
+        assert stalled.recv(1) == b"", "the stalled client was never dropped"
+        assert time.monotonic() - started < STALL_TIMEOUT + 2.5
