@@ -1,0 +1,96 @@
+"""The sans-I/O core on its own: no sockets, just bytes in and bytes out."""
+import ast
+from pathlib import Path
+
+import pytest
+
+from reference import mime, static_files
+from reference.request_parser import HTTPError, RequestParser
+from reference.response import Response
+
+REFERENCE = Path(__file__).resolve().parent.parent / "reference"
+CORE = ["request_parser", "response", "mime", "static_files", "site", "router", "wsgi", "site_app"]
+IO_MODULES = {"socket", "asyncio", "selectors", "threading", "socketserver", "http.server", "ssl"}
+
+
+@pytest.mark.parametrize("module", CORE)
+def test_the_core_never_imports_io(module):
+    tree = ast.parse((REFERENCE / f"{module}.py").read_text(encoding="utf-8"))
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            imported.add(node.module)
+        elif isinstance(node, ast.ImportFrom):     # a relative import: it must be core too
+            assert node.module is None or node.module in CORE, f"{module} imports .{node.module}"
+    assert not imported & IO_MODULES, f"{module} imports {imported & IO_MODULES}"
+
+
+def test_the_io_rule_test_can_fail(tmp_path):
+    assert "socket" in {alias.name for node in ast.walk(ast.parse("import socket"))
+                        if isinstance(node, ast.Import) for alias in node.names}
+
+
+def test_parser_needs_more_until_the_head_ends_then_reads_the_body():
+    parser = RequestParser()
+    raw = b"POST /form?x=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello"
+    results = [parser.receive(raw[i:i + 1]) for i in range(len(raw))]
+    assert results[:-1] == [None] * (len(raw) - 1)
+    request = results[-1]
+    assert (request.method, request.path, request.query, request.body) == ("POST", "/form", "x=1", b"hello")
+    assert request.header("HOST") == "a"
+
+
+def test_pipelined_bytes_stay_for_the_next_request():
+    parser = RequestParser()
+    first = parser.receive(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert first.path == "/a" and parser.next_request().path == "/b" and parser.next_request() is None
+
+
+def test_path_is_decoded_and_target_kept():
+    request = RequestParser().receive(b"GET /caf%C3%A9?q=a+b HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert (request.path, request.target, request.query) == ("/café", "/caf%C3%A9?q=a+b", "q=a+b")
+
+
+@pytest.mark.parametrize("raw, status", [
+    (b"GET / HTTP/1.1\r\n\r\n", 400),                                            # no Host
+    (b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505),
+    (b"GET x HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\nHost: x\r\nBad Name: y\r\n\r\n", 400),
+    (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", 400),
+    (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", 501),
+    (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n", 413),
+    (b"GET / HTTP/1.1\r\nHost: x\r\nX: " + b"y" * 20000, 431),                   # never ends
+])
+def test_bad_requests_raise_with_a_status(raw, status):
+    with pytest.raises(HTTPError) as error:
+        RequestParser().receive(raw)
+    assert error.value.status == status
+
+
+def test_content_length_counts_bytes_not_characters():
+    encoded = Response(200, [("Content-Type", "text/plain")], "café".encode()).encode()
+    assert b"Content-Length: 5\r\n" in encoded and encoded.endswith(b"\r\n\r\ncaf\xc3\xa9")
+    assert Response(200, [], b"abc").encode(include_body=False).endswith(b"Content-Length: 3\r\n"
+                                                                           b"Connection: close\r\n\r\n")
+
+
+def test_mime_table():
+    assert mime.content_type("a/b.PNG") == "image/png"
+    assert mime.content_type("x.woff2") == "font/woff2"
+    assert mime.content_type("x.unknownext") == "application/octet-stream"
+
+
+def test_resolve_stays_inside_the_root(tmp_path):
+    root = tmp_path / "static"
+    (root / "sub").mkdir(parents=True)
+    (root / "about.html").write_text("a")
+    (root / "sub" / "index.html").write_text("i")
+    (tmp_path / "static-private").mkdir()
+    (tmp_path / "static-private" / "s.txt").write_text("s")
+    assert static_files.resolve("/about", root) == (root / "about.html").resolve()
+    assert static_files.resolve("/sub/", root) == (root / "sub" / "index.html").resolve()
+    for path in ["/../static-private/s.txt", "/a\x00b", "/..\\x", "/C:/Windows", "/sub/../../static-private/s.txt"]:
+        assert static_files.resolve(path, root) is None, path

@@ -1,0 +1,71 @@
+"""wsgi_server runs a probe app that echoes environ, wsgiref's demo app, and (when installed) Flask."""
+import importlib.util
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.reference_helpers import ROOT, exchange, get, running_server
+
+
+@pytest.fixture(scope="module")
+def probe(tmp_path_factory):
+    log = tmp_path_factory.mktemp("probe") / "server.log"
+    with running_server("wsgi_server", "--app", "tests.wsgi_probe:app", log=log) as port:
+        yield port
+
+
+def test_environ_carries_method_path_query_and_headers(probe):
+    reply = get(probe, "/caf%C3%A9/menu?size=large&x=%20", extra=b"X-Request-Id: abc-123\r\nAccept: */*\r\n")
+    environ = json.loads(reply.body)
+    assert reply.header("x-probe") == "yes"
+    assert environ["REQUEST_METHOD"] == "GET"
+    assert environ["PATH_INFO"].encode("latin-1").decode("utf-8") == "/café/menu"
+    assert environ["QUERY_STRING"] == "size=large&x=%20"
+    assert environ["HTTP_X_REQUEST_ID"] == "abc-123"
+    assert environ["HTTP_ACCEPT"] == "*/*"
+    assert environ["SERVER_PORT"] == str(probe)
+    assert environ["wsgi.url_scheme"] == "http" and environ["wsgi.version"] == [1, 0]
+    assert environ["CONTENT_LENGTH"] == "" and environ["SCRIPT_NAME"] == ""
+
+
+def test_post_body_reaches_wsgi_input(probe):
+    body = "name=Ada&message=" + "é" * 900
+    raw = (f"POST /form HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+           f"Content-Length: {len(body.encode())}\r\n\r\n").encode() + body.encode()
+    environ = json.loads(exchange(probe, [raw[:60], raw[60:900], raw[900:]], pause=0.02).body)
+    assert environ["REQUEST_METHOD"] == "POST"
+    assert environ["CONTENT_TYPE"] == "application/x-www-form-urlencoded"
+    assert environ["CONTENT_LENGTH"] == str(len(body.encode()))
+    assert "HTTP_CONTENT_LENGTH" not in environ and "HTTP_CONTENT_TYPE" not in environ
+    assert environ["body"] == body
+
+
+def test_wsgiref_demo_app(tmp_path):
+    with running_server("wsgi_server", "--app", "wsgiref.simple_server:demo_app", log=tmp_path / "log") as port:
+        reply = get(port, "/hello?there=1")
+    assert reply.status == 200
+    assert b"Hello world!" in reply.body
+    assert b"PATH_INFO = '/hello'" in reply.body and b"QUERY_STRING = 'there=1'" in reply.body
+
+
+@pytest.mark.skipif(not importlib.util.find_spec("flask"), reason="Flask is not installed")
+def test_flask_app_runs_and_answers_head_with_its_length(tmp_path):
+    with running_server("wsgi_server", "--app", "reference.flask_app:app", log=tmp_path / "log") as port:
+        reply = get(port, "/hello?name=Ada")
+        head = get(port, "/hello?name=Ada", method="HEAD")
+    assert json.loads(reply.body)["hello"] == "Ada"
+    assert head.status == 200 and head.header("content-length") == str(len(reply.body))
+
+
+@pytest.mark.parametrize("spec, words", [
+    ("no_such_module:app", "cannot import 'no_such_module'"),
+    ("json:no_such_app", "has no 'no_such_app'"),
+    ("json", "wants module:callable"),
+])
+def test_a_bad_app_gives_one_clear_line(spec, words):
+    result = subprocess.run([sys.executable, "-m", "reference.wsgi_server", "--port", "8999", "--app", spec],
+                            cwd=ROOT, capture_output=True, text=True, timeout=20)
+    assert result.returncode != 0
+    assert words in result.stderr and "Traceback" not in result.stderr
