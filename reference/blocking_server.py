@@ -43,17 +43,23 @@ def serve_client(conn: socket.socket, args, answer=answer_static) -> None:
             pass                           # the client left before reading its answer
 
 
+def connections(listener: socket.socket):
+    """Accept clients forever, one at a time."""
+    listener.settimeout(0.5)               # wake up now and then, so Ctrl+C works on Windows too
+    while True:
+        try:
+            conn, _address = listener.accept()
+        except TimeoutError:
+            continue
+        conn.settimeout(None)
+        yield conn
+
+
 def main(args) -> None:
     with socket.create_server((cli.HOST, args.port)) as listener:
-        listener.settimeout(0.5)           # wake up now and then, so Ctrl+C works on Windows too
         cli.announce("blocking_server", args)
-        while True:
-            try:
-                conn, _address = listener.accept()
-            except TimeoutError:
-                continue
-            conn.settimeout(None)
-            serve_client(conn, args)
+        for conn in connections(listener):
+            serve_client(conn, args)       # the next client waits until this one is done
 
 
 if __name__ == "__main__":

@@ -12,20 +12,14 @@ if not __package__:  # run as `python reference/threaded_server.py`: make the `r
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from reference import cli
-from reference.blocking_server import answer_static, serve_client
+from reference.blocking_server import answer_static, connections, serve_client
 
 
 def main(args, name="threaded_server", answer=answer_static) -> None:
     with socket.create_server((cli.HOST, args.port), backlog=128) as listener:
-        listener.settimeout(0.5)           # wake up now and then, so Ctrl+C works on Windows too
         cli.announce(name, args)
-        while True:
-            try:
-                conn, _address = listener.accept()
-            except TimeoutError:
-                continue
-            conn.settimeout(None)
-            # daemon=True: Ctrl+C stops the server without waiting for every client to finish.
+        for conn in connections(listener):
+            # The one new line. daemon=True: Ctrl+C stops the server without waiting for every client.
             threading.Thread(target=serve_client, args=(conn, args, answer), daemon=True).start()
 
 
