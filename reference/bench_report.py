@@ -17,6 +17,7 @@ and every ROW, in the order the servers ran:
      "note": null,                               # why, for "n/a" and "failed"
      "requested": 1000, "completed": 1000,       # completed: answered 200 in full
      "errors": 0, "error_kinds": {},             # e.g. {"reset": 2, "timeout": 1}
+     "error_examples": {},                       # kind -> the first such error's words
      "cut_off": 0, "stopped_early": false,       # cut_off: in flight when the time limit stopped the run
      "elapsed_s": 1.234, "requests_per_s": 810.4, "p50_ms": 11.9, "p99_ms": 20.3}
 
@@ -50,7 +51,7 @@ def measured(server: str, result) -> dict:
     return {
         "server": server, "status": "ran", "note": None,
         "requested": result.requested, "completed": completed,
-        "errors": errors, "error_kinds": dict(result.errors),
+        "errors": errors, "error_kinds": dict(result.errors), "error_examples": dict(result.examples),
         "cut_off": result.cut_off, "stopped_early": completed + errors < result.requested,
         "elapsed_s": round(result.elapsed, 3),
         "requests_per_s": rounded(rate, 1),
@@ -62,7 +63,7 @@ def measured(server: str, result) -> dict:
 def not_run(server: str, status: str, note: str, requested: int) -> dict:
     """A row for a server that did not take part ("n/a") or could not ("failed"), saying why."""
     row = {"server": server, "status": status, "note": note, "requested": requested,
-           "error_kinds": {}, "stopped_early": False}
+           "error_kinds": {}, "error_examples": {}, "stopped_early": False}
     return row | {key: None for key in NUMBERS}
 
 
@@ -89,13 +90,13 @@ def completed_text(row: dict) -> str:
     return done
 
 
-def error_note(row: dict, examples: dict[str, str]) -> str | None:
-    """One line under the table naming the kinds of error, e.g. "blocking: 2 reset, 1 timeout"."""
+def error_note(row: dict) -> str | None:
+    """A line under the table naming the kinds of error: "blocking: 2 reset (Connection reset by peer)"."""
     if not row.get("errors"):
         return None
-    kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(row["error_kinds"].items()))
-    first = next(iter(examples.values()), "")
-    return f"  {row['server']}: {kinds}" + (f" (first: {first})" if first else "")
+    kinds = ", ".join(f"{count} {kind} ({row['error_examples'].get(kind, '?')})"
+                      for kind, count in sorted(row["error_kinds"].items()))
+    return f"  {row['server']}: {kinds}"
 
 
 def document(machine: dict, settings: dict, runs: list[dict], interrupted: bool) -> dict:

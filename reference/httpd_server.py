@@ -80,10 +80,16 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
             self.wfile.write(page.body)
 
 
+class SiteServer(http.server.ThreadingHTTPServer):
+    # socketserver's default listen backlog is 5: at 100 concurrent clients most connections would be
+    # refused and retried a second later. 128 is what our other servers use, so the comparison is fair.
+    request_queue_size = 128
+
+
 def main(args) -> None:
     SiteHandler.args = args
     SiteHandler.timeout = args.timeout     # drop clients that stall mid-request
-    with http.server.ThreadingHTTPServer((cli.HOST, args.port), SiteHandler) as server:
+    with SiteServer((cli.HOST, args.port), SiteHandler) as server:
         cli.announce("httpd_server", args)
         server.serve_forever(poll_interval=0.5)
 

@@ -18,7 +18,9 @@ class Response:
         """
         lines = [f"HTTP/1.1 {self.status} {reason(self.status)}"]
         lines += [f"{name}: {value}" for name, value in self.headers]
-        if not any(name.lower() == "content-length" for name, _ in self.headers):
+        if self.status == 204 or 100 <= self.status < 200:
+            pass                                 # RFC 9110: these answers never carry a body or its length
+        elif not any(name.lower() == "content-length" for name, _ in self.headers):
             lines.append(f"Content-Length: {len(self.body)}")  # only a WSGI app's HEAD answer sets its own
         lines.append("Connection: close")  # one request per connection keeps these servers simple
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")

@@ -9,7 +9,8 @@ from reference.request_parser import HTTPError, RequestParser
 from reference.response import Response
 
 REFERENCE = Path(__file__).resolve().parent.parent / "reference"
-CORE = ["request_parser", "response", "mime", "static_files", "site", "router", "wsgi", "site_app"]
+CORE = ["request_parser", "response", "mime", "static_files", "site", "router", "wsgi", "site_app",
+        "response_reader", "bench_report"]
 IO_MODULES = {"socket", "asyncio", "selectors", "threading", "socketserver", "http.server", "ssl"}
 
 
@@ -73,6 +74,7 @@ def test_bad_requests_raise_with_a_status(raw, status):
 def test_content_length_counts_bytes_not_characters():
     encoded = Response(200, [("Content-Type", "text/plain")], "café".encode()).encode()
     assert b"Content-Length: 5\r\n" in encoded and encoded.endswith(b"\r\n\r\ncaf\xc3\xa9")
+    assert b"Content-Length" not in Response(204).encode()
     assert Response(200, [], b"abc").encode(include_body=False).endswith(b"Content-Length: 3\r\n"
                                                                            b"Connection: close\r\n\r\n")
 
