@@ -1,0 +1,71 @@
+"""Teaching failures: what we sent, what came back, what we expected, and a hint from the catalog."""
+from __future__ import annotations
+
+import re
+import textwrap
+
+from .catalog import Challenge
+
+# The challenge whose grader is running; the plugin sets it around each test.
+current_challenge: Challenge | None = None
+_hints_given: dict[str, int] = {}  # challenge key -> how many hints this run has shown so far
+
+
+class GraderFailure(AssertionError):
+    """A failed check. Its message is written for the learner; the plugin shows it without a traceback."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+        self.headline = message.strip().splitlines()[0] if message.strip() else "check failed"
+
+
+def fail(exchange=None, *, expected: str, got: str | None = None, hint: int | None = None):
+    __tracebackhide__ = True
+    head = f"expected {expected}" + (f", but got {got}" if got else "")
+    if exchange is not None:
+        head = f"{exchange.request_line}: {head}"
+    parts = [head[0].upper() + head[1:] + ("" if head.endswith(".") else ".")]
+    if exchange is not None:
+        parts.append(exchange.describe())
+    parts.append(hint_text(hint))
+    raise GraderFailure("\n\n".join(p for p in parts if p))
+
+
+def expect(condition, exchange=None, *, expected: str, got: str | None = None, hint: int | None = None):
+    """Check one behaviour; on failure raise a GraderFailure that explains it (see fail)."""
+    __tracebackhide__ = True
+    if not condition:
+        fail(exchange, expected=expected, got=got, hint=hint)
+
+
+def hint_text(index: int | None = None) -> str:
+    """The hint at `index` (0 = the first), else the next one this run has not shown, staying on the last."""
+    challenge = current_challenge
+    if challenge is None or not challenge.hints:
+        return ""
+    if index is None:
+        index = _hints_given.get(challenge.key, 0)
+        _hints_given[challenge.key] = index + 1
+    index = max(0, min(index, len(challenge.hints) - 1))
+    text = f"Hint {index + 1}/{len(challenge.hints)} ({challenge.slug}): {challenge.hints[index]}"
+    return textwrap.fill(text, width=100, subsequent_indent="    ")
+
+
+CONTROL_NAMES = {"\r": "\\r", "\t": "\\t"}
+
+
+def visible(data: bytes | str, limit: int = 800) -> str:
+    """Bytes as readable text: CR and LF shown as \\r and \\n (one line each), other control bytes as \\xNN."""
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    more = len(text) - limit
+    text = text[:limit]
+    text = re.sub(r"[\x00-\x09\x0b-\x1f\x7f]", lambda m: CONTROL_NAMES.get(m[0], f"\\x{ord(m[0]):02x}"), text)
+    text = text.replace("\n", "\\n\n")
+    if more > 0:
+        text += f"... ({more} more characters)"
+    return text
+
+
+def indent(text: str, prefix: str = "    ") -> str:
+    return textwrap.indent(text.rstrip("\n") or "(nothing)", prefix, lambda line: True)

@@ -1,0 +1,145 @@
+"""The pytest side of the harness: options, the `server` and `rng` fixtures, readable failures, the summary."""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from . import messages
+from .boot import LocalServer, RemoteServer
+from .catalog import REPO_ROOT, challenge_for
+from .messages import GraderFailure, indent
+from .results import ResultsRecorder
+
+SEED = pytest.StashKey[int]()
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("grader", "Web Servers from Scratch graders")
+    group.addoption("--target", default="exercises",
+                    help="folder holding <level>/<slug>/server.py: exercises (default), solutions, or your own")
+    group.addoption("--server-url", default=None,
+                    help="grade a server you started yourself, e.g. http://127.0.0.1:8002")
+    group.addoption("--seed", type=int, default=None, help="seed for the random values graders pick")
+    group.addoption("--learner", default=None, help="your name in the results file (default: git user.name)")
+    group.addoption("--results", default="grader-results.json", help="results file (default: grader-results.json)")
+
+
+def pytest_configure(config):
+    seed = config.getoption("seed")
+    if seed is None:  # under pytest-xdist, workers take the controller's seed so a failure can be replayed
+        seed = getattr(config, "workerinput", {}).get("grader_seed")
+    if seed is None:
+        seed = random.randrange(1, 1_000_000)
+    config.stash[SEED] = seed
+    if config.option.tbstyle == "auto":
+        config.option.tbstyle = "short"  # for other errors; GraderFailures show no traceback at all
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(ResultsRecorder(config), "grader-results")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):  # pytest-xdist, in the controller: hand each worker the seed
+    node.workerinput["grader_seed"] = node.config.stash[SEED]
+
+
+def pytest_report_header(config):
+    where = config.getoption("server_url") or target_dir(config)
+    return f"graders: server from {where}, seed {config.stash[SEED]}"
+
+
+def target_dir(config) -> Path:
+    """--target as given: absolute, or relative to where pytest was started, else to the repository root."""
+    target = Path(config.getoption("target"))
+    for base in (config.invocation_params.dir, REPO_ROOT):
+        if (base / target).is_dir():
+            return base / target
+    return REPO_ROOT / target
+
+
+@pytest.fixture(scope="module")
+def server(request, tmp_path_factory):
+    """The learner's server for this grader module: booted once, stopped for sure."""
+    challenge = challenge_for(request.module.__file__)
+    if challenge is None:
+        raise pytest.UsageError(f"the server fixture needs a grader named graders/<level>/test_<slug>.py, "
+                                f"not {request.module.__file__}")
+    url = request.config.getoption("server_url")
+    if url:
+        remote = RemoteServer(url)
+        remote.check_reachable()
+        yield remote
+        return
+    script = target_dir(request.config) / challenge.level / challenge.slug / "server.py"
+    if not script.is_file():
+        shown = script.relative_to(REPO_ROOT) if script.is_relative_to(REPO_ROOT) else script
+        raise GraderFailure(f"The grader expected your server at {shown}, but there is no such file.\n"
+                            f"(Full path: {script}.) Create it there, or point the grader at another folder with "
+                            f"--target DIR: DIR must contain {challenge.level}/{challenge.slug}/server.py.")
+    local = LocalServer(script, tmp_path_factory.mktemp(challenge.slug),
+                        getattr(request.module, "SERVER_ARGS", ()), getattr(request.module, "SERVER_ENV", None))
+    try:
+        local.start()
+        yield local
+    finally:
+        local.stop()
+
+
+@pytest.fixture
+def rng(request) -> random.Random:
+    """Random values that --seed replays exactly: seeded per test, so order and workers do not matter."""
+    return random.Random(f"{request.config.stash[SEED]}:{request.node.nodeid}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item):
+    messages.current_challenge = challenge_for(item.path)  # so expect() and fail() find this grader's hints
+    yield
+    messages.current_challenge = None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = (yield).get_result()
+    challenge = challenge_for(item.path)
+    if challenge is None:
+        return
+    report.user_properties.append(("challenge", challenge.key))
+    if not report.failed or call.excinfo is None:
+        return
+    error = call.excinfo.value
+    teaching = isinstance(error, GraderFailure)
+    headline = error.headline if teaching else call.excinfo.exconly().strip().splitlines()[0]
+    report.user_properties.append(("failure", headline[:300]))
+    if getattr(error, "explained", False):  # the same boot failure, raised again for the module's next test
+        report.longrepr = f"Same problem as above: {headline}"
+        return
+    error.explained = teaching
+
+    server, first, last = getattr(item, "funcargs", {}).get("server"), [], []
+    exited = isinstance(server, LocalServer) and server.exit_code is not None
+    if exited and not (teaching and error.message.startswith("Your server")):
+        first.append(server.exit_story("while the checks ran") + "\n\nWhat the check saw:")
+    elif server is not None and not exited and server.tail().strip():
+        last.append(f"Your server printed (last lines):\n{indent(server.tail(10))}")
+    if "rng" in item.fixturenames and report.when == "call":
+        seed = item.config.stash[SEED]
+        last.append(f"The random values came from seed {seed}: add --seed {seed} to get the same ones again.")
+    if teaching:
+        parts = first + [error.message] + last + [where(call.excinfo, item)]
+        report.longrepr = "\n\n".join(part for part in parts if part)
+    elif first:
+        report.longrepr = "\n\n".join(first + [str(report.longrepr)] + last)
+    elif last:
+        report.sections.append(("grader notes", "\n\n".join(last)))
+
+
+def where(excinfo, item) -> str:
+    """The grader line that made the check, for whoever wants to read it."""
+    for entry in reversed(excinfo.traceback):
+        if Path(entry.path) == Path(item.path):
+            path = Path(item.path)
+            shown = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
+            return f"(checked at {shown}:{entry.lineno + 1})"
+    return ""
