@@ -1,0 +1,55 @@
+"""Challenge: log every request.
+
+Real servers write one line per request, so you can see who asked for what and how it went.
+Make this server print one line in Common Log Format for each request it answers:
+
+    127.0.0.1 - - [21/Nov/2026:15:09:00 +0000] "GET /about HTTP/1.1" 200 6821
+
+That is: the client's address, two dashes (identity and user, which we do not know), the time in
+UTC, the request line as it was sent, the status sent back, and the size of the body in bytes.
+A 404 is logged too, with its real status and size.
+
+Run it:    python exercises/beginner/request_logging/server.py --port 8002
+Try it:    curl http://127.0.0.1:8002/about    and watch the server's terminal
+Check it:  pytest graders/beginner/test_request_logging.py
+"""
+import socket
+import sys
+import threading
+import time
+from functools import partial
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]   # the kit's folder, so `import reference` works
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from reference import cli, site
+from reference.blocking_server import serve_client
+
+
+def answer(request, args, client: str) -> bytes:
+    """The bytes to send back for one request from `client` (its IP address)."""
+    response = site.respond(request, args.static)   # a Response: .status, .headers and .body (bytes)
+    send_body = request.method != "HEAD"             # HEAD asks for the headers only
+    # TODO: print one Common Log Format line for this request (see the example at the top).
+    return response.encode(include_body=send_body)
+
+
+def main(args) -> None:
+    with socket.create_server((cli.HOST, args.port), backlog=128) as listener:
+        listener.settimeout(0.5)           # wake up now and then, so Ctrl+C works on Windows too
+        cli.announce("request_logging", args)
+        while True:
+            try:
+                conn, (client, _port) = listener.accept()   # accept() also tells us who is calling
+            except TimeoutError:
+                continue
+            conn.settimeout(None)
+            # serve_client calls handler(request, args); partial() fills in answer()'s client for it.
+            handler = partial(answer, client=client)
+            threading.Thread(target=serve_client, args=(conn, args, handler), daemon=True).start()
+
+
+if __name__ == "__main__":
+    cli.run("request_logging", main, cli.parse_args(__doc__.splitlines()[0]))

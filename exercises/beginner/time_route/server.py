@@ -1,0 +1,36 @@
+"""Challenge: your first dynamic route.
+
+Every page of the site is a file in static/. Make GET /time different: a *dynamic* route, whose
+body is built when the request arrives. It answers an HTML page showing the current UTC time in
+ISO 8601, like 2026-11-21T15:09:00+00:00, so every request can get a different page.
+
+Run it:    python exercises/beginner/time_route/server.py --port 8002
+Try it:    curl -i http://127.0.0.1:8002/time   (twice, a second apart)
+Check it:  pytest graders/beginner/test_time_route.py
+"""
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]   # the kit's folder, so `import reference` works
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from reference import cli, site, threaded_server
+from reference.response import html
+
+
+def answer(request, args) -> bytes:
+    """The bytes to send back for one request."""
+    # TODO: if request.path is "/time", build an HTML page with html(...) showing
+    #       datetime.now(timezone.utc).isoformat(timespec="seconds"), and return page.encode().
+    return site.answer(request, args.static)   # everything else: a file from static/, or the 404 page
+
+
+def main(args) -> None:
+    # The socket work is threaded_server's: it reads each request and sends back what answer() returns.
+    threaded_server.main(args, "time_route", answer)
+
+
+if __name__ == "__main__":
+    cli.run("time_route", main, cli.parse_args(__doc__.splitlines()[0]))
