@@ -1,0 +1,74 @@
+"""error_pages: errors a browser understands.
+
+Every answer starts with a status line, and browsers, search engines and caches believe it, whatever
+the page says. This server gets four things wrong. Make it:
+
+1. answer an unknown path with the site's friendly page, static/404.html, and the status 404;
+2. answer a method the site does not support (DELETE /about) with 405, plus an Allow header that
+   says which methods it does support;
+3. survive a bug: GET /boom runs a handler that raises. That must become a 500 page, and the server
+   must go on serving the next request (try it now: one visit to /boom stops this server for good);
+4. answer HEAD / with the headers of GET / and no body at all.
+
+Run it:    python exercises/intermediate/error_pages/server.py --port 8002
+Try it:    curl -i http://127.0.0.1:8002/nope      curl -i -X DELETE http://127.0.0.1:8002/about
+           curl -i http://127.0.0.1:8002/boom      curl -I http://127.0.0.1:8002/
+Check it:  pytest graders/intermediate/test_error_pages.py
+"""
+import socket
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]   # the kit's folder, so `import reference` works
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from reference import cli, mime, static_files
+from reference.blocking_server import serve_client
+from reference.response import Response, error_page, html   # error_page(status, message): a small HTML page
+
+
+def boom(request) -> Response:
+    """A handler with a bug in it, as every real app has somewhere."""
+    settings = {"greeting": "Hello"}
+    return html(f"<h1>{settings['greetting']}</h1>")   # a typo: KeyError
+
+
+ROUTES = {"/boom": boom}
+
+
+def respond(request, root: Path) -> Response:
+    # TODO: this site only knows GET and HEAD: any other method gets 405, with an Allow header listing them.
+    handler = ROUTES.get(request.path)
+    if handler is not None:
+        return handler(request)
+    file = static_files.resolve(request.path, root)
+    if file is None:
+        page = (root / "404.html").read_text(encoding="utf-8")
+        # TODO: the friendly page is right, its status is not: "not found" must say 404.
+        return html(page)
+    return Response(200, [("Content-Type", mime.content_type(file))], file.read_bytes())
+
+
+def answer(request, args) -> bytes:
+    # TODO: a bug in a handler must not stop the server: catch it, print it, and answer a 500 page.
+    response = respond(request, args.static)
+    # TODO: HEAD asks for the headers GET would send, and no body.
+    return response.encode()
+
+
+def main(args) -> None:
+    with socket.create_server((cli.HOST, args.port)) as listener:
+        listener.settimeout(0.5)           # wake up now and then, so Ctrl+C works on Windows too
+        cli.announce("error_pages", args)
+        while True:
+            try:
+                conn, _address = listener.accept()
+            except TimeoutError:
+                continue
+            conn.settimeout(None)
+            serve_client(conn, args, answer)   # an exception that escapes from here ends the server
+
+
+if __name__ == "__main__":
+    cli.run("error_pages", main, cli.parse_args(__doc__.splitlines()[0]))

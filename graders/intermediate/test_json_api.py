@@ -1,0 +1,152 @@
+"""json_api: GET /api/status and POST /api/echo speak JSON.
+
+The checks:
+- GET /api/status answers 200, Content-Type application/json, and a JSON object with "status": "ok"
+  (other keys are welcome);
+- POST /api/echo with a JSON body answers 200, application/json, {"you_sent": <the same value>}, for a
+  random nested object;
+- ... and for values that are not objects: a list, a string, a number, true, false or null;
+- "application/json; charset=utf-8" is JSON too;
+- non-ASCII text is echoed intact, and Content-Length counts the body's bytes, not its characters
+  (checked on the raw bytes: a Content-Length that is too small cuts the body);
+- invalid JSON gives 400 with a JSON object {"error": ...};
+- a Content-Type that is not JSON (text/plain, a form) gives 415.
+The values are random, so a hard-coded answer cannot pass.
+"""
+import json
+
+from graders.harness import GraderFailure, expect, fail, fetch, open_raw
+
+WORDS = ["teapot", "kettle", "socket", "header", "crumpet", "lantern", "pebble", "walrus", "noodle", "quill"]
+NON_ASCII = ["Zürich", "Kraków", "São Paulo", "東京", "Αθήνα", "Smørrebrød", "crème brûlée", "jalapeño"]
+EMOJI = ["🐍", "☕", "🚀", "🦀", "🎉"]
+BROKEN = ['{"name": "Ada",}', "[1, 2", "{'single': 'quotes'}", "not json at all", '{"a": 1} {"b": 2}',
+          '{"text": "no end}', "{name: 1}", ""]
+
+# Hint numbers, in the catalog's order.
+STATUS, BYTES, CONTENT_TYPE, BAD_JSON = 0, 1, 2, 3
+ECHOED = '200 OK with {"you_sent": <the value we sent>}'
+BYTES_RULE = ('Content-Length must count bytes: len(body.encode()), not len(body). "ü" is 1 character '
+              "but 2 bytes in UTF-8")
+
+
+def scalar(rng):
+    return rng.choice([rng.randint(-1000, 1000), rng.randint(0, 99) / 4, rng.choice(WORDS), True, False, None])
+
+
+def nested(rng, depth: int = 0):
+    """A random JSON object with lists and objects inside (ASCII text only: non-ASCII has its own check)."""
+    value = {f"{rng.choice(WORDS)}_{n}": scalar(rng) for n in range(rng.randint(2, 4))}
+    if depth < 2:
+        value["items"] = [scalar(rng) for _ in range(rng.randint(1, 4))] + [nested(rng, depth + 1)]
+        value["inner"] = nested(rng, depth + 1)
+    return value
+
+
+def is_json_type(exchange) -> bool:
+    return exchange.headers.get("Content-Type", "").split(";")[0].strip().lower() == "application/json"
+
+
+def expect_echo(exchange, value, hint: int | None) -> None:
+    wanted = {"you_sent": value}
+    expect(exchange.status == 200, exchange, expected=f"200 OK with the JSON {json.dumps(wanted)}",
+           got=f"{exchange.status} {exchange.reason}", hint=hint)
+    expect(is_json_type(exchange), exchange, expected="Content-Type: application/json",
+           got=exchange.headers.get("Content-Type", "no Content-Type at all"), hint=hint)
+    got = exchange.json()
+    expect(got == wanted, exchange, expected=f"the JSON {json.dumps(wanted)}", got=json.dumps(got), hint=hint)
+
+
+def post_echo(server, body: bytes, content_type: str = "application/json", *, expected: str, hint: int | None):
+    try:
+        return fetch(server, "POST", "/api/echo", headers={"Content-Type": content_type}, data=body)
+    except GraderFailure as failure:
+        raise with_advice(failure, expected, hint) from None
+
+
+def with_advice(failure: GraderFailure, expected: str, hint: int | None) -> GraderFailure:
+    """The harness's own words for a connection problem, then what we expected and a hint."""
+    try:
+        fail(expected=expected, hint=hint)
+    except GraderFailure as advice:
+        return GraderFailure(f"{failure.message}\n\n{advice.message}")
+
+
+def test_status_is_json(server):
+    exchange = fetch(server, "GET", "/api/status")
+    expect(exchange.status == 200, exchange, expected='200 OK with the JSON {"status": "ok"}',
+           got=f"{exchange.status} {exchange.reason}", hint=STATUS)
+    expect(is_json_type(exchange), exchange, expected="Content-Type: application/json",
+           got=exchange.headers.get("Content-Type", "no Content-Type at all"), hint=STATUS)
+    got = exchange.json()
+    expect(isinstance(got, dict) and got.get("status") == "ok", exchange,
+           expected='a JSON object with "status": "ok"', got=json.dumps(got), hint=STATUS)
+
+
+def test_echo_returns_nested_value(server, rng):
+    value = nested(rng)
+    exchange = post_echo(server, json.dumps(value).encode(), expected=ECHOED, hint=None)
+    expect_echo(exchange, value, hint=None)
+
+
+def test_echo_returns_any_json_value(server, rng):
+    # A JSON text may be any value, not only an object: a list, a string, and false, 0 or null too.
+    for value in ([scalar(rng) for _ in range(3)], rng.choice([0, False, None]), rng.choice(WORDS)):
+        exchange = post_echo(server, json.dumps(value).encode(), expected=ECHOED, hint=None)
+        expect_echo(exchange, value, hint=None)
+
+
+def test_json_with_charset_is_json(server, rng):
+    value = nested(rng, depth=2)
+    exchange = post_echo(server, json.dumps(value).encode(), "application/json; charset=utf-8",
+                         expected=ECHOED, hint=CONTENT_TYPE)
+    expect_echo(exchange, value, hint=CONTENT_TYPE)
+
+
+def test_non_ascii_echo_counts_bytes(server, rng):
+    value = {"city": rng.choice(NON_ASCII), "mood": rng.choice(EMOJI), "n": rng.randint(1, 999)}
+    body = json.dumps(value, ensure_ascii=False).encode("utf-8")
+    request = (b"POST /api/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+               b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+    # A raw socket and a strict parser, so a wrong Content-Length shows instead of being papered over.
+    with open_raw(server) as connection:
+        connection.send(request)
+        try:
+            exchange = connection.read_response()
+        except GraderFailure as failure:   # a Content-Length too large: the body ended before it said
+            raise with_advice(failure, f"a Content-Length that is the body's size in bytes. {BYTES_RULE}",
+                              BYTES) from None
+        connection.is_closed(within=0.5)   # collect whatever came after the bytes Content-Length announced
+        extra = connection.buffer
+    announced = exchange.headers.get("Content-Length", "(none)")
+    cut_off = extra[:60].decode("utf-8", "replace")
+    size = len(exchange.body) + len(extra)
+    expect(not extra, exchange, expected=f"Content-Length: {size}, the body's size in bytes",
+           got=f"Content-Length: {announced}, which cut off the last {len(extra)} bytes ({cut_off!r}). "
+               f"{BYTES_RULE}", hint=BYTES)
+    expect_echo(exchange, value, hint=BYTES)
+
+
+def test_invalid_json_is_400(server, rng):
+    for broken in rng.sample(BROKEN, 2):
+        exchange = post_echo(server, broken.encode(), expected='400 Bad Request with a JSON body {"error": ...}',
+                             hint=BAD_JSON)
+        expect(exchange.status == 400, exchange, expected='400 Bad Request with a JSON body {"error": ...}',
+               got=f"{exchange.status} {exchange.reason}", hint=BAD_JSON)
+        try:
+            got = json.loads(exchange.body)
+        except ValueError:
+            got = None
+        expect(isinstance(got, dict) and "error" in got, exchange,
+               expected='a JSON object with an "error" key, such as {"error": "the body is not valid JSON"}',
+               got=repr(exchange.text[:80]), hint=BAD_JSON)
+
+
+def test_wrong_content_type_is_415(server, rng):
+    value = nested(rng, depth=2)
+    for content_type in ("text/plain", "application/x-www-form-urlencoded"):
+        exchange = post_echo(server, json.dumps(value).encode(), content_type,
+                             expected="415 Unsupported Media Type", hint=CONTENT_TYPE)
+        expect(exchange.status == 415, exchange,
+               expected=f"415 Unsupported Media Type: {content_type} is not application/json",
+               got=f"{exchange.status} {exchange.reason}", hint=CONTENT_TYPE)
