@@ -1,0 +1,60 @@
+"""concurrency: serve many clients at once.
+
+This server is blocking: it accepts one connection, answers it, and only then accepts the next.
+GET /slow takes one second (think of a slow database query), so five visitors who ask for it at the
+same moment wait one, two, three, four and five seconds, and whoever wants the quick GET /fast waits
+behind all of them.
+
+Make the accept loop hand each connection over and go straight back to accept(), so that five /slow
+requests finish together in about one second and /fast answers at once. A thread per connection is
+one line; asyncio works too (then the slow route must `await asyncio.sleep`, not `time.sleep`).
+
+Run it:    python exercises/advanced/concurrency/server.py --port 8002
+Try it:    time (for i in 1 2 3 4 5; do curl -s http://127.0.0.1:8002/slow & done; wait)
+Check it:  pytest graders/advanced/test_concurrency.py
+"""
+import socket
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]   # the kit's folder, so `import reference` works
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from reference import cli, site
+from reference.blocking_server import serve_client
+from reference.response import text
+
+SLOW_SECONDS = 1.0
+
+
+def answer(request, args) -> bytes:
+    """The bytes to send back for one request."""
+    include_body = request.method != "HEAD"
+    if request.path == "/slow":
+        time.sleep(SLOW_SECONDS)         # a slow database query: this client has to wait, nobody else should
+        return text("Sorry for the wait.\n").encode(include_body)
+    if request.path == "/fast":
+        return text("Quick!\n").encode(include_body)
+    return site.answer(request, args.static)
+
+
+def main(args) -> None:
+    # backlog: how many connections the kernel may hold, handshake done, until we accept() them.
+    with socket.create_server((cli.HOST, args.port), backlog=128) as listener:
+        listener.settimeout(0.5)         # wake up now and then, so Ctrl+C works on Windows too
+        cli.announce("concurrency", args)
+        while True:
+            try:
+                conn, _address = listener.accept()
+            except TimeoutError:
+                continue
+            conn.settimeout(None)
+            # TODO: serve the connection without making everyone else wait, and come straight back
+            #       to accept(): a thread per connection does it.
+            serve_client(conn, args, answer)
+
+
+if __name__ == "__main__":
+    cli.run("concurrency", main, cli.parse_args(__doc__.splitlines()[0]))

@@ -1,0 +1,100 @@
+"""Cookies and sessions: remember a visitor between requests.
+
+HTTP forgets everything between two requests. A cookie is how a server asks the browser to bring
+something back: it answers `Set-Cookie: visits=3; Path=/`, and the browser sends `Cookie: visits=3`
+with every later request. A session goes one step further: the cookie carries only an unguessable
+id, and what it stands for (who you are) stays on the server.
+
+What to build (each place is marked TODO below):
+- GET /visits counts visits in a `visits` cookie: the body is `Visits: N`, the answer sets
+  `visits=N; Path=/`, and a garbage cookie counts as 0.
+- POST /login (a form with `username`) answers 303 to /me and sets a `session` cookie holding an
+  opaque, unguessable id, with HttpOnly, Path=/ and SameSite=Lax.
+- GET /me says `Hello, <username>` for a valid session, and 401 without one.
+- POST /logout ends the session on the server and expires the cookie.
+
+Run it:    python exercises/advanced/cookies/server.py --port 8002
+Try it:    curl -i --cookie visits=41 http://127.0.0.1:8002/visits
+           curl -i -d username=ada http://127.0.0.1:8002/login
+           curl -i --cookie session=<the id you got> http://127.0.0.1:8002/me
+Check it:  pytest graders/advanced/test_cookies.py
+"""
+import asyncio
+import secrets
+import sys
+from http.cookies import CookieError, SimpleCookie
+from pathlib import Path
+from urllib.parse import parse_qs
+
+ROOT = Path(__file__).resolve().parents[3]   # the kit's folder, so `import reference` works
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from reference import async_server, cli, site
+from reference.response import Response, text
+from reference.router import Router
+
+router = Router()
+sessions: dict[str, str] = {}   # session id -> username: it lives on the server, never in the cookie
+
+
+def read_cookies(request) -> dict[str, str]:
+    """The Cookie header, `a=1; b=2`, as a dict. A browser sends all of a site's cookies in one header."""
+    cookies = SimpleCookie()
+    try:
+        cookies.load(request.header("cookie", ""))
+    except CookieError:
+        return {}                  # a mangled header is the client's problem: treat it as no cookies
+    return {name: morsel.value for name, morsel in cookies.items()}
+
+
+@router.route("/visits")
+async def visits(request) -> Response:
+    # TODO: count on from the `visits` cookie; a missing or garbage value (not a number) counts as 0.
+    count = 1
+    response = text(f"Visits: {count}\n")
+    response.headers.append(("Set-Cookie", f"visits={count}; Path=/"))
+    return response
+
+
+@router.route("/login", methods=("POST",))
+async def login(request) -> Response:
+    form = parse_qs(request.body.decode("utf-8", "replace"))
+    username = form.get("username", [""])[0]
+    if not username:
+        return text("A username, please.\n", status=400)
+    # TODO: a session id must be unguessable: never the username or a counter (secrets has what you need).
+    session_id = username
+    sessions[session_id] = username
+    # 303 See Other: "done, now GET /me". Reloading that page will not post the form a second time.
+    response = Response(303, [("Location", "/me")])
+    # TODO: add HttpOnly (scripts cannot read it), Path=/ (every page gets it), SameSite=Lax (other sites' forms don't).
+    response.headers.append(("Set-Cookie", f"session={session_id}"))
+    return response
+
+
+@router.route("/me")
+async def me(request) -> Response:
+    username = sessions.get(read_cookies(request).get("session", ""))
+    if username is None:
+        return text("Who are you? POST /login first.\n", status=401)
+    return text(f"Hello, {username}\n")
+
+
+@router.route("/logout", methods=("POST",))
+async def logout(request) -> Response:
+    # TODO: forget the session on the server, and expire the cookie (the same name and Path, with Max-Age=0).
+    return Response(303, [("Location", "/")])
+
+
+async def answer(request, args) -> bytes:
+    response = await router.dispatch(request, fallback=lambda r: site.respond(r, args.static))
+    return response.encode(include_body=request.method != "HEAD")
+
+
+def main(args) -> None:
+    asyncio.run(async_server.serve(args, "cookies", answer=answer))
+
+
+if __name__ == "__main__":
+    cli.run("cookies", main, cli.parse_args(__doc__.splitlines()[0]))

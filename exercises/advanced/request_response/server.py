@@ -1,0 +1,167 @@
+"""Request and Response objects: what a framework hands your handler, and what it takes back.
+
+Frameworks wrap both ends of a handler in objects. A Request answers questions (its headers,
+whatever case the client typed them in; its query; its JSON body). A Response turns itself into
+bytes, so no handler ever counts a Content-Length by hand or forgets a header.
+
+What to build (each place is marked TODO below):
+- Headers: names are case-insensitive (`X-Token` and `x-token` are one header): keep them lower-cased.
+- Response: keep headers as a list of (name, value) pairs, so two Set-Cookie headers both arrive,
+  and count Content-Length in bytes, not characters.
+- GET /created answers 201 Created with `Location: /inspect`.
+Then GET /inspect?x=1 returns JSON {"method": "GET", "path": "/inspect", "query": {"x": "1"},
+"headers": {...}} with lower-cased header names, and GET /cookies sets both a=1 and b=2.
+
+Run it:    python exercises/advanced/request_response/server.py --port 8002
+Try it:    curl -i -H 'X-Shouting: YES' 'http://127.0.0.1:8002/inspect?x=caf%C3%A9'
+           curl -i http://127.0.0.1:8002/cookies
+Check it:  pytest graders/advanced/test_request_response.py
+"""
+import asyncio
+import json
+import sys
+from http import HTTPStatus
+from pathlib import Path
+from urllib.parse import parse_qs
+
+ROOT = Path(__file__).resolve().parents[3]   # the kit's folder, so `import reference` works
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from reference import cli, mime, site, static_files
+from reference.request_parser import HTTPError, content_length, parse_head
+
+
+class Headers:
+    """A request's headers. Names are case-insensitive, values are kept as they came."""
+
+    def __init__(self, pairs: list[tuple[str, str]]):
+        self.values: dict[str, str] = {}
+        for name, value in pairs:
+            # TODO: HTTP header names are case-insensitive: store them lower-cased.
+            key = name
+            # A header sent twice is one comma-separated list (RFC 9110, 5.3).
+            self.values[key] = f"{self.values[key]}, {value}" if key in self.values else value
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        # TODO: look the name up lower-cased too, so get("Content-Type") finds content-type.
+        return self.values.get(name, default)
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self.values.items())
+
+
+class Request:
+    def __init__(self, method: str, path: str, query: str, headers: Headers, body: bytes = b""):
+        self.method = method
+        self.path = path
+        self.query = {name: values[-1] for name, values in parse_qs(query).items()}   # "x=1" -> {"x": "1"}
+        self.headers = headers
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body)   # raises ValueError on bad JSON: the caller answers 400
+
+
+class Response:
+    """What a handler returns. It turns itself into bytes."""
+
+    def __init__(self, body: str | bytes = b"", status: int = 200, content_type: str = "text/plain; charset=utf-8"):
+        self.body = body
+        self.status = status
+        # TODO: a dict keeps one value per name, but Set-Cookie may repeat: keep a list of (name, value) pairs
+        #       (then add_header appends, and encode loops over the pairs).
+        self.headers: dict[str, str] = {"Content-Type": content_type}
+
+    def add_header(self, name: str, value: str) -> None:
+        self.headers[name] = value
+
+    @classmethod
+    def json(cls, data, status: int = 200) -> "Response":
+        return cls(json.dumps(data, ensure_ascii=False), status, "application/json")
+
+    def encode(self, include_body: bool = True) -> bytes:
+        body = self.body
+        # TODO: Content-Length counts bytes, not characters ("café" is 4 characters, 5 bytes): encode, then count.
+        length = len(body)
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        lines = [f"HTTP/1.1 {self.status} {HTTPStatus(self.status).phrase}"]
+        lines += [f"{name}: {value}" for name, value in self.headers.items()]
+        lines += [f"Content-Length: {length}", "Connection: close"]
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        return head + body if include_body else head
+
+
+def inspect(request: Request) -> Response:
+    return Response.json({"method": request.method, "path": request.path, "query": request.query,
+                          "headers": dict(request.headers.items())})
+
+
+def created(request: Request) -> Response:
+    # TODO: answer 201 Created, with a Location header saying where the new thing lives (/inspect).
+    return Response("Created!\n")
+
+
+def cookies(request: Request) -> Response:
+    response = Response("Two cookies are on their way.\n")
+    response.add_header("Set-Cookie", "a=1; Path=/")
+    response.add_header("Set-Cookie", "b=2; Path=/")
+    return response
+
+
+def static(request: Request) -> Response:
+    """Everything else is a file from static/, or the site's 404 page."""
+    if request.method not in ("GET", "HEAD"):
+        response = Response("A file can only be read.\n", 405)
+        response.add_header("Allow", "GET, HEAD")
+        return response
+    file = static_files.resolve(request.path)
+    if file is None:
+        return Response(site.not_found().body, 404, "text/html; charset=utf-8")
+    return Response(file.read_bytes(), 200, mime.content_type(file))
+
+
+ROUTES = {"/inspect": inspect, "/created": created, "/cookies": cookies}
+
+
+async def read_request(reader: asyncio.StreamReader) -> Request:
+    """Read the head up to the blank line, then exactly Content-Length bytes of body."""
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.LimitOverrunError:
+        raise HTTPError(431, "request head is too large")
+    checked = parse_head(head[:-4])    # the reference parser checks every line, and raises HTTPError (400...)
+    body = await reader.readexactly(content_length(checked.headers))
+    lines = head[:-4].decode("latin-1").split("\r\n")[1:]
+    pairs = [(name, value.strip(" \t")) for name, _, value in (line.partition(":") for line in lines)]
+    return Request(checked.method, checked.path, checked.query, Headers(pairs), body)
+
+
+async def serve_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        request = await asyncio.wait_for(read_request(reader), timeout=10)
+        handler = ROUTES.get(request.path, static)
+        reply = handler(request).encode(include_body=request.method != "HEAD")
+    except HTTPError as error:
+        reply = Response(f"{error.message}\n", error.status).encode()
+    except (asyncio.IncompleteReadError, asyncio.TimeoutError, ConnectionError):
+        reply = b""                    # the client left, or stalled: nobody to answer
+    try:
+        writer.write(reply)
+        await writer.drain()
+    except ConnectionError:
+        pass
+    finally:
+        writer.close()
+
+
+async def serve(args) -> None:
+    server = await asyncio.start_server(serve_client, cli.HOST, args.port)
+    async with server:
+        cli.announce("request_response", args)
+        await server.serve_forever()
+
+
+if __name__ == "__main__":
+    cli.run("request_response", lambda args: asyncio.run(serve(args)), cli.parse_args(__doc__.splitlines()[0]))

@@ -1,0 +1,99 @@
+"""A REST API: notes you can create, read, update and delete, with the status codes clients expect.
+
+REST is mostly conventions about HTTP you already know. A URL names a thing (/api/notes is the
+collection, /api/notes/3 one note), the method says what to do with it, and the status code says
+what happened: 201 Created with a Location, 204 No Content after a delete, 404 for no such note,
+400 when the client sent nonsense, 405 (with Allow) for a method the URL does not support.
+
+What to build (each place is marked TODO below):
+- POST /api/notes with JSON {"text": ...} gives 201, `Location: /api/notes/<id>` and the new note.
+- Bad JSON or a missing "text" gives 400 with a JSON {"error": ...} body.
+- DELETE /api/notes/<id> gives 204 and the note is gone: GET, PUT and DELETE on it are 404 after.
+- /api/notes/abc is 404, and a method the URL does not support is 405 with an Allow header.
+GET /api/notes (the list), GET /api/notes/<id> and PUT /api/notes/<id> are done.
+
+Run it:    python exercises/advanced/rest_api/server.py --port 8002
+Try it:    curl -i -H 'Content-Type: application/json' -d '{"text": "buy milk"}' http://127.0.0.1:8002/api/notes
+           curl -i http://127.0.0.1:8002/api/notes
+Check it:  pytest graders/advanced/test_rest_api.py
+"""
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]   # the kit's folder, so `import reference` works
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from reference import async_server, cli, site
+from reference.response import Response
+
+notes: dict[int, dict] = {}   # id -> {"id": 1, "text": "buy milk"}, in memory: gone when the server stops
+next_id = 1
+
+
+def send_json(data, status: int = 200, headers: list[tuple[str, str]] | None = None) -> Response:
+    return Response(status, [("Content-Type", "application/json"), *(headers or [])], json.dumps(data).encode())
+
+
+def error(status: int, message: str, headers: list[tuple[str, str]] | None = None) -> Response:
+    return send_json({"error": message}, status, headers)
+
+
+def read_text(request) -> str:
+    """The "text" of a JSON body such as {"text": "buy milk"}. Raises ValueError when there is none."""
+    # TODO: bad JSON already raises ValueError; a body without a "text" string must raise ValueError too.
+    return json.loads(request.body)["text"]
+
+
+def notes_api(request) -> Response:
+    global next_id
+    parts = request.path.split("/")   # "/api/notes/3" -> ["", "api", "notes", "3"]
+    allowed = ("GET", "POST") if len(parts) == 3 else ("GET", "PUT", "DELETE")
+    if request.method not in allowed:
+        # TODO: 405 Method Not Allowed, with an Allow header listing `allowed`, so the client knows what works.
+        return error(404, f"{request.method} {request.path} does not exist")
+
+    if len(parts) == 3:                                   # the collection: /api/notes
+        if request.method == "GET":
+            return send_json(list(notes.values()))
+        try:
+            note = {"id": next_id, "text": read_text(request)}
+        except ValueError as problem:
+            return error(400, f'expected JSON like {{"text": "buy milk"}}: {problem}')
+        notes[next_id] = note
+        next_id += 1
+        # TODO: 201 Created, with a Location header saying where the new note lives.
+        return send_json(note)
+
+    # TODO: an id that is not a number (/api/notes/abc) names no note: 404, never a crash.
+    note = notes.get(int(parts[3])) if len(parts) == 4 else None
+    if note is None:
+        return error(404, f"there is no note at {request.path}")
+    if request.method == "GET":
+        return send_json(note)
+    if request.method == "PUT":
+        try:
+            note["text"] = read_text(request)
+        except ValueError as problem:
+            return error(400, f'expected JSON like {{"text": "buy milk"}}: {problem}')
+        return send_json(note)
+    # TODO: DELETE: really remove the note, then answer 204 No Content, with no body.
+    return send_json(note)
+
+
+async def answer(request, args) -> bytes:
+    if request.path == "/api/notes" or request.path.startswith("/api/notes/"):
+        response = notes_api(request)
+    else:
+        response = site.respond(request, args.static)
+    return response.encode(include_body=request.method != "HEAD")
+
+
+def main(args) -> None:
+    asyncio.run(async_server.serve(args, "rest_api", answer=answer))
+
+
+if __name__ == "__main__":
+    cli.run("rest_api", main, cli.parse_args(__doc__.splitlines()[0]))

@@ -1,0 +1,155 @@
+"""gzip: text files are compressed when the client accepts gzip, with the right headers.
+
+Every request is sent on a raw socket, so the grader sees the bytes exactly as they travel (an ordinary
+HTTP client would decompress them behind our back). The files are picked at random from the site's HTML,
+CSS, JavaScript and JSON files in static/. The checks:
+- "Accept-Encoding: gzip" gives "Content-Encoding: gzip" and a body that gunzips to the file;
+- so does gzip in a list: "gzip, deflate, br", and a list with q weights such as "br;q=1.0, gzip;q=0.8";
+- Content-Length counts the compressed bytes, the ones actually sent;
+- the compressed answer carries "Vary: Accept-Encoding" (or lists Accept-Encoding in its Vary);
+- without Accept-Encoding, the file is sent as it is, with no Content-Encoding;
+- with "gzip;q=0" (gzip refused) the file is sent as it is, too.
+"""
+import gzip
+import re
+import time
+import zlib
+from pathlib import Path
+
+from graders.harness import Exchange, expect, fail, open_raw, send_raw
+
+STATIC = Path(__file__).resolve().parents[2] / "static"
+TEXT = (".html", ".css", ".js", ".json")
+OTHER_CODINGS = ["deflate", "br", "zstd", "compress"]
+
+# Hint numbers, in the catalog's order.
+PARSE, COUNT, HEADERS = 0, 1, 2
+
+
+def pick_text_file(rng) -> tuple[str, bytes]:
+    """A random text file of the site, as (URL path, exact bytes)."""
+    files = sorted(path for path in STATIC.rglob("*") if path.suffix in TEXT and path.name != "404.html")
+    file = rng.choice(files)
+    return "/" + file.relative_to(STATIC).as_posix(), file.read_bytes()
+
+
+def request(path: str, accept_encoding: str | None) -> bytes:
+    head = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+    if accept_encoding is not None:
+        head += f"Accept-Encoding: {accept_encoding}\r\n"
+    return (head + "\r\n").encode()
+
+
+def coding(exchange) -> str:
+    return exchange.headers.get("Content-Encoding", "").strip().lower()
+
+
+def expect_gzipped(exchange, path: str, content: bytes, accept_encoding: str) -> None:
+    expect(exchange.status == 200, exchange, expected=f"200 OK with the file {path}",
+           got=f"{exchange.status} {exchange.reason}", hint=PARSE)
+    expect(coding(exchange) == "gzip", exchange,
+           expected=f"Content-Encoding: gzip, since the client sent 'Accept-Encoding: {accept_encoding}'",
+           got=f"Content-Encoding: {exchange.headers.get('Content-Encoding')}" if coding(exchange)
+               else "no Content-Encoding, so the body is the file as it is", hint=PARSE)
+    try:
+        unpacked = gzip.decompress(exchange.body)
+    except (OSError, EOFError, zlib.error) as error:
+        fail(exchange, expected="a body in gzip format (it starts with the bytes 1f 8b)",
+             got=f"{len(exchange.body)} bytes that gzip cannot read ({error}). zlib.compress() makes the "
+                 "deflate format: use gzip.compress()", hint=COUNT)
+    expect(unpacked == content, exchange, expected=f"a body that gunzips to the {len(content)} bytes of {path}",
+           got=f"{len(unpacked)} bytes that differ", hint=COUNT)
+
+
+def expect_as_it_is(exchange, path: str, content: bytes, why: str, hint: int) -> None:
+    expect(exchange.status == 200, exchange, expected=f"200 OK with the file {path}",
+           got=f"{exchange.status} {exchange.reason}", hint=hint)
+    expect(coding(exchange) in ("", "identity"), exchange, expected=f"no Content-Encoding: {why}",
+           got=f"Content-Encoding: {exchange.headers.get('Content-Encoding')}", hint=hint)
+    expect(exchange.body == content, exchange, expected=f"the {len(content)} bytes of {path}, as they are",
+           got=f"{len(exchange.body)} bytes that differ", hint=hint)
+
+
+def read_until_closed(server, path: str, data: bytes, seconds: float = 3.0) -> Exchange:
+    """Send a request and keep every byte that comes back until the server closes (or `seconds` pass).
+
+    No HTTP client here: a client believes Content-Length, and that is the header under test.
+    """
+    started = time.perf_counter()
+    with open_raw(server, timeout=seconds) as connection:
+        connection.send(data)
+        received, deadline = b"", time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                chunk = connection.sock.recv(65536)
+            except TimeoutError:
+                break
+            if not chunk:
+                break
+            received += chunk
+    head, blank_line, body = received.partition(b"\r\n\r\n")
+    sent = data.decode().replace("\r\n", "\\r\\n\n")
+    return Exchange("GET", path, sent, raw_head=head + blank_line, body=body, status=200 if blank_line else 0,
+                    elapsed=time.perf_counter() - started)
+
+
+def header(exchange, name: str) -> str | None:
+    found = re.search(rb"(?im)^" + name.encode() + rb":[ \t]*(.*?)[ \t]*\r?$", exchange.raw_head)
+    return found[1].decode("latin-1") if found else None
+
+
+def test_gzip_alone_gives_a_compressed_body(server, rng):
+    path, content = pick_text_file(rng)
+    expect_gzipped(send_raw(server, request(path, "gzip")), path, content, "gzip")
+
+
+def test_gzip_in_a_list_gives_a_compressed_body(server, rng):
+    path, content = pick_text_file(rng)
+    listed = rng.sample(OTHER_CODINGS, 2)
+    listed.insert(rng.randrange(3), "gzip")
+    weighted = [f"{rng.choice(OTHER_CODINGS)};q=1.0", f"gzip;q=0.{rng.randint(3, 9)}", "*;q=0.1"]
+    for accept_encoding in ["gzip, deflate, br", ", ".join(listed), ",".join(listed), ", ".join(weighted)]:
+        expect_gzipped(send_raw(server, request(path, accept_encoding)), path, content, accept_encoding)
+
+
+def test_content_length_counts_the_compressed_bytes(server, rng):
+    path, content = pick_text_file(rng)
+    exchange = read_until_closed(server, path, request(path, "gzip"))
+    expect(exchange.raw_head.endswith(b"\r\n\r\n"), exchange,
+           expected="an answer: a head, a blank line (\\r\\n\\r\\n), then the body", got="no blank line", hint=COUNT)
+    encoding = header(exchange, "Content-Encoding")
+    expect(encoding and encoding.lower() == "gzip", exchange, expected="a gzipped answer (Content-Encoding: gzip)",
+           got=f"Content-Encoding: {encoding}" if encoding else "no Content-Encoding", hint=PARSE)
+    declared = header(exchange, "Content-Length")
+    expect(declared is not None and declared.isdigit(), exchange, expected="a Content-Length header",
+           got=f"Content-Length: {declared}" if declared else "none", hint=COUNT)
+    before = ", the size before compression" if int(declared) == len(content) else ""
+    expect(int(declared) == len(exchange.body), exchange,
+           expected=f"Content-Length: {len(exchange.body)}, the number of body bytes your server sent",
+           got=f"Content-Length: {declared}{before}. The client reads exactly Content-Length bytes, so count "
+               "the body after compressing it", hint=COUNT)
+
+
+def test_compressed_answer_says_vary_accept_encoding(server, rng):
+    path, content = pick_text_file(rng)
+    exchange = send_raw(server, request(path, "gzip"))
+    expect_gzipped(exchange, path, content, "gzip")
+    vary = [name.strip().lower() for name in exchange.headers.get("Vary", "").split(",")]
+    expect("accept-encoding" in vary or "*" in vary, exchange,
+           expected="Vary: Accept-Encoding, so a cache keeps the gzipped and the plain answer apart",
+           got=f"Vary: {exchange.headers.get('Vary')}" if exchange.headers.get("Vary") else "no Vary header",
+           hint=HEADERS)
+
+
+def test_no_accept_encoding_sends_the_file_as_it_is(server, rng):
+    path, content = pick_text_file(rng)
+    exchange = send_raw(server, request(path, None))
+    expect_as_it_is(exchange, path, content, "the client did not say it can decode anything", hint=PARSE)
+
+
+def test_gzip_refused_with_q0_sends_the_file_as_it_is(server, rng):
+    path, content = pick_text_file(rng)
+    for accept_encoding in ["gzip;q=0", f"{rng.choice(OTHER_CODINGS)}, gzip;q=0.0"]:
+        exchange = send_raw(server, request(path, accept_encoding))
+        expect_as_it_is(exchange, path, content, f"'{accept_encoding}' means the client refuses gzip (q=0)",
+                        hint=HEADERS)

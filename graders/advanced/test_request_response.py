@@ -1,0 +1,107 @@
+"""request_response: handlers take a Request and return a Response that turns itself into bytes.
+
+The checks (byte-level, over a raw socket read strictly by h11):
+- GET /inspect?x=<v> answers JSON with "method": "GET", "path": "/inspect" and "query": {"x": "<v>"};
+- header names in its "headers" are lower-cased whatever case the client typed (X-RaNdOm-...), and their
+  values come through as sent;
+- the Response counts its own Content-Length in bytes: a non-ASCII query value (café, 東京) comes back whole;
+- GET /created answers 201 Created with `Location: /inspect`;
+- GET /cookies carries two separate Set-Cookie headers, a=1 and b=2: the second must not replace the first.
+"""
+import json
+import random
+import string
+from urllib.parse import quote
+
+from graders.harness import expect, open_raw, send_raw
+
+# Hint numbers, in the catalog's order.
+HEADERS, HEADER_LIST, CONTENT_LENGTH, CREATED = 0, 1, 2, 3
+
+NON_ASCII = ["café", "naïve", "東京", "smörgåsbord", "crème brûlée", "Zürich"]
+
+
+def request_bytes(server, target: str, extra_headers: str = "") -> bytes:
+    head = f"GET {target} HTTP/1.1\r\nHost: {server.host}:{server.port}\r\n{extra_headers}Connection: close\r\n\r\n"
+    return head.encode("latin-1")
+
+
+def get(server, target: str, extra_headers: str = ""):
+    return send_raw(server, request_bytes(server, target, extra_headers))
+
+
+def inspect_json(exchange, hint: int) -> dict:
+    expect(exchange.status == 200, exchange, expected="200 OK with JSON describing the request",
+           got=f"{exchange.status} {exchange.reason}", hint=hint)
+    data = exchange.json()
+    expect(isinstance(data, dict), exchange, expected='a JSON object such as {"method": "GET", ...}',
+           got=f"JSON of type {type(data).__name__}", hint=hint)
+    return data
+
+
+def odd_case(name: str, rng: random.Random) -> str:
+    return "".join(rng.choice((c.upper(), c.lower())) for c in name)
+
+
+def test_inspect_describes_the_request(server, rng):
+    value = str(rng.randint(1, 10_000))
+    exchange = get(server, f"/inspect?x={value}")
+    data = inspect_json(exchange, HEADERS)
+    for key, expected in (("method", "GET"), ("path", "/inspect"), ("query", {"x": value})):
+        expect(data.get(key) == expected, exchange, expected=f'"{key}": {json.dumps(expected)} in the JSON',
+               got=f'"{key}": {json.dumps(data[key])}' if key in data else f'no "{key}" key', hint=HEADERS)
+
+
+def test_header_names_are_case_insensitive(server, rng):
+    word = "".join(rng.choice(string.ascii_lowercase) for _ in range(8))
+    sent_name = odd_case(f"X-Random-{word}", rng)
+    while sent_name == sent_name.lower():   # make sure some letters really are upper-case
+        sent_name = odd_case(f"X-Random-{word}", rng)
+    value = f"Value-{rng.randint(1000, 9999)}"
+    exchange = get(server, "/inspect", f"{sent_name}: {value}\r\n")
+    headers = inspect_json(exchange, HEADERS).get("headers")
+    expect(isinstance(headers, dict), exchange, expected='a "headers" object in the JSON', got=repr(headers), hint=HEADERS)
+    lowered = sent_name.lower()
+    expect(lowered in headers, exchange,
+           expected=f'the header we sent as {sent_name} listed under its lower-cased name, "{lowered}": header '
+                    "names are case-insensitive, so a Request stores them one way",
+           got=f"the names {sorted(headers)}", hint=HEADERS)
+    expect(headers[lowered] == value, exchange, expected=f'"{lowered}": "{value}", the value as we sent it',
+           got=f'"{lowered}": {headers[lowered]!r}', hint=HEADERS)
+
+
+def test_content_length_counts_bytes(server, rng):
+    value = rng.choice(NON_ASCII) + str(rng.randint(1, 99))
+    with open_raw(server) as connection:
+        connection.send(request_bytes(server, "/inspect?x=" + quote(value)))
+        exchange = connection.read_response()   # h11 reads exactly Content-Length bytes of body
+        connection.is_closed(within=1.0)        # and whatever the server sent beyond them lands in the buffer
+        extra = connection.buffer
+    expect(not extra, exchange, expected=f"a Content-Length that counts every byte of the body. The query value "
+           f'"{value}" has {len(value)} characters but {len(value.encode())} bytes in UTF-8',
+           got=f"{len(extra)} more byte{'s' if len(extra) != 1 else ''} after the {len(exchange.body)} that "
+               f"Content-Length announced ({extra[:60]!r}): it counted characters, not bytes", hint=CONTENT_LENGTH)
+    query = inspect_json(exchange, CONTENT_LENGTH).get("query")
+    expect(query == {"x": value}, exchange,
+           expected=f'"query": {{"x": "{value}"}}. "{value}" has {len(value)} characters but '
+                    f"{len(value.encode())} bytes in UTF-8: Content-Length must count the bytes",
+           got=f'"query": {query!r}', hint=CONTENT_LENGTH)
+
+
+def test_created_is_201_with_location(server):
+    exchange = get(server, "/created")
+    expect(exchange.status == 201, exchange, expected="201 Created", got=f"{exchange.status} {exchange.reason}",
+           hint=CREATED)
+    location = exchange.headers.get("Location", "")
+    expect(location == "/inspect" or location.endswith(f"{server.host}:{server.port}/inspect"), exchange,
+           expected="Location: /inspect", got=f"Location: {location}" if location else "no Location header", hint=CREATED)
+
+
+def test_two_set_cookie_headers_both_arrive(server):
+    exchange = get(server, "/cookies")
+    expect(exchange.status == 200, exchange, expected="200 OK", got=f"{exchange.status} {exchange.reason}",
+           hint=HEADER_LIST)
+    cookies = [header.split(";")[0].strip() for header in exchange.headers.get_all("Set-Cookie")]
+    expect("a=1" in cookies and "b=2" in cookies, exchange,
+           expected="two Set-Cookie headers, one for a=1 and one for b=2 (a dict keeps only the last value per name)",
+           got=f"Set-Cookie headers {cookies}" if cookies else "no Set-Cookie header", hint=HEADER_LIST)

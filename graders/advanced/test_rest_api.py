@@ -1,0 +1,172 @@
+"""rest_api: CRUD on /api/notes, with the status codes, Location, Allow and JSON errors clients expect.
+
+The checks:
+- POST /api/notes with JSON {"text": ...} answers 201 Created, `Location: /api/notes/<id>` and the new note as JSON;
+- GET on that Location answers 200 with the note;
+- GET /api/notes lists the notes (a JSON list, or an object holding one) and the new ones are in it;
+- PUT /api/notes/<id> with {"text": ...} answers 200 with the changed note, and GET shows the change;
+- DELETE /api/notes/<id> answers 204, and the note is gone: GET, PUT and DELETE on it give 404, and the list
+  no longer has it;
+- GET, PUT and DELETE on a note that never existed give 404, and so does /api/notes/abc;
+- bad JSON (to POST or PUT) gives 400 with a JSON {"error": ...} body;
+- valid JSON without a "text" gives 400 with a JSON {"error": ...} body;
+- a method the URL does not support gives 405 with an Allow header listing the methods it does support.
+"""
+import re
+import string
+from urllib.parse import urlsplit
+
+from graders.harness import expect, fetch
+
+# Hint numbers, in the catalog's order.
+CREATE, VALIDATE, DELETE, ERRORS = 0, 1, 2, 3
+
+NOTE_PATH = re.compile(r"/api/notes/[^/?#]+")
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+def words(rng, count=3) -> str:
+    return " ".join("".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(3, 8))) for _ in range(count))
+
+
+def create(server, text: str):
+    """POST a note; returns the exchange and the note's path from Location (failing with a lesson if they are wrong)."""
+    exchange = fetch(server, "POST", "/api/notes", json={"text": text})
+    expect(exchange.status == 201, exchange, expected="201 Created: a POST that makes a new note says so",
+           got=f"{exchange.status} {exchange.reason}", hint=CREATE)
+    location = exchange.headers.get("Location", "")
+    path = urlsplit(location).path
+    expect(NOTE_PATH.fullmatch(path), exchange, expected="a Location header naming the new note, /api/notes/<id>",
+           got=f"Location: {location}" if location else "no Location header", hint=CREATE)
+    return exchange, path
+
+
+def make_note(server, text: str) -> str:
+    """A note to work on, for the checks that are not about creating: 200 or 201, Location or an "id" will do."""
+    exchange = fetch(server, "POST", "/api/notes", json={"text": text})
+    expect(exchange.status in (200, 201), exchange, expected="201 Created for a new note",
+           got=f"{exchange.status} {exchange.reason}", hint=CREATE)
+    location = urlsplit(exchange.headers.get("Location", "")).path
+    if NOTE_PATH.fullmatch(location):
+        return location
+    data = exchange.json()
+    expect(isinstance(data, dict) and "id" in data, exchange,
+           expected='a Location header, or at least the new note with its "id"', got=exchange.text[:100], hint=CREATE)
+    return f"/api/notes/{data['id']}"
+
+
+def note_text(exchange, hint: int):
+    data = exchange.json()
+    expect(isinstance(data, dict) and "text" in data, exchange, expected='the note as a JSON object, {"id": ..., "text": ...}',
+           got=exchange.text[:100], hint=hint)
+    return data["text"]
+
+
+def listed_texts(exchange) -> list:
+    data = exchange.json()
+    if isinstance(data, dict):   # {"notes": [...]} is a fine way to list too
+        data = next((value for value in data.values() if isinstance(value, list)), None)
+    expect(isinstance(data, list), exchange, expected='a JSON list of notes, such as [{"id": 1, "text": "buy milk"}]',
+           got=exchange.text[:100], hint=CREATE)
+    return [note.get("text") for note in data if isinstance(note, dict)]
+
+
+def check_status(exchange, status: int, why: str, hint: int) -> None:
+    expect(exchange.status == status, exchange, expected=f"{status} ({why})", got=f"{exchange.status} {exchange.reason}",
+           hint=hint)
+
+
+def check_json_error(exchange, why: str) -> None:
+    check_status(exchange, 400, why, VALIDATE)
+    data = exchange.json()
+    expect(isinstance(data, dict) and "error" in data, exchange, expected='a JSON body such as {"error": "..."}',
+           got=exchange.text[:100], hint=VALIDATE)
+
+
+def check_allow(exchange, methods: tuple[str, ...]) -> None:
+    check_status(exchange, 405, "Method Not Allowed", ERRORS)
+    allow = exchange.headers.get("Allow", "")
+    listed = {method.strip().upper() for method in allow.split(",")}
+    expect(set(methods) <= listed, exchange, expected=f"an Allow header listing {', '.join(methods)}",
+           got=f"Allow: {allow}" if allow else "no Allow header", hint=ERRORS)
+
+
+def test_create_gives_201_location_and_the_note(server, rng):
+    text = words(rng)
+    exchange, _path = create(server, text)
+    expect(note_text(exchange, CREATE) == text, exchange, expected=f'the new note in the body, with "text": "{text}"',
+           got=exchange.text[:100], hint=CREATE)
+
+
+def test_created_note_can_be_read(server, rng):
+    text = words(rng)
+    path = make_note(server, text)
+    exchange = fetch(server, "GET", path)
+    check_status(exchange, 200, f"the note that Location named, {path}", CREATE)
+    expect(note_text(exchange, CREATE) == text, exchange, expected=f'"text": "{text}"', got=exchange.text[:100], hint=CREATE)
+
+
+def test_list_includes_created_notes(server, rng):
+    texts = [words(rng), words(rng)]
+    for text in texts:
+        make_note(server, text)
+    exchange = fetch(server, "GET", "/api/notes")
+    check_status(exchange, 200, "the list of notes", CREATE)
+    listed = listed_texts(exchange)
+    for text in texts:
+        expect(text in listed, exchange, expected=f'the note "{text}" we just created in the list', got=f"texts {listed}",
+               hint=CREATE)
+
+
+def test_update_note(server, rng):
+    path = make_note(server, words(rng))
+    new_text = words(rng)
+    exchange = fetch(server, "PUT", path, json={"text": new_text})
+    check_status(exchange, 200, "the note, updated", VALIDATE)
+    expect(note_text(exchange, VALIDATE) == new_text, exchange, expected=f'the updated note, "text": "{new_text}"',
+           got=exchange.text[:100], hint=VALIDATE)
+    after = fetch(server, "GET", path)
+    expect(after.status == 200 and note_text(after, VALIDATE) == new_text, after,
+           expected=f'"text": "{new_text}" after the PUT', got=after.text[:100], hint=VALIDATE)
+
+
+def test_delete_note(server, rng):
+    text = words(rng)
+    path = make_note(server, text)
+    exchange = fetch(server, "DELETE", path)
+    check_status(exchange, 204, "No Content: deleted, nothing more to say", DELETE)
+    for method, body in (("GET", None), ("PUT", {"text": words(rng)}), ("DELETE", None)):
+        again = fetch(server, method, path, json=body)
+        check_status(again, 404, f"Not Found: the note was deleted, so {method} {path} has nothing to act on", DELETE)
+    listing = fetch(server, "GET", "/api/notes")
+    expect(text not in listed_texts(listing), listing, expected=f'no note "{text}" in the list after deleting it',
+           got="it is still listed", hint=DELETE)
+
+
+def test_missing_note_is_404(server, rng):
+    path = f"/api/notes/{rng.randint(10**8, 10**9)}"
+    for method, body in (("GET", None), ("PUT", {"text": words(rng)}), ("DELETE", None)):
+        check_status(fetch(server, method, path, json=body), 404, "Not Found: there is no such note", ERRORS)
+
+
+def test_non_numeric_id_is_404(server):
+    check_status(fetch(server, "GET", "/api/notes/abc"), 404, "Not Found: abc names no note. Never a crash", ERRORS)
+
+
+def test_bad_json_is_400_with_json_error(server, rng):
+    broken = f'{{"text": "{words(rng, 1)}"'.encode()   # the closing brace is missing
+    check_json_error(fetch(server, "POST", "/api/notes", data=broken, headers=JSON_HEADERS), "the body is not valid JSON")
+    path = make_note(server, words(rng))
+    check_json_error(fetch(server, "PUT", path, data=broken, headers=JSON_HEADERS), "the body is not valid JSON")
+
+
+def test_missing_text_is_400_with_json_error(server, rng):
+    for body in ({}, {"title": words(rng)}, ["text"]):
+        exchange = fetch(server, "POST", "/api/notes", json=body)
+        check_json_error(exchange, 'valid JSON, but without a "text"')
+
+
+def test_wrong_method_is_405_with_allow(server, rng):
+    check_allow(fetch(server, "DELETE", "/api/notes"), ("GET", "POST"))
+    path = make_note(server, words(rng))
+    check_allow(fetch(server, "PATCH", path, json={"text": words(rng)}), ("GET", "PUT", "DELETE"))

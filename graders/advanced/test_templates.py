@@ -1,0 +1,129 @@
+"""templates: a tiny template engine with {{ name }} placeholders, loops, escaping and loud errors.
+
+The checks:
+- GET /hello?name=<x> answers 200 with an HTML page containing `Hello, <x>!`;
+- that page is templates/hello.html (beside server.py) filled in: the file has a {{ name }} placeholder, and
+  every piece of the file's text around its placeholders is in the page (skipped with --server-url);
+- values are HTML-escaped: a name such as `<script>...</script> & <b>` comes back as `&lt;script&gt;...`;
+- GET /items?item=a&item=b renders a loop: one <li> per item, in the order given;
+- the items in the loop are escaped too;
+- GET /broken renders templates/broken.html, whose {{ favourite_colour }} has no value: the answer is 500,
+  never a page with a silent blank;
+- and the server prints a log line naming the placeholder, favourite_colour (skipped with --server-url).
+"""
+import html
+import re
+import string
+import time
+from urllib.parse import quote, urlencode
+
+import pytest
+
+from graders.harness import expect, fail, fetch
+
+# Hint numbers, in the catalog's order.
+FILL, ESCAPE, LOOP, MISSING = 0, 1, 2, 3
+
+PLACEHOLDER = re.compile(r"{{.*?}}|{%.*?%}", re.DOTALL)
+LIST_ITEM = re.compile(r"<li\b[^>]*>(.*?)</li>", re.DOTALL | re.IGNORECASE)
+MISSING_NAME = "favourite_colour"   # the placeholder in templates/broken.html that gets no value
+
+
+def word(rng, length=8) -> str:
+    return "".join(rng.choice(string.ascii_lowercase) for _ in range(length))
+
+
+def hello(server, name: str):
+    exchange = fetch(server, "GET", "/hello?name=" + quote(name))
+    expect(exchange.status == 200, exchange, expected="200 OK with the rendered hello page",
+           got=f"{exchange.status} {exchange.reason}", hint=FILL)
+    return exchange
+
+
+def list_items(exchange) -> list[str]:
+    return [item.strip() for item in LIST_ITEM.findall(exchange.text)]
+
+
+def test_hello_renders_the_name(server, rng):
+    name = word(rng).capitalize()
+    exchange = hello(server, name)
+    content_type = exchange.headers.get("Content-Type", "")
+    expect(content_type.lower().startswith("text/html"), exchange, expected="Content-Type: text/html",
+           got=content_type or "no Content-Type at all", hint=FILL)
+    expect(f"Hello, {name}!" in exchange.text, exchange, expected=f"a page containing `Hello, {name}!`",
+           got="a page without it" + (": the placeholder is still there" if "{{" in exchange.text else ""), hint=FILL)
+
+
+def test_hello_comes_from_templates_hello_html(server, rng):
+    script = getattr(server, "script", None)
+    if script is None:
+        pytest.skip("with --server-url the grader cannot see your templates folder")
+    template_file = script.parent / "templates" / "hello.html"
+    if not template_file.is_file():
+        fail(expected=f"a template file templates/hello.html beside server.py ({template_file})",
+             got="no such file", hint=FILL)
+    template = template_file.read_text(encoding="utf-8")
+    expect(re.search(r"{{\s*name\s*}}", template), expected="a {{ name }} placeholder in templates/hello.html",
+           got="a template without one", hint=FILL)
+    name = word(rng).capitalize()
+    exchange = hello(server, name)
+    for piece in PLACEHOLDER.split(template):
+        for line in piece.splitlines():
+            expect(line.strip() in exchange.text, exchange,
+                   expected=f"the page rendered from templates/hello.html, with its line {line.strip()!r}",
+                   got="a page without that line: /hello must render the template file", hint=FILL)
+
+
+def test_values_are_escaped(server, rng):
+    number = rng.randint(100, 999)
+    name = f"<script>alert({number})</script> & <b>"
+    exchange = hello(server, name)
+    escaped = f"&lt;script&gt;alert({number})&lt;/script&gt; &amp; &lt;b&gt;"
+    expect(f"<script>alert({number})" not in exchange.text, exchange,
+           expected=f"the name escaped, {escaped}, so the browser shows it as text",
+           got="a real <script> tag in the page: any visitor's script would run", hint=ESCAPE)
+    expect(escaped in exchange.text, exchange, expected=f"the name escaped as {escaped}",
+           got="something else", hint=ESCAPE)
+
+
+def test_loop_renders_one_li_per_item_in_order(server, rng):
+    items = [word(rng, rng.randint(3, 9)) for _ in range(rng.randint(3, 5))]
+    exchange = fetch(server, "GET", "/items?" + urlencode([("item", item) for item in items]))
+    expect(exchange.status == 200, exchange, expected="200 OK with the rendered items page",
+           got=f"{exchange.status} {exchange.reason}", hint=LOOP)
+    found = list_items(exchange)
+    expect(found == items, exchange, expected=f"one <li> per item, in order: {', '.join(items)}",
+           got=f"<li> items {found}" if found else "no <li> at all: the loop must render its body once per item",
+           hint=LOOP)
+
+
+def test_loop_items_are_escaped(server, rng):
+    items = [f"<i>{word(rng)}</i>", f"{word(rng)} & {word(rng)}"]
+    exchange = fetch(server, "GET", "/items?" + urlencode([("item", item) for item in items]))
+    escaped = [html.escape(item) for item in items]
+    expect(list_items(exchange) == escaped, exchange,
+           expected=f"one <li> per item, escaped: {', '.join(escaped)}", got=f"<li> items {list_items(exchange)}",
+           hint=ESCAPE)
+
+
+def test_missing_value_is_a_500(server):
+    exchange = fetch(server, "GET", "/broken")
+    expect(exchange.status == 500, exchange,
+           expected=f"500 Internal Server Error: templates/broken.html uses {{{{ {MISSING_NAME} }}}} and the handler "
+                    "gives it no value. A missing value must raise, not become a silent blank",
+           got=f"{exchange.status} {exchange.reason}", hint=MISSING)
+
+
+def test_missing_value_is_logged_by_name(server):
+    before = len(server.output())
+    exchange = fetch(server, "GET", "/broken")
+    logged = ""
+    for _ in range(25):             # the log line may land a moment after the answer
+        logged = server.output()[before:]
+        if MISSING_NAME in logged:
+            break
+        time.sleep(0.02)
+    expect(MISSING_NAME in logged, exchange,
+           expected=f"a line in your server's output naming the placeholder with no value, {MISSING_NAME}, "
+                    "so whoever reads the log knows what to fix",
+           got=f"the output: {logged.strip()!r}" if logged.strip() else "nothing printed for this request", hint=MISSING)

@@ -1,0 +1,191 @@
+"""websocket_chat: /chat?name=<name> is a room, and JSON events reach the people in it.
+
+The checks, with three `websockets` clients at once, each with a random name:
+- on join, every client gets {"type": "join", "name": ...}: the newcomer and those already there;
+- a text message from one client reaches every connected client as
+  {"type": "message", "name": <sender>, "text": <the text>}: the others, and the sender too;
+- three clients talking at the same moment all hear all three messages;
+- on leave the others get {"type": "leave", "name": ...}: after a close frame, and when a client just
+  vanishes (its TCP connection dropped without a close frame);
+- the chat page /chat.html still loads from the server, and talks to /chat.
+Events may carry more keys (a time, say) and the server may send other events too; these are ignored.
+"""
+import asyncio
+import contextlib
+import json
+
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+from graders.harness import expect, fail, fetch
+
+TIMEOUT = 1.0   # seconds to wait for an event: on loopback they arrive within milliseconds
+NAMES = ["ada", "alan", "grace", "linus", "guido", "barbara", "ken", "margaret", "dennis", "radia", "tim", "hedy"]
+
+# Hint numbers, in the catalog's order.
+ROOM, JOIN, MESSAGE, LEAVE = 0, 1, 2, 3
+
+
+def random_names(rng, count: int = 3) -> list[str]:
+    return [f"{name}-{rng.randrange(1000, 10000)}" for name in rng.sample(NAMES, count)]
+
+
+class Client:
+    """One person in the room, as a `websockets` client, remembering every event it has seen."""
+
+    def __init__(self, name: str, ws):
+        self.name, self.ws, self.seen = name, ws, []
+
+    async def wait_for(self, wanted: dict, hint: int, why: str = "") -> None:
+        """Read events until one has every key and value of `wanted`; fail after TIMEOUT."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + TIMEOUT
+        while not any(matches(event, wanted) for event in self.seen):
+            try:
+                raw = await asyncio.wait_for(self.ws.recv(), max(0.0, deadline - loop.time()))
+            except asyncio.TimeoutError:
+                self.missed(wanted, why, f"nothing like it within {TIMEOUT:g} s", hint)
+            except ConnectionClosed as error:
+                how = f"with code {error.rcvd.code} ({error.rcvd.reason!r})" if error.rcvd else "with no close frame"
+                self.missed(wanted, why, f"the server closed {self.name}'s WebSocket {how}", hint)
+            self.seen.append(parse(raw))
+
+    def missed(self, wanted: dict, why: str, problem: str, hint: int) -> None:
+        if self.seen:
+            seen = "".join(f"\n    {show(event)}" for event in self.seen)
+            problem += f". All that {self.name} got was:{seen}\nand nothing else"
+        else:
+            problem += ", and no events at all"
+        fail(expected=f"{self.name} to get {show(wanted)}{why}", got=problem, hint=hint)
+
+
+def matches(event, wanted: dict) -> bool:
+    return isinstance(event, dict) and all(event.get(key) == value for key, value in wanted.items())
+
+
+def show(event) -> str:
+    return json.dumps(event, ensure_ascii=False) if isinstance(event, dict) else str(event)
+
+
+def parse(raw):
+    if isinstance(raw, bytes):
+        return f"a binary message {raw[:40]!r} (events are JSON in text messages)"
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return f"{raw[:80]!r}, which is not JSON"
+
+
+@contextlib.asynccontextmanager
+async def room(server, names: list[str]):
+    """Open one client per name, one after the other, and close them all at the end."""
+    clients = []
+    try:
+        for name in names:
+            clients.append(Client(name, await join(server, name)))
+        await asyncio.sleep(0.05)   # let the server finish its bookkeeping before anyone speaks
+        yield clients
+    finally:
+        for client in clients:
+            client.ws.transport.abort()
+
+
+async def join(server, name: str):
+    url = f"ws://{server.host}:{server.port}/chat?name={name}"
+    try:
+        return await connect(url, open_timeout=2, close_timeout=1, ping_interval=None, proxy=None)
+    except InvalidStatus as error:
+        fail(expected=f"101 Switching Protocols for {url}",
+             got=f"{error.response.status_code} {error.response.reason_phrase}", hint=ROOM)
+    except InvalidHandshake as error:
+        fail(expected=f"a WebSocket handshake the `websockets` client accepts for {url}",
+             got=f"a refusal from the client: {error}", hint=ROOM)
+    except (OSError, asyncio.TimeoutError) as error:
+        fail(expected=f"a WebSocket connection to {url}", got=str(error) or "no answer in time", hint=ROOM)
+
+
+def say(rng, name: str) -> str:
+    return f"{rng.choice(['hello', 'hi', 'hey', 'good morning'])} from {name}, café #{rng.randrange(100, 1000)}"
+
+
+# ---- The checks ----
+
+def test_newcomer_hears_its_own_join(server, rng):
+    async def check():
+        async with room(server, random_names(rng, 1)) as (ada,):
+            await ada.wait_for({"type": "join", "name": ada.name}, JOIN,
+                               ": every client hears a join, the newcomer too")
+    asyncio.run(check())
+
+
+def test_everyone_already_there_hears_a_join(server, rng):
+    async def check():
+        first, second, third = random_names(rng)
+        async with room(server, [first, second]) as (ada, bob):
+            await ada.wait_for({"type": "join", "name": bob.name}, JOIN,
+                               f", when {bob.name} joined after {ada.name}")
+            async with room(server, [third]) as (cy,):
+                for client in (ada, bob):
+                    await client.wait_for({"type": "join", "name": cy.name}, JOIN, f", when {cy.name} joined")
+    asyncio.run(check())
+
+
+def test_message_reaches_every_other_client(server, rng):
+    async def check():
+        async with room(server, random_names(rng)) as (ada, bob, cy):
+            text = say(rng, bob.name)
+            await bob.ws.send(text)
+            for client in (ada, cy):
+                await client.wait_for({"type": "message", "name": bob.name, "text": text}, MESSAGE,
+                                      f" after {bob.name} sent {text!r}")
+    asyncio.run(check())
+
+
+def test_sender_hears_its_own_message(server, rng):
+    async def check():
+        async with room(server, random_names(rng)) as (ada, bob, cy):
+            text = say(rng, cy.name)
+            await cy.ws.send(text)
+            await cy.wait_for({"type": "message", "name": cy.name, "text": text}, MESSAGE,
+                              f" back after sending {text!r}: the sender hears its own message too")
+    asyncio.run(check())
+
+
+def test_three_clients_talking_at_once_hear_everything(server, rng):
+    async def check():
+        async with room(server, random_names(rng)) as clients:
+            texts = {client.name: say(rng, client.name) for client in clients}
+            await asyncio.gather(*(client.ws.send(texts[client.name]) for client in clients))
+            for listener in clients:
+                for speaker in clients:
+                    await listener.wait_for({"type": "message", "name": speaker.name, "text": texts[speaker.name]},
+                                            MESSAGE, f" after all three sent a message at the same moment")
+    asyncio.run(check())
+
+
+def test_others_hear_a_leave(server, rng):
+    async def check():
+        async with room(server, random_names(rng)) as (ada, bob, cy):
+            await cy.ws.close()   # a polite leave: a close frame, then the server hangs up
+            for client in (ada, bob):
+                await client.wait_for({"type": "leave", "name": cy.name}, LEAVE,
+                                      f" after {cy.name} closed its WebSocket")
+    asyncio.run(check())
+
+
+def test_others_hear_a_leave_when_a_client_vanishes(server, rng):
+    async def check():
+        async with room(server, random_names(rng)) as (ada, bob, cy):
+            ada.ws.transport.abort()   # no close frame: a closed laptop lid, a lost Wi-Fi
+            for client in (bob, cy):
+                await client.wait_for({"type": "leave", "name": ada.name}, LEAVE,
+                                      f" after {ada.name}'s connection dropped without a close frame")
+    asyncio.run(check())
+
+
+def test_chat_page_loads_from_the_server(server):
+    page = fetch(server, "GET", "/chat.html")
+    expect(page.status == 200, page, expected="200 OK with the chat page from static/chat.html: every path "
+           "but /chat still serves the site", got=f"{page.status} {page.reason}", hint=ROOM)
+    expect("/chat?name=" in page.text, page, expected="the chat page, which opens a WebSocket to /chat?name=...",
+           got="a page without /chat?name= in it", hint=ROOM)

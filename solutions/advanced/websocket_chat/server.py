@@ -1,0 +1,144 @@
+"""WebSocket chat: /chat?name=<name> joins one room, and every message reaches everyone in it.
+
+Each browser tab opens a WebSocket to /chat?name=Ada. The server keeps the set of connected clients
+(the room) and sends JSON events, as text messages, to the people in it:
+  {"type": "join", "name": "Ada"}                    someone arrived: to everyone, the newcomer too
+  {"type": "message", "name": "Ada", "text": "hi"}   someone said something: to everyone, the sender too
+  {"type": "leave", "name": "Ada"}                   someone left: to everyone still there
+Clients send plain text. The handshake is done, and frames.py is the finished one from the
+websocket_echo challenge. The TODOs are the room: who is in it, and who hears what.
+Every other path serves the site, so the chat page is at /chat.html.
+
+Run it:    python exercises/advanced/websocket_chat/server.py --port 8002
+Try it:    open http://127.0.0.1:8002/chat.html in two browser tabs, and talk to yourself
+Check it:  pytest graders/advanced/test_websocket_chat.py
+"""
+import asyncio
+import json
+import sys
+from pathlib import Path
+from urllib.parse import parse_qs
+
+ROOT = Path(__file__).resolve().parents[3]   # the kit's folder, so `import reference` works
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import frames   # frames.py beside this file: Python puts the script's folder on sys.path
+from reference import cli, site
+from reference.request_parser import HTTPError, Request, RequestParser
+from reference.response import error_page
+
+
+class Client:
+    """One person in the room: a name, and the way to reach them."""
+
+    def __init__(self, name: str, writer, ws: frames.Connection):
+        self.name, self.writer, self.ws = name, writer, ws
+
+    def send(self, event: dict) -> None:
+        # write() only queues the bytes, so one slow client cannot hold up a broadcast;
+        # the client's own loop (messages() below) waits for them to drain.
+        self.writer.write(self.ws.send(json.dumps(event)))
+
+
+room: set[Client] = set()   # everyone connected now; one thread and one event loop, so no locks
+
+
+def broadcast(event: dict) -> None:
+    """Send one event to everyone in the room."""
+    for client in room:
+        client.send(event)
+
+
+async def chat(reader, writer, name: str, leftover: bytes) -> None:
+    me = Client(name, writer, frames.Connection())
+    # Join first, then announce: the newcomer's own join event says "you are in".
+    room.add(me)
+    broadcast({"type": "join", "name": name})
+    try:
+        async for message in messages(reader, writer, me.ws, leftover):
+            if isinstance(message, str):   # the room speaks text; binary messages are ignored
+                # Everyone hears it, the sender too: that echo is how a page knows the server got it.
+                broadcast({"type": "message", "name": name, "text": message})
+    finally:
+        # However the loop ended (a close frame, a vanished client, an error), leave and tell the rest.
+        room.discard(me)
+        broadcast({"type": "leave", "name": name})
+
+
+async def messages(reader, writer, ws: frames.Connection, data: bytes = b""):
+    """Each whole message the client sends; pongs and the close are sent on the way."""
+    while True:
+        ws.receive_data(data)
+        while (message := ws.next_message()) is not None:
+            yield message
+        writer.write(ws.data_to_send())      # pongs, and our close frame once there is one
+        await writer.drain()
+        if ws.closed:
+            return                           # the closing handshake is done: the server hangs up
+        data = await reader.read(65536)      # no timeout: a WebSocket may stay quiet for hours
+        if not data:
+            return                           # gone without a close frame (a closed laptop lid)
+
+
+def refusal(request: Request) -> bytes | None:
+    """The HTTP answer that refuses this opening request, or None when we can accept it."""
+    upgrade = request.header("upgrade", "").lower() == "websocket"
+    connection = [token.strip().lower() for token in request.header("connection", "").split(",")]
+    if request.method != "GET" or not upgrade or "upgrade" not in connection:
+        page = error_page(426, "this is a WebSocket endpoint: open it with new WebSocket(url)")
+        page.headers.append(("Upgrade", "websocket"))
+        return page.encode()
+    if not request.header("sec-websocket-key"):
+        return error_page(400, "a WebSocket handshake needs a Sec-WebSocket-Key header").encode()
+    if request.header("sec-websocket-version") != "13":
+        page = error_page(426, "this server speaks WebSocket version 13")
+        page.headers.append(("Sec-WebSocket-Version", "13"))
+        return page.encode()
+    return None
+
+
+def switching_protocols(request: Request) -> bytes:
+    accept = frames.accept_key(request.header("sec-websocket-key"))
+    return (f"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Accept: {accept}\r\n\r\n").encode("latin-1")
+
+
+async def serve_client(reader, writer, args) -> None:
+    """Read one HTTP request; /chat becomes a WebSocket in the room, anything else gets the site."""
+    parser = RequestParser()
+    try:
+        request = None
+        while request is None:
+            data = await asyncio.wait_for(reader.read(4096), args.timeout)
+            if not data:
+                return
+            request = parser.receive(data)
+        if request.path != "/chat":
+            writer.write(site.answer(request, args.static))
+        elif (refused := refusal(request)) is not None:
+            writer.write(refused)
+        else:
+            name = parse_qs(request.query).get("name", [""])[0].strip()[:40] or "anonymous"
+            writer.write(switching_protocols(request))
+            await chat(reader, writer, name, bytes(parser.buffer))
+        await writer.drain()
+    except HTTPError as error:
+        writer.write(site.answer_error(error))
+    except (asyncio.TimeoutError, ConnectionError):
+        pass                                 # stalled or gone: drop the connection
+    finally:
+        writer.close()
+
+
+async def serve(args) -> None:
+    server = await asyncio.start_server(
+        lambda reader, writer: serve_client(reader, writer, args), cli.HOST, args.port)
+    async with server:
+        cli.announce("websocket_chat", args)
+        print(f"Chat page: http://{cli.HOST}:{args.port}/chat.html", flush=True)
+        await server.serve_forever()
+
+
+if __name__ == "__main__":
+    cli.run("websocket_chat", lambda args: asyncio.run(serve(args)), cli.parse_args(__doc__.splitlines()[0]))

@@ -1,0 +1,118 @@
+"""The kit checks itself: the catalog, the folders and the graders agree; every solution passes its
+grader; every untouched starter fails it; and no server outlives a grader run.
+
+The two grader runs happen once per session, in subprocesses, exactly as a learner runs them (the
+solutions run under pytest-xdist with -n 2, which also proves parallel runs never collide).
+"""
+import ast
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.reference_helpers import ROOT
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
+
+CATALOG = tomllib.loads((ROOT / "exercises" / "catalog.toml").read_text(encoding="utf-8"))["challenge"]
+LEVELS = ("beginner", "intermediate", "advanced")
+IDS = [f"{c['level']}/{c['slug']}" for c in CATALOG]
+
+
+# --- agreement -------------------------------------------------------------------------------------
+
+def test_catalog_entries_are_complete_and_unique():
+    slugs = [c["slug"] for c in CATALOG]
+    assert len(slugs) == len(set(slugs)), "a slug appears twice"
+    for challenge in CATALOG:
+        assert challenge["level"] in LEVELS, challenge
+        assert challenge["title"] and challenge["summary"], challenge
+        assert 2 <= len(challenge["hints"]) <= 4, f"{challenge['slug']}: 2 to 4 hints"
+    # Beginner first, then intermediate, then advanced: the catalog is the learning order.
+    assert [c["level"] for c in CATALOG] == sorted((c["level"] for c in CATALOG), key=LEVELS.index)
+
+
+@pytest.mark.parametrize("challenge", CATALOG, ids=IDS)
+def test_each_challenge_has_starter_solution_and_grader(challenge):
+    level, slug = challenge["level"], challenge["slug"]
+    starter = ROOT / "exercises" / level / slug / "server.py"
+    solution = ROOT / "solutions" / level / slug / "server.py"
+    grader = ROOT / "graders" / level / f"test_{slug}.py"
+    for path in (starter, solution, grader):
+        assert path.is_file(), f"missing {path.relative_to(ROOT)}"
+    assert "# TODO:" in starter.read_text(encoding="utf-8"), "a starter marks its lesson with # TODO:"
+    assert "# TODO:" not in solution.read_text(encoding="utf-8"), "a solution has every TODO done"
+    assert ast.get_docstring(ast.parse(grader.read_text(encoding="utf-8"))), "a grader states what it checks"
+
+
+def test_no_folder_or_grader_outside_the_catalog():
+    known = {(c["level"], c["slug"]) for c in CATALOG}
+    for tree in ("exercises", "solutions"):
+        found = {(p.parent.parent.name, p.parent.name) for p in (ROOT / tree).glob("*/*/server.py")}
+        assert found <= known, f"{tree}/ has challenges the catalog does not list: {found - known}"
+    graders = {(p.parent.name, p.stem.removeprefix("test_")) for p in (ROOT / "graders").glob("*/test_*.py")}
+    assert graders <= known, f"graders the catalog does not list: {graders - known}"
+
+
+@pytest.mark.parametrize("grader", sorted((ROOT / "graders").glob("*/*.py")), ids=lambda p: p.name)
+def test_graders_never_import_the_code_they_grade(grader):
+    for node in ast.walk(ast.parse(grader.read_text(encoding="utf-8"))):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+            [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+        for name in names:
+            assert name.split(".")[0] not in ("reference", "exercises", "solutions"), f"imports {name}"
+
+
+# --- both ways -------------------------------------------------------------------------------------
+
+def run_graders(target: str, results, *extra: str) -> dict:
+    started = time.monotonic()
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "graders", "--target", target, "--results", str(results),
+         "-p", "no:cacheprovider", "-q", *extra],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    data = json.loads(results.read_text(encoding="utf-8"))
+    data["elapsed"], data["output"] = time.monotonic() - started, run.stdout + run.stderr
+    return data
+
+
+@pytest.fixture(scope="session")
+def solutions_run(tmp_path_factory):
+    return run_graders("solutions", tmp_path_factory.mktemp("solutions") / "results.json", "-n", "2")
+
+
+@pytest.fixture(scope="session")
+def exercises_run(tmp_path_factory):
+    return run_graders("exercises", tmp_path_factory.mktemp("exercises") / "results.json", "-n", "2")
+
+
+@pytest.mark.parametrize("challenge", CATALOG, ids=IDS)
+def test_solution_passes_its_grader(solutions_run, challenge):
+    result = solutions_run["challenges"].get(challenge["slug"])
+    assert result, f"{challenge['slug']} was not graded:\n{solutions_run['output'][-3000:]}"
+    assert result["status"] == "passed" and result["passed"] == result["total"] > 0, \
+        f"{result}\n{solutions_run['output'][-3000:]}"
+
+
+@pytest.mark.parametrize("challenge", CATALOG, ids=IDS)
+def test_untouched_starter_fails_its_grader_with_a_message(exercises_run, challenge):
+    result = exercises_run["challenges"].get(challenge["slug"])
+    assert result, f"{challenge['slug']} was not graded:\n{exercises_run['output'][-3000:]}"
+    assert result["status"] == "failed" and result["passed"] < result["total"], result
+    assert result["first_failure"] and len(result["first_failure"]) > 40, "a failure must explain itself"
+
+
+def test_no_server_outlives_the_grader_runs(solutions_run, exercises_run):
+    if os.name == "nt":
+        pytest.skip("reads the POSIX process table")
+    time.sleep(0.5)
+    table = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+    leftovers = [line for line in table.splitlines()
+                 if "server.py" in line and ("exercises/" in line or "solutions/" in line)]
+    assert not leftovers, "servers left running:\n" + "\n".join(leftovers)
