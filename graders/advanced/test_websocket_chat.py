@@ -159,7 +159,7 @@ def test_three_clients_talking_at_once_hear_everything(server, rng):
             for listener in clients:
                 for speaker in clients:
                     await listener.wait_for({"type": "message", "name": speaker.name, "text": texts[speaker.name]},
-                                            MESSAGE, f" after all three sent a message at the same moment")
+                                            MESSAGE, " after all three sent a message at the same moment")
     asyncio.run(check())
 
 

@@ -22,8 +22,7 @@ import time
 
 import pytest
 
-from graders.harness import expect, fetch
-from graders.harness.boot import LocalServer   # to start the same server.py with another --app
+from graders.harness import LocalServer, expect, fetch  # LocalServer: boot with another --app
 
 SERVER_ARGS = ["--app", "graders.advanced.wsgi_probe_app:app"]
 WORDS = ["teapot", "kettle", "socket", "lantern", "pebble", "walrus", "noodle", "quill", "crumpet", "otter"]

@@ -12,7 +12,7 @@ for a second after each answer, so a line stuck in a buffer counts as missing):
   Content-Length the grader received;
 - a 404 is logged too, with status 404 and the size of the 404 page.
 The server runs with its local time zone set 5:30 hours away from UTC, so a local time labelled
-+0000 cannot pass.
++0000 cannot pass, and with stdout buffered as for any pipe, so a print() without flush=True is caught.
 """
 import re
 import time
@@ -22,6 +22,9 @@ from graders.harness import expect, fail, fetch
 
 # POSIX and Windows both read this as "local time is UTC+5:30", so time.localtime() is far from UTC.
 SERVER_ENV = {"TZ": "IST-5:30"}
+# Other graders run servers with `python -u`. Not this one: a log that stays in a buffer while the server
+# runs (as under a process manager, or piped to a file) is the mistake this challenge teaches.
+UNBUFFERED = False
 
 COMMON_LOG_FORMAT = re.compile(
     r'(?P<host>\S+) (?P<ident>\S+) (?P<user>\S+) \[(?P<time>[^\]]*)\] "(?P<request>[^"]*)" (?P<status>\d{3}) (?P<size>\d+|-)')

@@ -9,6 +9,8 @@ every failure in words a beginner understands. The API is documented in graders/
 """
 from .clients import RawConnection, fetch, open_raw, send_raw
 from .exchange import Exchange, Headers
-from .messages import GraderFailure, expect, fail
+from .boot import LocalServer
+from .messages import GraderFailure, expect, fail, with_advice
 
-__all__ = ["Exchange", "GraderFailure", "Headers", "RawConnection", "expect", "fail", "fetch", "open_raw", "send_raw"]
+__all__ = ["Exchange", "GraderFailure", "Headers", "LocalServer", "RawConnection", "expect", "fail", "fetch", "open_raw",
+           "send_raw", "with_advice"]

@@ -36,8 +36,10 @@ def free_port() -> int:
 class LocalServer:
     host = "127.0.0.1"
 
-    def __init__(self, script: Path, log_dir: Path, args=(), env=None, boot_timeout: float = 5.0):
+    def __init__(self, script: Path, log_dir: Path, args=(), env=None, boot_timeout: float = 5.0,
+                 unbuffered: bool = True):
         self.script, self.log_dir, self.args = Path(script), Path(log_dir), [str(a) for a in args]
+        self.unbuffered = unbuffered   # False only where flushing stdout is itself the lesson
         self.extra_env, self.boot_timeout = dict(env or {}), boot_timeout
         self.process: subprocess.Popen | None = None
         self.port, self.starts = 0, 0
@@ -49,8 +51,14 @@ class LocalServer:
     def start(self) -> None:
         self.port, self.starts = free_port(), self.starts + 1
         self.log_path = self.log_dir / f"server-output-{self.starts}.log"
-        command = [sys.executable, "-u", str(self.script), "--port", str(self.port), *self.args]
-        env = {**os.environ, "PORT": str(self.port), "PYTHONUNBUFFERED": "1", "PYTHONIOENCODING": "utf-8"}
+        python = [sys.executable, "-u"] if self.unbuffered else [sys.executable]
+        command = [*python, str(self.script), "--port", str(self.port), *self.args]
+        # PYTHONPATH: a starter imports `reference` from the kit, even when --target points outside it.
+        path = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+        env = {**os.environ, "PORT": str(self.port), "PYTHONIOENCODING": "utf-8", "PYTHONPATH": path}
+        env.pop("PYTHONUNBUFFERED", None)
+        if self.unbuffered:
+            env["PYTHONUNBUFFERED"] = "1"
         with open(self.log_path, "wb") as log:  # the children keep their own handle to it
             self.process = subprocess.Popen([sys.executable, str(LAUNCHER), *command], stdin=subprocess.PIPE,
                                             stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT,

@@ -69,3 +69,17 @@ def visible(data: bytes | str, limit: int = 800) -> str:
 
 def indent(text: str, prefix: str = "    ") -> str:
     return textwrap.indent(text.rstrip("\n") or "(nothing)", prefix, lambda line: True)
+
+
+def with_advice(failure: GraderFailure, expected: str, hint: int | None = None) -> GraderFailure:
+    """A connection problem in the harness's own words, followed by what the check expected and a hint.
+
+        try:
+            answer = fetch(server, "GET", "/boom")
+        except GraderFailure as failure:
+            raise with_advice(failure, expected="a 500 page, then the next request served", hint=2)
+    """
+    try:
+        fail(expected=expected, hint=hint)
+    except GraderFailure as advice:
+        return GraderFailure(f"{failure.message}\n\n{advice.message}")

@@ -78,7 +78,8 @@ def server(request, tmp_path_factory):
                             f"(Full path: {script}.) Create it there, or point the grader at another folder with "
                             f"--target DIR: DIR must contain {challenge.level}/{challenge.slug}/server.py.")
     local = LocalServer(script, tmp_path_factory.mktemp(challenge.slug),
-                        getattr(request.module, "SERVER_ARGS", ()), getattr(request.module, "SERVER_ENV", None))
+                        getattr(request.module, "SERVER_ARGS", ()), getattr(request.module, "SERVER_ENV", None),
+                        unbuffered=getattr(request.module, "UNBUFFERED", True))
     try:
         local.start()
         yield local

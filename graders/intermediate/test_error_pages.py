@@ -12,7 +12,7 @@ The /boom checks come last, because a server that dies on /boom cannot answer an
 """
 import re
 
-from graders.harness import GraderFailure, expect, fail, fetch, open_raw
+from graders.harness import GraderFailure, expect, fetch, open_raw, with_advice
 
 LINK_HOME = re.compile(r"""href\s*=\s*["']?/["'\s>]""", re.IGNORECASE)
 
@@ -26,14 +26,6 @@ def content_type(exchange) -> str:
 
 def is_html(exchange) -> bool:
     return "text/html" in content_type(exchange).lower()
-
-
-def with_advice(failure: GraderFailure, expected: str, hint: int | None) -> GraderFailure:
-    """The harness's own words for a connection problem, then what we expected and a hint."""
-    try:
-        fail(expected=expected, hint=hint)
-    except GraderFailure as advice:
-        return GraderFailure(f"{failure.message}\n\n{advice.message}")
 
 
 def test_unknown_path_is_404(server, rng):

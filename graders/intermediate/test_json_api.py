@@ -15,7 +15,7 @@ The values are random, so a hard-coded answer cannot pass.
 """
 import json
 
-from graders.harness import GraderFailure, expect, fail, fetch, open_raw
+from graders.harness import GraderFailure, expect, fetch, open_raw, with_advice
 
 WORDS = ["teapot", "kettle", "socket", "header", "crumpet", "lantern", "pebble", "walrus", "noodle", "quill"]
 NON_ASCII = ["Zürich", "Kraków", "São Paulo", "東京", "Αθήνα", "Smørrebrød", "crème brûlée", "jalapeño"]
@@ -62,14 +62,6 @@ def post_echo(server, body: bytes, content_type: str = "application/json", *, ex
         return fetch(server, "POST", "/api/echo", headers={"Content-Type": content_type}, data=body)
     except GraderFailure as failure:
         raise with_advice(failure, expected, hint) from None
-
-
-def with_advice(failure: GraderFailure, expected: str, hint: int | None) -> GraderFailure:
-    """The harness's own words for a connection problem, then what we expected and a hint."""
-    try:
-        fail(expected=expected, hint=hint)
-    except GraderFailure as advice:
-        return GraderFailure(f"{failure.message}\n\n{advice.message}")
 
 
 def test_status_is_json(server):

@@ -14,7 +14,7 @@ read only in part loses it.
 import re
 from urllib.parse import urlencode
 
-from graders.harness import GraderFailure, expect, fail, fetch, send_raw
+from graders.harness import GraderFailure, expect, fetch, send_raw, with_advice
 
 FIRST = ["Ada", "Grace", "Alan", "Barbara", "Guido", "Margaret", "Dennis", "Radia", "Linus", "Frances"]
 LAST = ["Lovelace", "Hopper", "Turing", "Liskov", "Rossum", "Hamilton", "Ritchie", "Perlman", "Allen"]
@@ -48,14 +48,6 @@ def send_in_pieces(server, chunks: list[bytes], name: str, pause: float = 0.0):
     except GraderFailure as failure:
         raise with_advice(failure, f"a page saying 'Thanks, {name}!', sent once the whole body (Content-Length "
                           "bytes) had arrived", READ_BODY) from None
-
-
-def with_advice(failure: GraderFailure, expected: str, hint: int | None) -> GraderFailure:
-    """The harness's own words for a connection problem, then what we expected and a hint."""
-    try:
-        fail(expected=expected, hint=hint)
-    except GraderFailure as advice:
-        return GraderFailure(f"{failure.message}\n\n{advice.message}")
 
 
 def test_contact_page_has_a_post_form(server):
