@@ -10,7 +10,7 @@ from reference.response import Response
 
 REFERENCE = Path(__file__).resolve().parent.parent / "reference"
 CORE = ["request_parser", "response", "mime", "static_files", "site", "router", "wsgi", "site_app",
-        "response_reader", "bench_report"]
+        "response_reader", "bench_report", "websocket_frames"]
 IO_MODULES = {"socket", "asyncio", "selectors", "threading", "socketserver", "http.server", "ssl"}
 
 

@@ -23,7 +23,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from reference import cli, site
-from reference.blocking_server import serve_client
+from reference.blocking_server import connections, serve_client
 from reference.response import text
 
 SLOW_SECONDS = 1.0
@@ -43,14 +43,8 @@ def answer(request, args) -> bytes:
 def main(args) -> None:
     # backlog: how many connections the kernel may hold, handshake done, until we accept() them.
     with socket.create_server((cli.HOST, args.port), backlog=128) as listener:
-        listener.settimeout(0.5)         # wake up now and then, so Ctrl+C works on Windows too
         cli.announce("concurrency", args)
-        while True:
-            try:
-                conn, _address = listener.accept()
-            except TimeoutError:
-                continue
-            conn.settimeout(None)
+        for conn in connections(listener):   # accept() forever, one client at a time
             # TODO: serve the connection without making everyone else wait, and come straight back
             #       to accept(): a thread per connection does it.
             serve_client(conn, args, answer)

@@ -28,6 +28,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from reference import cli, site
+from reference.blocking_server import connections
 from reference.request_parser import HTTPError, RequestParser
 from reference.response import Response, error_page, reason
 
@@ -87,14 +88,8 @@ def serve_client(conn: socket.socket, args) -> None:
 
 def main(args) -> None:
     with socket.create_server((cli.HOST, args.port), backlog=128) as listener:
-        listener.settimeout(0.5)         # wake up now and then, so Ctrl+C works on Windows too
         cli.announce("keep_alive", args)
-        while True:
-            try:
-                conn, _address = listener.accept()
-            except TimeoutError:
-                continue
-            conn.settimeout(None)
+        for conn in connections(listener):   # accept() forever, one client at a time
             # A thread per connection: a kept-alive client holds its thread while it is connected.
             threading.Thread(target=serve_client, args=(conn, args), daemon=True).start()
 

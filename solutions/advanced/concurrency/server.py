@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from reference import cli, site
-from reference.blocking_server import serve_client
+from reference.blocking_server import connections, serve_client
 from reference.response import text
 
 SLOW_SECONDS = 1.0
@@ -44,14 +44,8 @@ def answer(request, args) -> bytes:
 def main(args) -> None:
     # backlog: how many connections the kernel may hold, handshake done, until we accept() them.
     with socket.create_server((cli.HOST, args.port), backlog=128) as listener:
-        listener.settimeout(0.5)         # wake up now and then, so Ctrl+C works on Windows too
         cli.announce("concurrency", args)
-        while True:
-            try:
-                conn, _address = listener.accept()
-            except TimeoutError:
-                continue
-            conn.settimeout(None)
+        for conn in connections(listener):   # accept() forever, one client at a time
             # A thread per connection: a slow client sleeps in its own thread while this loop goes
             # straight back to accept(). daemon=True: Ctrl+C does not wait for the sleepers.
             threading.Thread(target=serve_client, args=(conn, args, answer), daemon=True).start()

@@ -5,8 +5,8 @@ Each browser tab opens a WebSocket to /chat?name=Ada. The server keeps the set o
   {"type": "join", "name": "Ada"}                    someone arrived: to everyone, the newcomer too
   {"type": "message", "name": "Ada", "text": "hi"}   someone said something: to everyone, the sender too
   {"type": "leave", "name": "Ada"}                   someone left: to everyone still there
-Clients send plain text. The handshake is done, and frames.py is the finished one from the
-websocket_echo challenge. The TODOs are the room: who is in it, and who hears what.
+Clients send plain text. The handshake is done, and reference/websocket_frames.py is the finished
+frames.py of the websocket_echo challenge. The TODOs are the room: who is in it, and who hears what.
 Every other path serves the site, so the chat page is at /chat.html.
 
 Run it:    python exercises/advanced/websocket_chat/server.py --port 8002
@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parents[3]   # the kit's folder, so `import refe
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import frames   # frames.py beside this file: Python puts the script's folder on sys.path
 from reference import cli, site
+from reference import websocket_frames as frames   # the framing, done in the websocket_echo challenge
 from reference.request_parser import HTTPError, Request, RequestParser
 from reference.response import error_page
 

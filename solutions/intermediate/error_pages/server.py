@@ -25,7 +25,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from reference import cli, mime, static_files
-from reference.blocking_server import serve_client
+from reference.blocking_server import connections, serve_client
 from reference.response import Response, error_page, html   # error_page(status, message): a small HTML page
 
 
@@ -68,14 +68,8 @@ def answer(request, args) -> bytes:
 
 def main(args) -> None:
     with socket.create_server((cli.HOST, args.port)) as listener:
-        listener.settimeout(0.5)           # wake up now and then, so Ctrl+C works on Windows too
         cli.announce("error_pages", args)
-        while True:
-            try:
-                conn, _address = listener.accept()
-            except TimeoutError:
-                continue
-            conn.settimeout(None)
+        for conn in connections(listener):   # accept() forever, one client at a time
             serve_client(conn, args, answer)   # an exception that escapes from here ends the server
 
 

@@ -31,6 +31,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from reference import cli, site
+from reference.blocking_server import connections
 from reference.request_parser import MAX_HEAD, HTTPError, Request, parse_head
 from reference.response import Response, error_page, html   # error_page(status, message): a small HTML page
 
@@ -106,14 +107,8 @@ def serve_client(conn: socket.socket, args) -> None:
 
 def main(args) -> None:
     with socket.create_server((cli.HOST, args.port)) as listener:
-        listener.settimeout(0.5)           # wake up now and then, so Ctrl+C works on Windows too
         cli.announce("post_form", args)
-        while True:
-            try:
-                conn, _address = listener.accept()
-            except TimeoutError:
-                continue
-            conn.settimeout(None)
+        for conn in connections(listener):   # accept() forever, one client at a time
             serve_client(conn, args)
 
 

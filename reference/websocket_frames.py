@@ -1,13 +1,14 @@
 """WebSocket frames (RFC 6455) with no I/O: bytes in, messages out; messages in, bytes out.
 
-After the HTTP handshake (in server.py) the connection carries frames instead of requests. A frame is
+After the HTTP handshake the connection carries frames instead of requests. A frame is
   byte 0   FIN bit (last piece of a message) and a 4-bit opcode (text, binary, close, ping, pong...)
   byte 1   MASK bit and a 7-bit length: 0-125 is the length, 126 means "16 bits follow", 127 "64 bits"
   then     the longer length if any, the 4-byte mask key (client frames only), and the payload.
 Like reference/request_parser.py, nothing here touches a socket: the server feeds bytes in and
 sends whatever comes out, so you can test every rule here with plain bytes.
 
-This is the finished frames.py of the websocket_echo challenge: here the lesson is the room, in server.py.
+This is the finished frames.py of the websocket_echo challenge (so do that one first, without peeking):
+the websocket_chat challenge imports it from here, because its lesson is the room, not the framing.
 """
 import base64
 import hashlib
