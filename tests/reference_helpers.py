@@ -1,65 +1,12 @@
-"""Boot a reference server in a subprocess and talk to it over a real socket, parsing with h11."""
-import os
-import signal
+"""Talk to a reference server over a real socket, parsing its answers strictly with h11.
+
+Booting and stopping is reference/server_process.py, which the benchmark uses too.
+"""
 import socket
-import subprocess
-import sys
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import h11
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def running_server(module: str, *args: str, log: Path, env: dict | None = None, deadline: float = 10.0):
-    """Start `python -m reference.<module>`; yield its port; stop its whole process group."""
-    port = free_port()
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-u", "-m", f"reference.{module}", "--port", str(port), *args],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
-            start_new_session=(os.name != "nt"))
-    try:
-        wait_until_listening(process, port, log, deadline)
-        yield port
-    finally:
-        stop(process)
-
-
-def wait_until_listening(process, port: int, log: Path, deadline: float) -> None:
-    give_up = time.monotonic() + deadline
-    while time.monotonic() < give_up:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.02)
-    raise RuntimeError(f"server did not listen on {port} within {deadline} s:\n{log.read_text()}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        if os.name == "nt":
-            process.terminate()
-        else:
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=3)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @dataclass

@@ -22,7 +22,7 @@ import pytest
 from reference import bench, loadgen
 from reference.bench_report import COLUMNS, format_row, measured, not_run, percentile
 from reference.response_reader import ResponseError, ResponseReader, get_request
-from reference.server_process import ServerFailed, running
+from reference.server_process import ServerFailed, free_port, running
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = b"<!doctype html><title>Bench</title><h1>Hello from the bench test</h1>\n"
@@ -156,12 +156,6 @@ def test_a_server_that_cannot_take_part_gets_a_row_saying_why(tmp_path, monkeypa
 
 
 # --- the load generator against tiny servers written here -----------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
 
 async def answer_ok(reader, writer):
     await reader.readuntil(b"\r\n\r\n")

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from tests.reference_helpers import ROOT
+from reference.server_process import ROOT
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -8,7 +8,8 @@ import sys
 import pytest
 
 from reference.__main__ import SERVERS
-from tests.reference_helpers import ROOT, free_port, get, wait_until_listening
+from reference.server_process import ROOT, free_port, wait_until_listening
+from tests.reference_helpers import get
 
 
 def test_python_m_reference_lists_every_server():

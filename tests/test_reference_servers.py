@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from tests.reference_helpers import ROOT, exchange, get, parse_reply, running_server
+from reference.server_process import ROOT, running
+from tests.reference_helpers import exchange, get, parse_reply
 
 SERVERS = {
     "blocking_server": [],
@@ -42,7 +43,7 @@ def server(request, site, tmp_path_factory):
     name = request.param
     log = tmp_path_factory.mktemp(name) / "server.log"
     args = [*SERVERS[name], "--static", str(site), "--timeout", str(STALL_TIMEOUT)]
-    with running_server(name, *args, log=log, env={"SITE_STATIC": str(site)}) as port:
+    with running(name, args, log=log, env={"SITE_STATIC": str(site)}) as port:
         yield name, port, site
 
 
@@ -168,7 +169,7 @@ def test_no_path_escapes_static(server, path):
 @pytest.mark.parametrize("name", ["async_server", "routing_server", "selectors_server"])
 def test_a_stalled_client_does_not_delay_others_and_is_dropped(name, site, tmp_path):
     args = ["--static", str(site), "--timeout", str(STALL_TIMEOUT)]
-    with running_server(name, *args, log=tmp_path / "server.log") as port, \
+    with running(name, args, log=tmp_path / "server.log") as port, \
             socket.create_connection(("127.0.0.1", port), timeout=5) as stalled:
         stalled.sendall(b"GET /about HTTP/1.1\r\nHost: 127.")           # half a head, then nothing
         started = time.monotonic()

@@ -6,13 +6,14 @@ import sys
 
 import pytest
 
-from tests.reference_helpers import ROOT, exchange, get, running_server
+from reference.server_process import ROOT, running
+from tests.reference_helpers import exchange, get
 
 
 @pytest.fixture(scope="module")
 def probe(tmp_path_factory):
     log = tmp_path_factory.mktemp("probe") / "server.log"
-    with running_server("wsgi_server", "--app", "tests.wsgi_probe:app", log=log) as port:
+    with running("wsgi_server", ["--app", "tests.wsgi_probe:app"], log=log) as port:
         yield port
 
 
@@ -43,7 +44,7 @@ def test_post_body_reaches_wsgi_input(probe):
 
 
 def test_wsgiref_demo_app(tmp_path):
-    with running_server("wsgi_server", "--app", "wsgiref.simple_server:demo_app", log=tmp_path / "log") as port:
+    with running("wsgi_server", ["--app", "wsgiref.simple_server:demo_app"], log=tmp_path / "log") as port:
         reply = get(port, "/hello?there=1")
     assert reply.status == 200
     assert b"Hello world!" in reply.body
@@ -52,7 +53,7 @@ def test_wsgiref_demo_app(tmp_path):
 
 @pytest.mark.skipif(not importlib.util.find_spec("flask"), reason="Flask is not installed")
 def test_flask_app_runs_and_answers_head_with_its_length(tmp_path):
-    with running_server("wsgi_server", "--app", "reference.flask_app:app", log=tmp_path / "log") as port:
+    with running("wsgi_server", ["--app", "reference.flask_app:app"], log=tmp_path / "log") as port:
         reply = get(port, "/hello?name=Ada")
         head = get(port, "/hello?name=Ada", method="HEAD")
     assert json.loads(reply.body)["hello"] == "Ada"
