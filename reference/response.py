@@ -10,7 +10,7 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)  # a list: Set-Cookie may repeat
     body: bytes = b""
 
-    def encode(self, include_body: bool = True) -> bytes:
+    def encode(self, include_body: bool = True, keep_alive: bool = False) -> bytes:
         """The status line, the headers, a blank line, then the body.
 
         Content-Length counts bytes, never characters: "café" is 4 characters but 5 bytes in UTF-8.
@@ -22,7 +22,9 @@ class Response:
             pass                                 # RFC 9110: these answers never carry a body or its length
         elif not any(name.lower() == "content-length" for name, _ in self.headers):
             lines.append(f"Content-Length: {len(self.body)}")  # only a WSGI app's HEAD answer sets its own
-        lines.append("Connection: close")  # one request per connection keeps these servers simple
+        # The reference servers answer one request per connection, which keeps them simple; the
+        # keep_alive challenge passes keep_alive=True once its connection loop can take the next one.
+        lines.append("Connection: keep-alive" if keep_alive else "Connection: close")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         return head + self.body if include_body else head
 

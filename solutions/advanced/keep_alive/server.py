@@ -30,19 +30,9 @@ if str(ROOT) not in sys.path:
 from reference import cli, site
 from reference.blocking_server import connections
 from reference.request_parser import HTTPError, RequestParser
-from reference.response import Response, error_page, reason
+from reference.response import error_page
 
 IDLE_TIMEOUT = 2.0   # seconds a quiet connection may stay open (real servers wait 5 to 75)
-
-
-def encode(response: Response, keep_alive: bool, include_body: bool = True) -> bytes:
-    """Response.encode() always says "Connection: close". Here the header tells the truth."""
-    lines = [f"HTTP/1.1 {response.status} {reason(response.status)}"]
-    lines += [f"{name}: {value}" for name, value in response.headers]
-    lines.append(f"Content-Length: {len(response.body)}")   # where this answer ends and the next begins
-    lines.append("Connection: keep-alive" if keep_alive else "Connection: close")
-    head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-    return head + response.body if include_body else head
 
 
 def wants_keep_alive(request) -> bool:
@@ -72,10 +62,10 @@ def serve_client(conn: socket.socket, args) -> None:
                     request = parser.receive(data)
                 keep_alive = wants_keep_alive(request)
                 response = site.respond(request, args.static)
-                reply = encode(response, keep_alive, include_body=request.method != "HEAD")
+                reply = response.encode(include_body=request.method != "HEAD", keep_alive=keep_alive)
             except HTTPError as error:
                 keep_alive = False       # after a broken request we cannot tell where the next one starts
-                reply = encode(error_page(error.status, error.message), keep_alive)
+                reply = error_page(error.status, error.message).encode(keep_alive=keep_alive)
             except (TimeoutError, ConnectionError):
                 return                   # quiet for too long, or gone: close
             try:
