@@ -15,7 +15,7 @@ def main() -> None:
     print("The reference servers (each takes --port N, default 8002, and --open):\n")
     for name, summary in SERVERS.items():
         print(f"  python -m reference.{name:<17} {summary}")
-    print("\nCompare them: python -m reference.bench")
+    print("\nCompare them: python -m tools.bench")
 
 
 if __name__ == "__main__":

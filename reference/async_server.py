@@ -4,19 +4,16 @@ Read it beside blocking_server.py: only the I/O lines differ (await reader.read 
 conn.recv, asyncio.sleep instead of time.sleep). The protocol core is the very same.
 """
 import asyncio
-import sys
-from pathlib import Path
 
-if not __package__:  # run as `python reference/async_server.py`: make the `reference` package importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from reference import cli, site
-from reference.request_parser import HTTPError, RequestParser
+from reference import cli
+from reference.core import static_site
+from reference.core.request_parser import HTTPError, RequestParser
 
 
 async def answer_static(request, args) -> bytes:
     await asyncio.sleep(args.delay)        # a slow handler: other clients are served while we wait
-    return site.answer(request, args.static)
+    return static_site.answer(request, args.static)
 
 
 async def serve_client(reader, writer, args, answer=answer_static) -> None:
@@ -33,7 +30,7 @@ async def serve_client(reader, writer, args, answer=answer_static) -> None:
                 request = parser.receive(data)
             reply = await answer(request, args)
         except HTTPError as error:
-            reply = site.answer_error(error)
+            reply = static_site.answer_error(error)
         except (asyncio.TimeoutError, ConnectionError):
             return                         # stalled or gone: drop the connection
         try:

@@ -4,20 +4,17 @@ This is the whole idea of a web server. Read it beside async_server.py: only the
 because the protocol work lives in the sans-I/O core (request_parser, site).
 """
 import socket
-import sys
 import time
-from pathlib import Path
 
-if not __package__:  # run as `python reference/blocking_server.py`: make the `reference` package importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from reference import cli, site
-from reference.request_parser import HTTPError, RequestParser
+from reference import cli
+from reference.core import static_site
+from reference.core.request_parser import HTTPError, RequestParser
 
 
 def answer_static(request, args) -> bytes:
     time.sleep(args.delay)                 # a slow handler (a database, say): everyone else waits
-    return site.answer(request, args.static)
+    return static_site.answer(request, args.static)
 
 
 def serve_client(conn: socket.socket, args, answer=answer_static) -> None:
@@ -34,7 +31,7 @@ def serve_client(conn: socket.socket, args, answer=answer_static) -> None:
                 request = parser.receive(data)
             reply = answer(request, args)
         except HTTPError as error:
-            reply = site.answer_error(error)
+            reply = static_site.answer_error(error)
         except (TimeoutError, ConnectionError):
             return                         # stalled or gone: drop the connection
         try:

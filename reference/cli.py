@@ -6,7 +6,7 @@ import sys
 import webbrowser
 from pathlib import Path
 
-from .static_files import STATIC_ROOT
+from reference.core.static_files import STATIC_ROOT
 
 HOST = "127.0.0.1"   # loopback only: a teaching server should not be reachable from the café's Wi-Fi
 DEFAULT_PORT = 8002

@@ -5,17 +5,15 @@
 so this subclass applies the same rules as request_parser, and serves the site like the others do.
 """
 import http.server
-import sys
 import time
 from pathlib import Path
 from urllib.parse import unquote
 
-if not __package__:  # run as `python reference/httpd_server.py`: make the `reference` package importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from reference import cli, mime, site, static_files
-from reference.request_parser import MAX_HEAD, HTTPError, content_length
-from reference.response import Response
+from reference import cli
+from reference.core import mime, static_files, static_site
+from reference.core.request_parser import MAX_HEAD, HTTPError, content_length
+from reference.core.response import Response
 
 
 class SiteHandler(http.server.SimpleHTTPRequestHandler):
@@ -65,11 +63,11 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         if code != 404:
             return super().send_error(code, message, explain)
-        self.send_page(site.not_found(self.args.static))    # the site's own 404 page
+        self.send_page(static_site.not_found(self.args.static))    # the site's own 404 page
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))   # read the body before answering
-        self.send_page(site.not_allowed("POST"))
+        self.send_page(static_site.not_allowed("POST"))
 
     def send_page(self, page: Response) -> None:
         self.send_response(page.status)

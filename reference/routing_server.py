@@ -4,18 +4,15 @@ The I/O is async_server's, unchanged. What is new is the Router: a table from pa
 """
 import asyncio
 import json
-import sys
 from datetime import datetime, timezone
 from html import escape
-from pathlib import Path
 from urllib.parse import parse_qs
 
-if not __package__:  # run as `python reference/routing_server.py`: make the `reference` package importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from reference import async_server, cli, site
-from reference.response import Response, html, text
-from reference.router import Router
+from reference import async_server, cli
+from reference.core import static_site
+from reference.core.response import Response, html, text
+from reference.core.router import Router
 
 router = Router()
 
@@ -45,7 +42,7 @@ async def echo(request) -> Response:
 
 async def answer_routed(request, args) -> bytes:
     await asyncio.sleep(args.delay)        # a slow handler: other clients are served while we wait
-    response = await router.dispatch(request, fallback=lambda r: site.respond(r, args.static))
+    response = await router.dispatch(request, fallback=lambda r: static_site.respond(r, args.static))
     return response.encode(include_body=request.method != "HEAD")
 
 

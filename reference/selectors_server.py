@@ -6,15 +6,12 @@ waiting (the slow-handler delay, done with a timer instead of sleep), then writi
 """
 import selectors
 import socket
-import sys
 import time
-from pathlib import Path
 
-if not __package__:  # run as `python reference/selectors_server.py`: make the `reference` package importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from reference import cli, site
-from reference.request_parser import HTTPError, RequestParser
+from reference import cli
+from reference.core import static_site
+from reference.core.request_parser import HTTPError, RequestParser
 
 
 class Client:
@@ -49,9 +46,9 @@ class EventLoop:
         try:
             request = client.parser.receive(data)
         except HTTPError as error:
-            return self.reply(client, site.answer_error(error), delay=0)
+            return self.reply(client, static_site.answer_error(error), delay=0)
         if request is not None:
-            self.reply(client, site.answer(request, self.args.static), delay=self.args.delay)
+            self.reply(client, static_site.answer(request, self.args.static), delay=self.args.delay)
 
     def reply(self, client: Client, data: bytes, delay: float) -> None:
         # Instead of time.sleep(delay), which would freeze every client, remember when to answer.

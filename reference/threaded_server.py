@@ -4,12 +4,8 @@ serve_client is imported unchanged from blocking_server. Each client gets its ow
 one no longer blocks the rest, at the cost of one thread (and its memory) per open connection.
 """
 import socket
-import sys
 import threading
-from pathlib import Path
 
-if not __package__:  # run as `python reference/threaded_server.py`: make the `reference` package importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from reference import cli
 from reference.blocking_server import answer_static, connections, serve_client

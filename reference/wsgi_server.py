@@ -1,19 +1,17 @@
 """A WSGI server: runs any WSGI app (Flask, Django, wsgiref's demo) on the threaded server.
 
     python -m reference.wsgi_server --app module:callable
-Without --app it runs reference.flask_app:app when Flask is installed, else wsgiref's demo app.
+Without --app it runs tools.demo_apps.flask_app:app when Flask is installed, else wsgiref's demo app.
 """
 import importlib
 import importlib.util
 import os
 import sys
 import time
-from pathlib import Path
 
-if not __package__:  # run as `python reference/wsgi_server.py`: make the `reference` package importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from reference import cli, threaded_server, wsgi
+from reference import cli, threaded_server
+from reference.core import wsgi
 
 
 def load_app(spec: str):
@@ -37,7 +35,7 @@ def load_app(spec: str):
 
 def default_app() -> str:
     if importlib.util.find_spec("flask"):
-        return "reference.flask_app:app"
+        return "tools.demo_apps.flask_app:app"
     print("Flask is not installed: serving wsgiref's demo app (pip install flask to see a Flask app)")
     return "wsgiref.simple_server:demo_app"
 

@@ -1,7 +1,7 @@
-"""The benchmark (reference/bench.py) and its load generator (reference/loadgen.py).
+"""The benchmark (tools/bench) and its load generator (tools/bench/loadgen.py).
 
 Pure logic first (percentiles, the response reader, planning, table rows), then the load generator
-against tiny misbehaving servers written here, then `python -m reference.bench` itself as a subprocess
+against tiny misbehaving servers written here, then `python -m tools.bench` itself as a subprocess
 with tiny counts: its table, its JSON, the lesson of the slow handler, and no server left behind.
 """
 import ast
@@ -19,10 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from reference import bench, loadgen
-from reference.bench_report import COLUMNS, format_row, measured, not_run, percentile
-from reference.response_reader import ResponseError, ResponseReader, get_request
-from reference.server_process import ServerFailed, free_port, running
+import tools.bench.__main__ as bench
+from tools.bench import loadgen
+from tools.bench.report import COLUMNS, format_row, measured, not_run, percentile
+from tools.bench.response_reader import ResponseError, ResponseReader, get_request
+from graders.supervisor import ServerFailed, free_port, running
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = b"<!doctype html><title>Bench</title><h1>Hello from the bench test</h1>\n"
@@ -30,9 +31,9 @@ PAGE = b"<!doctype html><title>Bench</title><h1>Hello from the bench test</h1>\n
 
 # --- the pure halves stay pure --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("module", ["response_reader", "bench_report"])
+@pytest.mark.parametrize("module", ["response_reader", "report"])
 def test_the_protocol_and_report_modules_do_no_io(module):
-    tree = ast.parse((ROOT / "reference" / f"{module}.py").read_text(encoding="utf-8"))
+    tree = ast.parse((ROOT / "tools" / "bench" / f"{module}.py").read_text(encoding="utf-8"))
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert imported <= {"re", "math"}, f"{module} imports {imported}"
@@ -231,7 +232,7 @@ def test_the_time_limit_stops_a_run_and_counts_what_was_in_flight():
     assert 0.3 <= result.elapsed < 1
 
 
-# --- python -m reference.bench, for real ----------------------------------------------------------------
+# --- python -m tools.bench, for real ----------------------------------------------------------------
 
 def processes_mentioning(text: str) -> dict[int, str]:
     """Running processes whose command line contains `text` (our unique static folder): pid -> command."""
@@ -263,7 +264,7 @@ def site(tmp_path):
 
 
 def bench_command(site: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "reference.bench", "--static", str(site), *args]
+    return [sys.executable, "-m", "tools.bench", "--static", str(site), *args]
 
 
 def test_a_server_that_exits_at_once_fails_with_its_last_words(tmp_path):

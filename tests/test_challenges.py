@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from reference.server_process import ROOT
+from graders.supervisor import ROOT
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from reference.__main__ import SERVERS
-from reference.server_process import ROOT, free_port, wait_until_listening
+from graders.supervisor import ROOT, free_port, wait_until_listening
 from tests.reference_helpers import get
 
 
@@ -28,7 +28,7 @@ def test_runs_as_a_file_prints_its_url_and_says_goodbye_on_ctrl_c(name, tmp_path
         process = subprocess.Popen([sys.executable, "-u", f"reference/{name}.py", "--port", str(port)],
                                    cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     try:
-        wait_until_listening(process, port, log, deadline=10)
+        wait_until_listening(port, process.poll, deadline=10)
         assert get(port, "/").status == 200
         process.send_signal(signal.SIGINT)
         process.wait(timeout=5)

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from reference.server_process import ROOT, running
+from graders.supervisor import ROOT, running
 from tests.reference_helpers import exchange, get, parse_reply
 
 SERVERS = {
@@ -19,7 +19,7 @@ SERVERS = {
     "selectors_server": [],
     "async_server": [],
     "routing_server": [],
-    "wsgi_server": ["--app", "reference.site_app:app"],
+    "wsgi_server": ["--app", "tools.demo_apps.site_app:app"],
     "httpd_server": [],
 }
 SECRET = b"TOP-SECRET-DO-NOT-SERVE"

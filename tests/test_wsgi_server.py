@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from reference.server_process import ROOT, running
+from graders.supervisor import ROOT, running
 from tests.reference_helpers import exchange, get
 
 
@@ -53,7 +53,7 @@ def test_wsgiref_demo_app(tmp_path):
 
 @pytest.mark.skipif(not importlib.util.find_spec("flask"), reason="Flask is not installed")
 def test_flask_app_runs_and_answers_head_with_its_length(tmp_path):
-    with running("wsgi_server", ["--app", "reference.flask_app:app"], log=tmp_path / "log") as port:
+    with running("wsgi_server", ["--app", "tools.demo_apps.flask_app:app"], log=tmp_path / "log") as port:
         reply = get(port, "/hello?name=Ada")
         head = get(port, "/hello?name=Ada", method="HEAD")
     assert json.loads(reply.body)["hello"] == "Ada"

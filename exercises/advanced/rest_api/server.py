@@ -19,15 +19,11 @@ Check it:  pytest graders/advanced/test_rest_api.py
 """
 import asyncio
 import json
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]   # the kit's folder, so `import reference` works
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-from reference import async_server, cli, site
-from reference.response import Response
+from reference import async_server, cli
+from reference.core import static_site
+from reference.core.response import Response
 
 notes: dict[int, dict] = {}   # id -> {"id": 1, "text": "buy milk"}, in memory: gone when the server stops
 next_id = 1
@@ -87,7 +83,7 @@ async def answer(request, args) -> bytes:
     if request.path == "/api/notes" or request.path.startswith("/api/notes/"):
         response = notes_api(request)
     else:
-        response = site.respond(request, args.static)
+        response = static_site.respond(request, args.static)
     return response.encode(include_body=request.method != "HEAD")
 
 

@@ -7,8 +7,6 @@ After the HTTP handshake (in server.py) the connection carries frames instead of
 Like reference/request_parser.py, nothing here touches a socket: the server feeds bytes in and
 sends whatever comes out, so you can test every rule here with plain bytes.
 """
-import base64
-import hashlib
 import struct
 from dataclasses import dataclass
 

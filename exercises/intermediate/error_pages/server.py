@@ -16,16 +16,13 @@ Try it:    curl -i http://127.0.0.1:8002/nope      curl -i -X DELETE http://127.
 Check it:  pytest graders/intermediate/test_error_pages.py
 """
 import socket
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]   # the kit's folder, so `import reference` works
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-from reference import cli, mime, static_files
+from reference import cli
+from reference.core import mime, static_files
 from reference.blocking_server import connections, serve_client
-from reference.response import Response, error_page, html   # error_page(status, message): a small HTML page
+from reference.core.response import Response, html   # error_page(status, message): a small HTML page
 
 
 def boom(request) -> Response:

@@ -21,17 +21,14 @@ Try it:    curl -i -d 'name=Ada&message=Hello+there' http://127.0.0.1:8002/conta
 Check it:  pytest graders/intermediate/test_post_form.py
 """
 import socket
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]   # the kit's folder, so `import reference` works
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-from reference import cli, site
+from reference import cli
+from reference.core import static_site
 from reference.blocking_server import connections
-from reference.request_parser import MAX_HEAD, HTTPError, Request, parse_head
-from reference.response import Response, error_page, html   # error_page(status, message): a small HTML page
+from reference.core.request_parser import MAX_HEAD, HTTPError, Request, parse_head
+from reference.core.response import Response, html   # error_page(status, message): a small HTML page
 
 HERE = Path(__file__).resolve().parent
 THANKS = """<!doctype html>
@@ -75,7 +72,7 @@ def respond(request: Request, root: Path) -> Response:
         if request.method == "POST":
             return thank(request)
         return html((HERE / "contact.html").read_text(encoding="utf-8"))
-    return site.respond(request, root)     # everything else is the static site
+    return static_site.respond(request, root)     # everything else is the static site
 
 
 def serve_client(conn: socket.socket, args) -> None:
@@ -85,7 +82,7 @@ def serve_client(conn: socket.socket, args) -> None:
             request = read_request(conn)
             reply = respond(request, args.static).encode(include_body=request.method != "HEAD")
         except HTTPError as error:
-            reply = site.answer_error(error)
+            reply = static_site.answer_error(error)
         except (TimeoutError, ConnectionError):
             return                         # stalled or gone: drop the connection
         try:

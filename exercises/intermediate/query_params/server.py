@@ -20,16 +20,13 @@ Try it:    curl -i 'http://127.0.0.1:8002/search?q=caf%C3%A9+au+lait'
 Check it:  pytest graders/intermediate/test_query_params.py
 """
 import asyncio
-import sys
 from pathlib import Path
 from urllib.parse import unquote
 
-ROOT = Path(__file__).resolve().parents[3]   # the kit's folder, so `import reference` works
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-from reference import async_server, cli, mime, site, static_files
-from reference.response import Response, text
+from reference import async_server, cli
+from reference.core import mime, static_files, static_site
+from reference.core.response import Response, text
 
 
 def search(query: str) -> Response:
@@ -47,7 +44,7 @@ def respond(target: str, root: Path) -> Response:
         return search(query)
     file = static_files.resolve(unquote(path), root)   # "/caf%C3%A9.html" is the file café.html
     if file is None:
-        return site.not_found(root)
+        return static_site.not_found(root)
     return Response(200, [("Content-Type", mime.content_type(file))], file.read_bytes())
 
 

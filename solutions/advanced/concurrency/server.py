@@ -14,18 +14,14 @@ Try it:    time (for i in 1 2 3 4 5; do curl -s http://127.0.0.1:8002/slow & don
 Check it:  pytest graders/advanced/test_concurrency.py
 """
 import socket
-import sys
 import threading
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]   # the kit's folder, so `import reference` works
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-from reference import cli, site
+from reference import cli
+from reference.core import static_site
 from reference.blocking_server import connections, serve_client
-from reference.response import text
+from reference.core.response import text
 
 SLOW_SECONDS = 1.0
 
@@ -38,7 +34,7 @@ def answer(request, args) -> bytes:
         return text("Sorry for the wait.\n").encode(include_body)
     if request.path == "/fast":
         return text("Quick!\n").encode(include_body)
-    return site.answer(request, args.static)
+    return static_site.answer(request, args.static)
 
 
 def main(args) -> None:

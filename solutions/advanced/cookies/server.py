@@ -21,18 +21,14 @@ Check it:  pytest graders/advanced/test_cookies.py
 """
 import asyncio
 import secrets
-import sys
 from http.cookies import CookieError, SimpleCookie
-from pathlib import Path
 from urllib.parse import parse_qs
 
-ROOT = Path(__file__).resolve().parents[3]   # the kit's folder, so `import reference` works
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-from reference import async_server, cli, site
-from reference.response import Response, text
-from reference.router import Router
+from reference import async_server, cli
+from reference.core import static_site
+from reference.core.response import Response, text
+from reference.core.router import Router
 
 router = Router()
 sessions: dict[str, str] = {}   # session id -> username: it lives on the server, never in the cookie
@@ -92,7 +88,7 @@ async def logout(request) -> Response:
 
 
 async def answer(request, args) -> bytes:
-    response = await router.dispatch(request, fallback=lambda r: site.respond(r, args.static))
+    response = await router.dispatch(request, fallback=lambda r: static_site.respond(r, args.static))
     return response.encode(include_body=request.method != "HEAD")
 
 

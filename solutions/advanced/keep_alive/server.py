@@ -19,18 +19,14 @@ Try it:    curl -v http://127.0.0.1:8002/ http://127.0.0.1:8002/about   ("Re-usi
 Check it:  pytest graders/advanced/test_keep_alive.py
 """
 import socket
-import sys
 import threading
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]   # the kit's folder, so `import reference` works
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-from reference import cli, site
+from reference import cli
+from reference.core import static_site
 from reference.blocking_server import connections
-from reference.request_parser import HTTPError, RequestParser
-from reference.response import error_page
+from reference.core.request_parser import HTTPError, RequestParser
+from reference.core.response import error_page
 
 IDLE_TIMEOUT = 2.0   # seconds a quiet connection may stay open (real servers wait 5 to 75)
 
@@ -61,7 +57,7 @@ def serve_client(conn: socket.socket, args) -> None:
                         return           # the client closed its side: we are done
                     request = parser.receive(data)
                 keep_alive = wants_keep_alive(request)
-                response = site.respond(request, args.static)
+                response = static_site.respond(request, args.static)
                 reply = response.encode(include_body=request.method != "HEAD", keep_alive=keep_alive)
             except HTTPError as error:
                 keep_alive = False       # after a broken request we cannot tell where the next one starts

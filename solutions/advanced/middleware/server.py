@@ -23,18 +23,14 @@ import asyncio
 import json
 import os
 import secrets
-import sys
 import time
 from functools import partial
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]   # the kit's folder, so `import reference` works
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-from reference import async_server, cli, site
-from reference.response import Response, text
-from reference.router import Router
+from reference import async_server, cli
+from reference.core import static_site
+from reference.core.response import Response, text
+from reference.core.router import Router
 
 ADMIN_TOKEN = os.environ.get("ADMIN_TOKEN", "letmein")   # from the environment: never hard-code a secret
 router = Router()
@@ -105,7 +101,7 @@ MIDDLEWARE = [timing, cors, require_token, tracer("outer"), tracer("inner")]   #
 
 async def routes(request) -> Response:
     """The middle of the onion: the routes, then static files, then 404."""
-    return await router.dispatch(request, fallback=site.respond)
+    return await router.dispatch(request, fallback=static_site.respond)
 
 
 def build_chain(handler, middlewares):

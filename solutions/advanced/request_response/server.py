@@ -19,17 +19,13 @@ Check it:  pytest graders/advanced/test_request_response.py
 """
 import asyncio
 import json
-import sys
 from http import HTTPStatus
-from pathlib import Path
 from urllib.parse import parse_qs
 
-ROOT = Path(__file__).resolve().parents[3]   # the kit's folder, so `import reference` works
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-from reference import cli, mime, site, static_files
-from reference.request_parser import HTTPError, content_length, parse_head
+from reference import cli
+from reference.core import mime, static_files, static_site
+from reference.core.request_parser import HTTPError, content_length, parse_head
 
 
 class Headers:
@@ -120,7 +116,7 @@ def static(request: Request) -> Response:
         return response
     file = static_files.resolve(request.path)
     if file is None:
-        return Response(site.not_found().body, 404, "text/html; charset=utf-8")
+        return Response(static_site.not_found().body, 404, "text/html; charset=utf-8")
     return Response(file.read_bytes(), 200, mime.content_type(file))
 
 

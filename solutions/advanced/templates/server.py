@@ -20,17 +20,14 @@ Check it:  pytest graders/advanced/test_templates.py
 import asyncio
 import html
 import re
-import sys
 from pathlib import Path
 from urllib.parse import parse_qs
 
-ROOT = Path(__file__).resolve().parents[3]   # the kit's folder, so `import reference` works
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-from reference import async_server, cli, site
-from reference.response import Response, error_page, html as html_page
-from reference.router import Router
+from reference import async_server, cli
+from reference.core import static_site
+from reference.core.response import Response, error_page, html as html_page
+from reference.core.router import Router
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PLACEHOLDER = re.compile(r"{{\s*(\w+)\s*}}")                                        # {{ name }}
@@ -87,7 +84,7 @@ async def broken(request) -> Response:
 
 async def answer(request, args) -> bytes:
     try:
-        response = await router.dispatch(request, fallback=lambda r: site.respond(r, args.static))
+        response = await router.dispatch(request, fallback=lambda r: static_site.respond(r, args.static))
     except TemplateError as error:
         # Fail loudly: a 500 page for the browser, and the reason in the log for you.
         print(f"template error on {request.path}: {error}", flush=True)

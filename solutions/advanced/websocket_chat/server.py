@@ -15,18 +15,14 @@ Check it:  pytest graders/advanced/test_websocket_chat.py
 """
 import asyncio
 import json
-import sys
-from pathlib import Path
 from urllib.parse import parse_qs
 
-ROOT = Path(__file__).resolve().parents[3]   # the kit's folder, so `import reference` works
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-from reference import cli, site
-from reference import websocket_frames as frames   # the framing, done in the websocket_echo challenge
-from reference.request_parser import HTTPError, Request, RequestParser
-from reference.response import error_page
+from reference import cli
+from reference.core import static_site
+from reference.core import websocket as frames   # the framing, done in the websocket_echo challenge
+from reference.core.request_parser import HTTPError, Request, RequestParser
+from reference.core.response import error_page
 
 
 class Client:
@@ -115,7 +111,7 @@ async def serve_client(reader, writer, args) -> None:
                 return
             request = parser.receive(data)
         if request.path != "/chat":
-            writer.write(site.answer(request, args.static))
+            writer.write(static_site.answer(request, args.static))
         elif (refused := refusal(request)) is not None:
             writer.write(refused)
         else:
@@ -124,7 +120,7 @@ async def serve_client(reader, writer, args) -> None:
             await chat(reader, writer, name, bytes(parser.buffer))
         await writer.drain()
     except HTTPError as error:
-        writer.write(site.answer_error(error))
+        writer.write(static_site.answer_error(error))
     except (asyncio.TimeoutError, ConnectionError):
         pass                                 # stalled or gone: drop the connection
     finally:

@@ -18,17 +18,13 @@ Try it:    open http://127.0.0.1:8002/ and, in the browser console:
 Check it:  pytest graders/advanced/test_websocket_echo.py
 """
 import asyncio
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]   # the kit's folder, so `import reference` works
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 import frames   # frames.py beside this file: Python puts the script's folder on sys.path
-from reference import cli, site
-from reference.request_parser import HTTPError, Request, RequestParser
-from reference.response import error_page
+from reference import cli
+from reference.core import static_site
+from reference.core.request_parser import HTTPError, Request, RequestParser
+from reference.core.response import error_page
 
 
 def refusal(request: Request) -> bytes | None:
@@ -94,7 +90,7 @@ async def serve_client(reader, writer, args) -> None:
                 return
             request = parser.receive(data)
         if request.path != "/ws":
-            writer.write(site.answer(request, args.static))
+            writer.write(static_site.answer(request, args.static))
         elif (refused := refusal(request)) is not None:
             writer.write(refused)
         else:
@@ -103,7 +99,7 @@ async def serve_client(reader, writer, args) -> None:
             await echo(reader, writer, bytes(parser.buffer))
         await writer.drain()
     except HTTPError as error:
-        writer.write(site.answer_error(error))
+        writer.write(static_site.answer_error(error))
     except (asyncio.TimeoutError, ConnectionError):
         pass                                 # stalled or gone: drop the connection
     finally:

@@ -17,7 +17,7 @@ The socket work is done (the threaded server). Fill in the WSGI side:
 3. run_app: join the body, and always call its close().
 
 Run it:    python exercises/advanced/wsgi/server.py --port 8002 --app wsgiref.simple_server:demo_app
-           (without --app it serves the site, through reference/site_app.py)
+           (without --app it serves the site, through tools/demo_apps/site_app.py)
 Try it:    curl -i 'http://127.0.0.1:8002/hello?name=you' -H 'X-Greeting: hi'
 Check it:  pytest graders/advanced/test_wsgi.py
 """
@@ -26,15 +26,11 @@ import io
 import os
 import sys
 import traceback
-from pathlib import Path
 from urllib.parse import unquote
 
-ROOT = Path(__file__).resolve().parents[3]   # the kit's folder, so `import reference` works
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 from reference import cli, threaded_server
-from reference.response import Response, error_page
+from reference.core.response import Response, error_page
 
 
 def build_environ(request, args) -> dict:
@@ -124,4 +120,4 @@ def main(args) -> None:
 
 if __name__ == "__main__":
     cli.run("wsgi", main, cli.parse_args(__doc__.splitlines()[0], app={
-        "default": "reference.site_app:app", "help": "the WSGI app, as module:callable"}))
+        "default": "tools.demo_apps.site_app:app", "help": "the WSGI app, as module:callable"}))

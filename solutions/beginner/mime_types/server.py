@@ -11,15 +11,12 @@ Run it:    python exercises/beginner/mime_types/server.py --port 8002
 Try it:    curl -I http://127.0.0.1:8002/files/sample.gif
 Check it:  pytest graders/beginner/test_mime_types.py
 """
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]   # the kit's folder, so `import reference` works
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-from reference import cli, site, static_files, threaded_server
-from reference.response import Response
+from reference import cli, threaded_server
+from reference.core import static_files, static_site
+from reference.core.response import Response
 
 EXTRA = Path(__file__).resolve().parent / "extra"   # this challenge's own files, served beside static/
 
@@ -50,7 +47,7 @@ def answer(request, args) -> bytes:
     # /about -> static/about.html, safely: resolve() refuses paths that climb out of the folder.
     file = static_files.resolve(request.path, args.static) or static_files.resolve(request.path, EXTRA)
     if file is None or request.method not in ("GET", "HEAD"):
-        return site.answer(request, args.static)   # the 404 and 405 pages, as before
+        return static_site.answer(request, args.static)   # the 404 and 405 pages, as before
     # read_bytes(), not read_text(): a GIF is not text, and the browser wants it byte for byte.
     response = Response(200, [("Content-Type", content_type(file))], file.read_bytes())
     return response.encode(include_body=request.method != "HEAD")

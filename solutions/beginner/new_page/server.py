@@ -12,14 +12,11 @@ Run it:    python exercises/beginner/new_page/server.py --port 8002
 Try it:    open http://127.0.0.1:8002/ and click your new link
 Check it:  pytest graders/beginner/test_new_page.py
 """
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]   # the kit's folder, so `import reference` works
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-from reference import cli, site, static_files, threaded_server
+from reference import cli, threaded_server
+from reference.core import static_files, static_site
 
 PAGES = Path(__file__).resolve().parent / "pages"   # this challenge's own pages, looked up before static/
 
@@ -29,8 +26,8 @@ def answer(request, args) -> bytes:
     # pages/contact.html is new, and pages/index.html links to it. No Python changed:
     # resolve() already maps /contact and /contact.html to that file.
     if static_files.resolve(request.path, PAGES) is not None:
-        return site.answer(request, PAGES)       # / -> pages/index.html, /contact -> pages/contact.html
-    return site.answer(request, args.static)     # everything else: a file from static/, or the 404 page
+        return static_site.answer(request, PAGES)       # / -> pages/index.html, /contact -> pages/contact.html
+    return static_site.answer(request, args.static)     # everything else: a file from static/, or the 404 page
 
 
 def main(args) -> None:

@@ -14,23 +14,19 @@ Try it:    curl http://127.0.0.1:8002/about    and watch the server's terminal
 Check it:  pytest graders/beginner/test_request_logging.py
 """
 import socket
-import sys
 import threading
 import time
 from functools import partial
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]   # the kit's folder, so `import reference` works
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-from reference import cli, site
+from reference import cli
+from reference.core import static_site
 from reference.blocking_server import serve_client
 
 
 def answer(request, args, client: str) -> bytes:
     """The bytes to send back for one request from `client` (its IP address)."""
-    response = site.respond(request, args.static)   # a Response: .status, .headers and .body (bytes)
+    response = static_site.respond(request, args.static)   # a Response: .status, .headers and .body (bytes)
     send_body = request.method != "HEAD"             # HEAD asks for the headers only
     # Common Log Format, as Apache and nginx write it: who, -, -, [when], "what was asked", status, size.
     when = time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime())

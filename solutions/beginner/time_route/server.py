@@ -8,16 +8,12 @@ Run it:    python exercises/beginner/time_route/server.py --port 8002
 Try it:    curl -i http://127.0.0.1:8002/time   (twice, a second apart)
 Check it:  pytest graders/beginner/test_time_route.py
 """
-import sys
 from datetime import datetime, timezone
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]   # the kit's folder, so `import reference` works
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-from reference import cli, site, threaded_server
-from reference.response import html
+from reference import cli, threaded_server
+from reference.core import static_site
+from reference.core.response import html
 
 
 def answer(request, args) -> bytes:
@@ -28,7 +24,7 @@ def answer(request, args) -> bytes:
         page = html(f'<!doctype html><title>Time</title><link rel="stylesheet" href="/styles.css">\n'
                     f"<h1>It is {now}</h1>\n")
         return page.encode(include_body=request.method != "HEAD")
-    return site.answer(request, args.static)   # everything else: a file from static/, or the 404 page
+    return static_site.answer(request, args.static)   # everything else: a file from static/, or the 404 page
 
 
 def main(args) -> None:

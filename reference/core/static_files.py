@@ -7,7 +7,7 @@ folder such as static-private/ that a startswith() check would let through).
 """
 from pathlib import Path
 
-STATIC_ROOT = Path(__file__).resolve().parent.parent / "static"
+STATIC_ROOT = Path(__file__).resolve().parents[2] / "static"
 
 
 def resolve(url_path: str, root: Path = STATIC_ROOT) -> Path | None:

@@ -1,7 +1,7 @@
 """Benchmark the reference servers against each other, with the standard library only.
 
-    python -m reference.bench                          # every server, scenarios a, b and c (about 80 s)
-    python -m reference.bench --servers blocking,async --scenarios c --json bench.json
+    python -m tools.bench                          # every server, scenarios a, b and c (about 80 s)
+    python -m tools.bench --servers blocking,async --scenarios c --json bench.json
 
 Each run starts a fresh server in a subprocess on a free 127.0.0.1 port, drives it with loadgen.py
 (no ab or wrk needed), prints one row of the table, then stops the server. The scenarios:
@@ -26,22 +26,21 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-if not __package__:  # run as `python reference/bench.py`: make the `reference` package importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from reference import loadgen
-from reference.bench_report import COLUMNS, document, error_note, format_row, measured, not_run
-from reference.response_reader import get_request
-from reference.server_process import ServerFailed, running
+from tools.bench import loadgen
+from tools.bench.report import COLUMNS, document, error_note, format_row, measured, not_run
+from tools.bench.response_reader import get_request
+from graders.supervisor import ServerFailed, running
 
-HERE = Path(__file__).resolve().parent
+KIT = Path(__file__).resolve().parents[2]
+REFERENCE = KIT / "reference"
 HOST = loadgen.HOST
 
 # The servers, in the order of the talk. Any other reference/*_server.py is benchmarked after them.
 SERVERS = ["blocking", "threaded", "selectors", "async", "routing", "wsgi", "httpd"]
-# The WSGI server serves a WSGI app, not static/; reference/site_app.py is the site as a WSGI app.
-EXTRA_ARGS = {"wsgi": ["--app", "reference.site_app:app"]}
-NEEDS = {"wsgi": ("site_app.py", "serves a WSGI app, not static/")}   # a file it needs, or why it cannot
+# The WSGI server serves a WSGI app, not static/; tools/demo_apps/site_app.py is the site as a WSGI app.
+EXTRA_ARGS = {"wsgi": ["--app", "tools.demo_apps.site_app:app"]}
+NEEDS = {"wsgi": ("tools/demo_apps/site_app.py", "serves a WSGI app, not static/")}   # a file it needs, or why it cannot
 
 # scenario: (what it shows, its concurrency levels, whether the handler is slow)
 SCENARIOS = {
@@ -76,16 +75,16 @@ def plan_runs(scenarios: list[str], levels: list[int] | None, requests: int | No
 
 
 def all_servers() -> list[str]:
-    found = sorted(path.name.removesuffix("_server.py") for path in HERE.glob("*_server.py"))
+    found = sorted(path.name.removesuffix("_server.py") for path in REFERENCE.glob("*_server.py"))
     return SERVERS + [name for name in found if name not in SERVERS]
 
 
 def cannot_take_part(name: str) -> str | None:
     """Why a server cannot serve the static page, or None. It gets an "n/a" row: never dropped silently."""
-    if not (HERE / f"{name}_server.py").is_file():
+    if not (REFERENCE / f"{name}_server.py").is_file():
         return f"there is no reference/{name}_server.py"
     needed, why = NEEDS.get(name, (None, None))
-    if needed and not (HERE / needed).is_file():
+    if needed and not (KIT / needed).is_file():
         return why
     return None
 
@@ -136,7 +135,7 @@ def header(args: argparse.Namespace) -> str:
     cores = os.cpu_count() or 1
     return (f"Reference servers benchmark: Python {platform.python_version()}, {platform.system()} "
             f"{platform.machine()}, {cores} CPU cores.\n"
-            f"The load generator (reference/loadgen.py) shares those {cores} cores with the server, so "
+            f"The load generator (tools/bench/loadgen.py) shares those {cores} cores with the server, so "
             f"compare the servers\nwith each other: alone on a machine, each would do more. Every run "
             f"starts a fresh server on a free\n{HOST} port and stops after {args.duration_limit:g} s at "
             f"most. Latencies are of completed requests only.")
@@ -146,7 +145,7 @@ def header(args: argparse.Namespace) -> str:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m reference.bench", description=__doc__.split("\n\n")[0],
+        prog="python -m tools.bench", description=__doc__.split("\n\n")[0],
         epilog=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--servers", default="all",
                         help=f"comma-separated, from {','.join(all_servers())} (default all)")

@@ -1,10 +1,10 @@
 """A small Flask app, to show that wsgi_server runs a real framework (needs `pip install flask`).
 
-    python -m reference.wsgi_server --app reference.flask_app:app
+    python -m reference.wsgi_server --app tools.demo_apps.flask_app:app
 """
 from flask import Flask, request
 
-from reference.static_files import STATIC_ROOT
+from reference.core.static_files import STATIC_ROOT
 
 app = Flask(__name__, static_folder=str(STATIC_ROOT), static_url_path="")
 

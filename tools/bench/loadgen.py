@@ -1,6 +1,6 @@
 """A small load generator, like `ab -n 1000 -c 10`, written with the standard library only.
 
-    python -m reference.loadgen http://127.0.0.1:8002/about -n 1000 -c 10
+    python -m tools.bench.loadgen http://127.0.0.1:8002/about -n 1000 -c 10
 
 `concurrency` workers share one asyncio event loop, so a hundred clients cost a hundred sockets, not a
 hundred threads. Each worker takes the next request, opens a new connection, sends one GET with
@@ -17,14 +17,11 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urlsplit
 
-if not __package__:  # run as `python reference/loadgen.py`: make the `reference` package importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from reference.bench_report import percentile
-from reference.response_reader import ResponseError, ResponseReader, get_request
+from tools.bench.report import percentile
+from tools.bench.response_reader import ResponseError, ResponseReader, get_request
 
 HOST = "127.0.0.1"   # loopback only: load-testing somebody else's server is an attack, not a lesson
 

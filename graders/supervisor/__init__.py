@@ -1,0 +1,167 @@
+"""Run a server in a child process, and never leave it behind. The graders, the benchmark and the kit's tests
+all start their servers here.
+
+    with running("async_server", ["--delay", "0.1"], log=Path("async.log")) as port:
+        ...                             # talk to 127.0.0.1:port; on the way out the server is stopped
+
+The process tree is  caller -> launcher.py -> server  (launcher.py says why). The rules are pytest-xprocess's
+and werkzeug's: output goes to a file, never to a pipe nobody reads (a full pipe freezes a chatty server); the
+server is ready when a TCP connect succeeds, and an early exit is noticed at once; stopping is terminate, a
+short wait, then kill, of the whole process group. Standard library only: the benchmark needs nothing else.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+HOST = "127.0.0.1"
+ROOT = Path(__file__).resolve().parents[2]       # the kit's folder
+LAUNCHER = Path(__file__).with_name("launcher.py")
+POSIX = os.name == "posix"
+# A new session (POSIX) or process group (Windows): a Ctrl+C in the terminal reaches the caller only, which
+# then stops the server in order, and one signal to the group reaches the server and all it started.
+NEW_GROUP = {"start_new_session": True} if POSIX else {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+
+_running: set[ServerProcess] = set()            # stopped at interpreter exit, whatever else happened
+
+
+class ServerFailed(Exception):
+    """The server exited, or never listened."""
+
+
+def free_port() -> int:
+    """A port nobody uses right now: the OS picks it, so parallel runs (pytest -n 2) do not collide."""
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+class ServerProcess:
+    """One server command, run under the launcher. Read `exit_code`, `output()`; call `stop()` (always)."""
+
+    def __init__(self, command: list[str], log_path: Path, env: dict[str, str] | None = None, cwd: Path = ROOT):
+        self.command, self.log_path, self.env, self.cwd = [str(c) for c in command], Path(log_path), env, cwd
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        with open(self.log_path, "wb") as log:  # the children keep their own handle to it
+            # stdin is the lifeline: we never write to it, and when we close it (or die) the launcher stops all.
+            self.process = subprocess.Popen([sys.executable, str(LAUNCHER), *self.command], stdin=subprocess.PIPE,
+                                            stdout=log, stderr=subprocess.STDOUT, cwd=self.cwd,
+                                            env=self.env, **NEW_GROUP)
+        _running.add(self)
+
+    @property
+    def exit_code(self) -> int | None:
+        return self.process.poll() if self.process and self in _running else None
+
+    def wait_until_listening(self, port: int, deadline: float = 10.0, host: str = HOST) -> None:
+        """Return once a TCP connect succeeds; raise ServerFailed at once if it exits, or at the deadline."""
+        try:
+            wait_until_listening(port, lambda: self.exit_code, deadline, host)
+        except ServerFailed as error:
+            raise ServerFailed(f"{error}: {self.last_line()}") from None
+
+    def wait_for_exit(self, seconds: float) -> None:
+        give_up = time.monotonic() + seconds
+        while self.exit_code is None and time.monotonic() < give_up:
+            time.sleep(0.02)
+
+    def output(self) -> str:
+        """Everything the server printed so far, stdout and stderr together."""
+        try:
+            data = self.log_path.read_bytes()
+        except OSError:
+            return ""
+        return data.decode("utf-8", "replace").replace("\r\n", "\n")
+
+    def last_line(self) -> str:
+        lines = self.output().strip().splitlines()
+        return lines[-1] if lines else "(no output)"
+
+    def stop(self) -> None:
+        """Cut the lifeline (the launcher terminates, waits, kills), then kill the group as a backstop.
+
+        A Ctrl+C meanwhile waits until the server is gone, then is raised again."""
+        if self.process is None or self not in _running:
+            return
+        _running.discard(self)
+        with deferred_ctrl_c():
+            try:
+                self.process.stdin.close()
+                self.process.wait(3)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+            kill_group(self.process.pid)
+            try:
+                self.process.wait(2)
+            except subprocess.TimeoutExpired:
+                pass
+
+
+def wait_until_listening(port: int, exit_code, deadline: float = 10.0, host: str = HOST) -> None:
+    """Poll with TCP connects until one succeeds. `exit_code()` is None while the process runs."""
+    give_up = time.monotonic() + deadline
+    while exit_code() is None:
+        try:
+            socket.create_connection((host, port), timeout=0.25).close()
+            return
+        except OSError:
+            if time.monotonic() > give_up:
+                raise ServerFailed(f"it did not listen on port {port} within {deadline:g} s") from None
+            time.sleep(0.02)
+    raise ServerFailed(f"it exited with code {exit_code()}")
+
+
+@contextmanager
+def deferred_ctrl_c():
+    """Hold a Ctrl+C until the block is done (only the main thread may set signal handlers)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    interrupted = []
+    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if interrupted:
+        raise KeyboardInterrupt
+
+
+def kill_group(leader_pid: int) -> None:
+    if POSIX:
+        try:
+            os.killpg(leader_pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass  # the group is already empty
+    else:
+        subprocess.run(["taskkill", "/T", "/F", "/PID", str(leader_pid)], capture_output=True)
+
+
+@atexit.register
+def _stop_all() -> None:
+    for server in list(_running):
+        server.stop()
+
+
+@contextmanager
+def running(module: str, args: list[str], log: Path, env: dict[str, str] | None = None):
+    """Start `python -m reference.<module> --port N <args>` on a free port N; yield N; always stop it."""
+    port = free_port()
+    command = [sys.executable, "-u", "-m", f"reference.{module}", "--port", str(port), *args]
+    server = ServerProcess(command, log, {**os.environ, **(env or {})})
+    server.start()
+    try:
+        server.wait_until_listening(port)
+        yield port
+    finally:
+        server.stop()
