@@ -20,8 +20,6 @@ ALL_WITHIN = 2.5    # ...finish together (one at a time would take 5 s)
 FAST_WITHIN = 0.5   # and /fast does not queue behind them
 HEAD_START = 0.2    # /fast is sent this long after the five /slow, so they are well under way
 
-# Hint numbers, in the catalog's order.
-BLOCKING, THREADS, ASYNCIO = 0, 1, 2
 
 
 def request(path: str) -> bytes:
@@ -93,15 +91,15 @@ def test_five_slow_requests_finish_together(server):
             + "The answers arrived:\n" + describe(results))
     for seconds, exchange, problem in results:
         if exchange is not None and exchange.status != 200:
-            fail(exchange, expected="200 OK for GET /slow", got=f"{exchange.status} {exchange.reason}", hint=BLOCKING)
+            fail(exchange, expected="200 OK for GET /slow", got=f"{exchange.status} {exchange.reason}", hint="blocking")
     late = [result for result in results if result[1] is None or result[0] > ALL_WITHIN]
     expect(not late, expected=f"all five answers within {ALL_WITHIN} s, because the five waits can overlap",
-           got=f"{len(late)} of them later than that.\n\n{sent}\n\n{why_so_slow(results)}", hint=THREADS)
+           got=f"{len(late)} of them later than that.\n\n{sent}\n\n{why_so_slow(results)}", hint="threads")
     early = [seconds for seconds, _, _ in results if seconds < 0.9 * SLOW]
     expect(not early, expected=f"GET /slow to still take about {SLOW:g} s",
            got=f"an answer after only {min(early or [0]):.2f} s.\n\n{sent}\n\n"
                "Keep the wait in /slow: it stands for a slow database. The point is to wait for several "
-               "clients at the same time", hint=BLOCKING)
+               "clients at the same time", hint="blocking")
 
 
 def test_fast_request_does_not_wait_for_slow_ones(server):
@@ -127,11 +125,11 @@ def test_fast_request_does_not_wait_for_slow_ones(server):
     if exchange is None:
         fail(expected=f"GET /fast to answer within {FAST_WITHIN} s",
              got=f"no answer at all within {give_up:g} s.\n\n{story}\n\nIt is stuck behind the slow requests: "
-                 "while your server sleeps for one of them, nobody accepts or reads the next connection", hint=THREADS)
+                 "while your server sleeps for one of them, nobody accepts or reads the next connection", hint="threads")
     expect(exchange.status == 200, exchange, expected="200 OK for GET /fast",
-           got=f"{exchange.status} {exchange.reason}", hint=BLOCKING)
+           got=f"{exchange.status} {exchange.reason}", hint="blocking")
     expect(seconds <= FAST_WITHIN, exchange, expected=f"GET /fast to answer within {FAST_WITHIN} s",
            got=f"an answer after {seconds:.2f} s.\n\n{story}\n\nIt waited for a slow request to finish first: "
                "nothing was free to serve it. Is there a pool of workers, all busy sleeping? Or, with asyncio, "
                "time.sleep() in a coroutine, which stops the whole event loop (await asyncio.sleep() does not)",
-           hint=ASYNCIO)
+           hint="asyncio")

@@ -21,8 +21,6 @@ from email.utils import parsedate_to_datetime
 
 from graders.harness import expect, fail, fetch
 
-# Hint numbers, in the catalog's order.
-VISITS, SESSION_ID, ATTRIBUTES, LOGOUT = 0, 1, 2, 3
 
 MIN_LENGTH = 16       # characters in a session id
 MIN_DIFFERENT = 10    # places where two session ids must differ: a counter or a clock changes only a few
@@ -53,28 +51,28 @@ def visits_shown(exchange) -> int | None:
 
 
 def check_visits(exchange, expected: int, why: str) -> None:
-    expect(exchange.status == 200, exchange, expected="200 OK", got=f"{exchange.status} {exchange.reason}", hint=VISITS)
+    expect(exchange.status == 200, exchange, expected="200 OK", got=f"{exchange.status} {exchange.reason}", hint="visits")
     shown = visits_shown(exchange)
     expect(shown == expected, exchange, expected=f"a body with `Visits: {expected}` ({why})",
-           got=f"Visits: {shown}" if shown is not None else "no `Visits: N` in the body", hint=VISITS)
+           got=f"Visits: {shown}" if shown is not None else "no `Visits: N` in the body", hint="visits")
     cookie = cookies_set(exchange).get("visits")
     expect(cookie is not None, exchange, expected=f"a header Set-Cookie: visits={expected}; Path=/",
-           got="no Set-Cookie for visits", hint=VISITS)
+           got="no Set-Cookie for visits", hint="visits")
     expect(cookie["value"] == str(expected), exchange, expected=f"Set-Cookie: visits={expected}; Path=/",
-           got=f"visits={cookie['value']}", hint=VISITS)
+           got=f"visits={cookie['value']}", hint="visits")
     expect(cookie.get("path") == "/", exchange, expected=f"Set-Cookie: visits={expected}; Path=/ (with Path=/, so every "
            "page of the site shares the counter)", got=f"Path={cookie.get('path')}" if cookie.get("path") else "no Path",
-           hint=VISITS)
+           hint="visits")
 
 
 def login(server, username: str):
     """POST /login; returns the exchange and the session id it set (failing with a lesson if there is none)."""
     exchange = fetch(server, "POST", "/login", data={"username": username})
     expect(exchange.status in (200, 302, 303), exchange, expected="303 See Other after logging in",
-           got=f"{exchange.status} {exchange.reason}", hint=SESSION_ID)
+           got=f"{exchange.status} {exchange.reason}", hint="session_id")
     cookie = cookies_set(exchange).get("session")
     expect(cookie is not None and cookie["value"], exchange, expected="a header Set-Cookie: session=<an opaque id>",
-           got="no session cookie", hint=SESSION_ID)
+           got="no session cookie", hint="session_id")
     return exchange, cookie["value"]
 
 
@@ -101,23 +99,23 @@ def test_garbage_visits_cookie_counts_as_zero(server, rng):
 def test_login_redirects_to_me(server, rng):
     exchange = fetch(server, "POST", "/login", data={"username": random_name(rng)})
     expect(exchange.status == 303, exchange, expected="303 See Other, so the browser goes on with GET /me",
-           got=f"{exchange.status} {exchange.reason}", hint=SESSION_ID)
+           got=f"{exchange.status} {exchange.reason}", hint="session_id")
     location = exchange.headers.get("Location", "")
     expect(location == "/me" or location.endswith("://" + server.url.split("://")[1] + "/me"), exchange,
-           expected="Location: /me", got=f"Location: {location}" if location else "no Location header", hint=SESSION_ID)
+           expected="Location: /me", got=f"Location: {location}" if location else "no Location header", hint="session_id")
 
 
 def test_session_cookie_attributes(server, rng):
     exchange, _session_id = login(server, random_name(rng))
     cookie = cookies_set(exchange)["session"]
     expect(cookie.get("httponly") is True, exchange, expected="the session cookie marked HttpOnly, so a script "
-           "injected into a page cannot read it", got="no HttpOnly attribute", hint=ATTRIBUTES)
+           "injected into a page cannot read it", got="no HttpOnly attribute", hint="attributes")
     expect(cookie.get("path") == "/", exchange, expected="Path=/ on the session cookie, so every page gets it",
-           got=f"Path={cookie['path']}" if cookie.get("path") else "no Path attribute", hint=ATTRIBUTES)
+           got=f"Path={cookie['path']}" if cookie.get("path") else "no Path attribute", hint="attributes")
     same_site = cookie.get("samesite")
     expect(isinstance(same_site, str) and same_site.lower() == "lax", exchange,
            expected="SameSite=Lax on the session cookie, so another site's form cannot post with it",
-           got=f"SameSite={same_site}" if same_site else "no SameSite attribute", hint=ATTRIBUTES)
+           got=f"SameSite={same_site}" if same_site else "no SameSite attribute", hint="attributes")
 
 
 def test_session_id_is_unguessable(server, rng):
@@ -126,19 +124,19 @@ def test_session_id_is_unguessable(server, rng):
     for user, exchange, session_id in logins:
         expect(user not in session_id.lower(), exchange,
                expected=f"an opaque session id that does not contain the username {user!r}",
-               got=f"session={session_id}: anyone could forge a cookie for any user", hint=SESSION_ID)
+               got=f"session={session_id}: anyone could forge a cookie for any user", hint="session_id")
         expect(len(session_id) >= MIN_LENGTH, exchange,
                expected=f"a long random session id (at least {MIN_LENGTH} characters)",
-               got=f"session={session_id}, only {len(session_id)} characters: easy to guess", hint=SESSION_ID)
+               got=f"session={session_id}, only {len(session_id)} characters: easy to guess", hint="session_id")
     ids = [session_id for _user, _exchange, session_id in logins]
     expect(len(set(ids)) == 3, logins[1][1], expected=f"a new session id on every login, even for the same user "
            f"(we logged in as {first_user}, {first_user} again, then {second_user})",
-           got=f"the ids {', '.join(ids)}", hint=SESSION_ID)
+           got=f"the ids {', '.join(ids)}", hint="session_id")
     for (_, _, one), (_, exchange, other) in zip(logins, logins[1:]):
         different = sum(a != b for a, b in zip(one, other)) + abs(len(one) - len(other))
         expect(different >= MIN_DIFFERENT, exchange, expected="random session ids, different in most places",
                got=f"{one} and then {other} from two logins a moment apart: they differ in only {different} "
-                   f"place{'s' if different != 1 else ''}. A counter or a clock is easy to guess", hint=SESSION_ID)
+                   f"place{'s' if different != 1 else ''}. A counter or a clock is easy to guess", hint="session_id")
 
 
 def test_me_greets_the_logged_in_user(server, rng):
@@ -146,9 +144,9 @@ def test_me_greets_the_logged_in_user(server, rng):
     _login, session_id = login(server, username)
     exchange = me(server, session_id)
     expect(exchange.status == 200, exchange, expected=f"200 OK for the session of {username}, just logged in",
-           got=f"{exchange.status} {exchange.reason}", hint=SESSION_ID)
+           got=f"{exchange.status} {exchange.reason}", hint="session_id")
     expect(f"Hello, {username}" in exchange.text, exchange, expected=f"a body saying `Hello, {username}`",
-           got="something else", hint=SESSION_ID)
+           got="something else", hint="session_id")
 
 
 def test_me_without_a_session_is_401(server, rng):
@@ -157,7 +155,7 @@ def test_me_without_a_session_is_401(server, rng):
                          ({"Cookie": "visits=3"}, "cookies, but no session")):
         exchange = fetch(server, "GET", "/me", headers=headers)
         expect(exchange.status == 401, exchange, expected=f"401 Unauthorized for {who}",
-               got=f"{exchange.status} {exchange.reason}", hint=SESSION_ID)
+               got=f"{exchange.status} {exchange.reason}", hint="session_id")
 
 
 def test_logout_ends_the_session_on_the_server(server, rng):
@@ -165,15 +163,15 @@ def test_logout_ends_the_session_on_the_server(server, rng):
     _login, session_id = login(server, username)
     before = me(server, session_id)
     expect(before.status == 200, before, expected="200 OK for GET /me right after logging in",
-           got=f"{before.status} {before.reason}", hint=SESSION_ID)
+           got=f"{before.status} {before.reason}", hint="session_id")
     out = fetch(server, "POST", "/logout", headers={"Cookie": f"session={session_id}"})
     expect(out.status in LOGOUT_STATUSES, out, expected="200 OK or a 303 redirect after logging out",
-           got=f"{out.status} {out.reason}", hint=LOGOUT)
+           got=f"{out.status} {out.reason}", hint="logout")
     replay = me(server, session_id)
     expect(replay.status == 401, replay,
            expected="401 Unauthorized: we sent the cookie from before POST /logout, and logging out must end the "
                     "session on the server (a stolen copy of the cookie must stop working too)",
-           got=f"{replay.status} {replay.reason}", hint=LOGOUT)
+           got=f"{replay.status} {replay.reason}", hint="logout")
 
 
 def test_logout_expires_the_cookie(server, rng):
@@ -182,11 +180,11 @@ def test_logout_expires_the_cookie(server, rng):
     cookie = cookies_set(out).get("session")
     if cookie is None:
         fail(out, expected="a header Set-Cookie: session=; Max-Age=0; Path=/ that tells the browser to drop it",
-             got="no Set-Cookie for session", hint=LOGOUT)
+             got="no Set-Cookie for session", hint="logout")
     expect(cookie.get("path") in (None, True, "/"), out, expected="the expired cookie with the same Path=/ "
-           "as when it was set (else the browser keeps the original)", got=f"Path={cookie.get('path')}", hint=LOGOUT)
+           "as when it was set (else the browser keeps the original)", got=f"Path={cookie.get('path')}", hint="logout")
     expect(expired(cookie), out, expected="the session cookie expired: Max-Age=0, or Expires in the past",
-           got=f"Max-Age={cookie.get('max-age')}, Expires={cookie.get('expires')}", hint=LOGOUT)
+           got=f"Max-Age={cookie.get('max-age')}, Expires={cookie.get('expires')}", hint="logout")
 
 
 def expired(cookie: dict) -> bool:

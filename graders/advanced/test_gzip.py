@@ -22,8 +22,6 @@ STATIC = Path(__file__).resolve().parents[2] / "static"
 TEXT = (".html", ".css", ".js", ".json")
 OTHER_CODINGS = ["deflate", "br", "zstd", "compress"]
 
-# Hint numbers, in the catalog's order.
-PARSE, COUNT, HEADERS = 0, 1, 2
 
 
 def pick_text_file(rng) -> tuple[str, bytes]:
@@ -46,22 +44,22 @@ def coding(exchange) -> str:
 
 def expect_gzipped(exchange, path: str, content: bytes, accept_encoding: str) -> None:
     expect(exchange.status == 200, exchange, expected=f"200 OK with the file {path}",
-           got=f"{exchange.status} {exchange.reason}", hint=PARSE)
+           got=f"{exchange.status} {exchange.reason}", hint="parse")
     expect(coding(exchange) == "gzip", exchange,
            expected=f"Content-Encoding: gzip, since the client sent 'Accept-Encoding: {accept_encoding}'",
            got=f"Content-Encoding: {exchange.headers.get('Content-Encoding')}" if coding(exchange)
-               else "no Content-Encoding, so the body is the file as it is", hint=PARSE)
+               else "no Content-Encoding, so the body is the file as it is", hint="parse")
     try:
         unpacked = gzip.decompress(exchange.body)
     except (OSError, EOFError, zlib.error) as error:
         fail(exchange, expected="a body in gzip format (it starts with the bytes 1f 8b)",
              got=f"{len(exchange.body)} bytes that gzip cannot read ({error}). zlib.compress() makes the "
-                 "deflate format: use gzip.compress()", hint=COUNT)
+                 "deflate format: use gzip.compress()", hint="count")
     expect(unpacked == content, exchange, expected=f"a body that gunzips to the {len(content)} bytes of {path}",
-           got=f"{len(unpacked)} bytes that differ", hint=COUNT)
+           got=f"{len(unpacked)} bytes that differ", hint="count")
 
 
-def expect_as_it_is(exchange, path: str, content: bytes, why: str, hint: int) -> None:
+def expect_as_it_is(exchange, path: str, content: bytes, why: str, hint: str) -> None:
     expect(exchange.status == 200, exchange, expected=f"200 OK with the file {path}",
            got=f"{exchange.status} {exchange.reason}", hint=hint)
     expect(coding(exchange) in ("", "identity"), exchange, expected=f"no Content-Encoding: {why}",
@@ -116,18 +114,18 @@ def test_content_length_counts_the_compressed_bytes(server, rng):
     path, content = pick_text_file(rng)
     exchange = read_until_closed(server, path, request(path, "gzip"))
     expect(exchange.raw_head.endswith(b"\r\n\r\n"), exchange,
-           expected="an answer: a head, a blank line (\\r\\n\\r\\n), then the body", got="no blank line", hint=COUNT)
+           expected="an answer: a head, a blank line (\\r\\n\\r\\n), then the body", got="no blank line", hint="count")
     encoding = header(exchange, "Content-Encoding")
     expect(encoding and encoding.lower() == "gzip", exchange, expected="a gzipped answer (Content-Encoding: gzip)",
-           got=f"Content-Encoding: {encoding}" if encoding else "no Content-Encoding", hint=PARSE)
+           got=f"Content-Encoding: {encoding}" if encoding else "no Content-Encoding", hint="parse")
     declared = header(exchange, "Content-Length")
     expect(declared is not None and declared.isdigit(), exchange, expected="a Content-Length header",
-           got=f"Content-Length: {declared}" if declared else "none", hint=COUNT)
+           got=f"Content-Length: {declared}" if declared else "none", hint="count")
     before = ", the size before compression" if int(declared) == len(content) else ""
     expect(int(declared) == len(exchange.body), exchange,
            expected=f"Content-Length: {len(exchange.body)}, the number of body bytes your server sent",
            got=f"Content-Length: {declared}{before}. The client reads exactly Content-Length bytes, so count "
-               "the body after compressing it", hint=COUNT)
+               "the body after compressing it", hint="count")
 
 
 def test_compressed_answer_says_vary_accept_encoding(server, rng):
@@ -138,13 +136,13 @@ def test_compressed_answer_says_vary_accept_encoding(server, rng):
     expect("accept-encoding" in vary or "*" in vary, exchange,
            expected="Vary: Accept-Encoding, so a cache keeps the gzipped and the plain answer apart",
            got=f"Vary: {exchange.headers.get('Vary')}" if exchange.headers.get("Vary") else "no Vary header",
-           hint=HEADERS)
+           hint="headers")
 
 
 def test_no_accept_encoding_sends_the_file_as_it_is(server, rng):
     path, content = pick_text_file(rng)
     exchange = send_raw(server, request(path, None))
-    expect_as_it_is(exchange, path, content, "the client did not say it can decode anything", hint=PARSE)
+    expect_as_it_is(exchange, path, content, "the client did not say it can decode anything", hint="parse")
 
 
 def test_gzip_refused_with_q0_sends_the_file_as_it_is(server, rng):
@@ -152,4 +150,4 @@ def test_gzip_refused_with_q0_sends_the_file_as_it_is(server, rng):
     for accept_encoding in ["gzip;q=0", f"{rng.choice(OTHER_CODINGS)}, gzip;q=0.0"]:
         exchange = send_raw(server, request(path, accept_encoding))
         expect_as_it_is(exchange, path, content, f"'{accept_encoding}' means the client refuses gzip (q=0)",
-                        hint=HEADERS)
+                        hint="headers")

@@ -20,8 +20,6 @@ STATIC = Path(__file__).resolve().parents[2] / "static"
 IDLE_LIMIT = 5.0    # the spec: a quiet connection is closed within 5 s
 CLOSE_WITHIN = 1.0  # after an answer that ends the connection, the close should follow at once
 
-# Hint numbers, in the catalog's order.
-LOOP, BUFFER, CLOSE = 0, 1, 2
 
 
 def site_files() -> list[Path]:
@@ -46,14 +44,14 @@ def request(path: str, version: str = "HTTP/1.1", connection: str | None = None)
     return (head + "\r\n").encode()
 
 
-def expect_file(exchange, path: str, content: bytes, hint: int) -> None:
+def expect_file(exchange, path: str, content: bytes, hint: str) -> None:
     expect(exchange.status == 200, exchange, expected=f"200 OK with the file {path}",
            got=f"{exchange.status} {exchange.reason}", hint=hint)
     expect(exchange.body == content, exchange, expected=f"the {len(content)} bytes of {path}",
            got=f"{len(exchange.body)} bytes that differ", hint=hint)
 
 
-def expect_kept_open(exchange, hint: int) -> None:
+def expect_kept_open(exchange, hint: str) -> None:
     connection = exchange.headers.get("Connection", "").lower()
     expect("close" not in connection, exchange,
            expected="an answer without 'Connection: close', since the connection stays open",
@@ -75,7 +73,7 @@ def second_answer(connection, path: str, first, version: str = "HTTP/1.1", conne
     except GraderFailure as failure:
         fail(first, expected=f"the connection to stay open, and a second request (GET {path}) on it answered",
              got=f"no second answer: {what_went_wrong(failure)}. Here is the first request and its answer",
-             hint=LOOP)
+             hint="loop")
 
 
 def test_two_requests_on_one_connection(server, rng):
@@ -83,10 +81,10 @@ def test_two_requests_on_one_connection(server, rng):
     with open_raw(server, timeout=3.0) as connection:
         connection.send(request(path1))
         first = connection.read_response()
-        expect_file(first, path1, content1, hint=LOOP)
+        expect_file(first, path1, content1, hint="loop")
         second = second_answer(connection, path2, first)
-        expect_file(second, path2, content2, hint=LOOP)
-        expect_kept_open(first, hint=LOOP)
+        expect_file(second, path2, content2, hint="loop")
+        expect_kept_open(first, hint="loop")
 
 
 def test_connection_close_closes_after_the_response(server, rng):
@@ -94,10 +92,10 @@ def test_connection_close_closes_after_the_response(server, rng):
     with open_raw(server, timeout=3.0) as connection:
         connection.send(request(path, connection="close"))
         answer = connection.read_response()
-        expect_file(answer, path, content, hint=CLOSE)
+        expect_file(answer, path, content, hint="close")
         expect(connection.is_closed(within=CLOSE_WITHIN), answer,
                expected="the server to close the connection after answering, as the client asked",
-               got=f"the connection still open {CLOSE_WITHIN:g} s later", hint=CLOSE)
+               got=f"the connection still open {CLOSE_WITHIN:g} s later", hint="close")
 
 
 def test_http10_closes_without_keep_alive(server, rng):
@@ -105,11 +103,11 @@ def test_http10_closes_without_keep_alive(server, rng):
     with open_raw(server, timeout=3.0) as connection:
         connection.send(request(path, "HTTP/1.0"))
         answer = connection.read_response()
-        expect_file(answer, path, content, hint=CLOSE)
+        expect_file(answer, path, content, hint="close")
         expect(connection.is_closed(within=CLOSE_WITHIN), answer,
                expected="the server to close the connection after answering: HTTP/1.0 closes unless the client "
                         "sends 'Connection: keep-alive'",
-               got=f"the connection still open {CLOSE_WITHIN:g} s later", hint=CLOSE)
+               got=f"the connection still open {CLOSE_WITHIN:g} s later", hint="close")
 
 
 def test_http10_keep_alive_stays_open(server, rng):
@@ -117,10 +115,10 @@ def test_http10_keep_alive_stays_open(server, rng):
     with open_raw(server, timeout=3.0) as connection:
         connection.send(request(path1, "HTTP/1.0", "keep-alive"))
         first = connection.read_response()
-        expect_file(first, path1, content1, hint=CLOSE)
+        expect_file(first, path1, content1, hint="close")
         second = second_answer(connection, path2, first, "HTTP/1.0", "keep-alive")
-        expect_file(second, path2, content2, hint=CLOSE)
-        expect_kept_open(first, hint=CLOSE)
+        expect_file(second, path2, content2, hint="close")
+        expect_kept_open(first, hint="close")
 
 
 def test_pipelined_requests_answered_in_order(server, rng):
@@ -130,8 +128,8 @@ def test_pipelined_requests_answered_in_order(server, rng):
         first = connection.read_response()
         if first.status == 200 and first.body == content2 != content1:
             fail(first, expected=f"the answer to GET {path1} first", got=f"the answer to GET {path2}: answers must "
-                 "come in the order the requests came", hint=BUFFER)
-        expect_file(first, path1, content1, hint=BUFFER)
+                 "come in the order the requests came", hint="buffer")
+        expect_file(first, path1, content1, hint="buffer")
         waiting = time.perf_counter()
         try:
             second = connection.read_response()
@@ -140,12 +138,12 @@ def test_pipelined_requests_answered_in_order(server, rng):
             if waited < 1.0:   # closed at once (the harness adds 0.5 s to see if the server crashed)
                 fail(first, expected=f"two answers, the second one for GET {path2}",
                      got=f"only the first: {what_went_wrong(failure)}. Does your server go back for the next "
-                         "request after answering?", hint=LOOP)
+                         "request after answering?", hint="loop")
             fail(first, expected=f"two answers, the second one for GET {path2}",
                  got=f"only the first; {waited:.1f} s later, {what_went_wrong(failure)}. The second request came "
                      "in the same recv() as the first, so it is already in your parser's buffer, and reading the "
-                     "socket again waits for bytes that already came", hint=BUFFER)
-        expect_file(second, path2, content2, hint=BUFFER)
+                     "socket again waits for bytes that already came", hint="buffer")
+        expect_file(second, path2, content2, hint="buffer")
 
 
 def test_idle_connection_is_closed(server, rng):
@@ -153,8 +151,8 @@ def test_idle_connection_is_closed(server, rng):
     with open_raw(server, timeout=3.0) as connection:
         connection.send(request(path))
         answer = connection.read_response()
-        expect_file(answer, path, content, hint=LOOP)
+        expect_file(answer, path, content, hint="loop")
         expect(connection.is_closed(within=IDLE_LIMIT), answer,
                expected=f"the server to close a quiet connection within {IDLE_LIMIT:g} s",
                got=f"it still open after {IDLE_LIMIT:g} s of silence. Each idle connection holds a thread (or a "
-                   "socket) until the client leaves, and some never do: give recv() a timeout", hint=CLOSE)
+                   "socket) until the client leaves, and some never do: give recv() a timeout", hint="close")

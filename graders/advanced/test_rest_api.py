@@ -18,8 +18,6 @@ from urllib.parse import urlsplit
 
 from graders.harness import expect, fetch
 
-# Hint numbers, in the catalog's order.
-CREATE, VALIDATE, DELETE, ERRORS = 0, 1, 2, 3
 
 NOTE_PATH = re.compile(r"/api/notes/[^/?#]+")
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -33,11 +31,11 @@ def create(server, text: str):
     """POST a note; returns the exchange and the note's path from Location (failing with a lesson if they are wrong)."""
     exchange = fetch(server, "POST", "/api/notes", json={"text": text})
     expect(exchange.status == 201, exchange, expected="201 Created: a POST that makes a new note says so",
-           got=f"{exchange.status} {exchange.reason}", hint=CREATE)
+           got=f"{exchange.status} {exchange.reason}", hint="create")
     location = exchange.headers.get("Location", "")
     path = urlsplit(location).path
     expect(NOTE_PATH.fullmatch(path), exchange, expected="a Location header naming the new note, /api/notes/<id>",
-           got=f"Location: {location}" if location else "no Location header", hint=CREATE)
+           got=f"Location: {location}" if location else "no Location header", hint="create")
     return exchange, path
 
 
@@ -45,17 +43,17 @@ def make_note(server, text: str) -> str:
     """A note to work on, for the checks that are not about creating: 200 or 201, Location or an "id" will do."""
     exchange = fetch(server, "POST", "/api/notes", json={"text": text})
     expect(exchange.status in (200, 201), exchange, expected="201 Created for a new note",
-           got=f"{exchange.status} {exchange.reason}", hint=CREATE)
+           got=f"{exchange.status} {exchange.reason}", hint="create")
     location = urlsplit(exchange.headers.get("Location", "")).path
     if NOTE_PATH.fullmatch(location):
         return location
     data = exchange.json()
     expect(isinstance(data, dict) and "id" in data, exchange,
-           expected='a Location header, or at least the new note with its "id"', got=exchange.text[:100], hint=CREATE)
+           expected='a Location header, or at least the new note with its "id"', got=exchange.text[:100], hint="create")
     return f"/api/notes/{data['id']}"
 
 
-def note_text(exchange, hint: int):
+def note_text(exchange, hint: str):
     data = exchange.json()
     expect(isinstance(data, dict) and "text" in data, exchange, expected='the note as a JSON object, {"id": ..., "text": ...}',
            got=exchange.text[:100], hint=hint)
@@ -67,43 +65,43 @@ def listed_texts(exchange) -> list:
     if isinstance(data, dict):   # {"notes": [...]} is a fine way to list too
         data = next((value for value in data.values() if isinstance(value, list)), None)
     expect(isinstance(data, list), exchange, expected='a JSON list of notes, such as [{"id": 1, "text": "buy milk"}]',
-           got=exchange.text[:100], hint=CREATE)
+           got=exchange.text[:100], hint="create")
     return [note.get("text") for note in data if isinstance(note, dict)]
 
 
-def check_status(exchange, status: int, why: str, hint: int) -> None:
+def check_status(exchange, status: int, why: str, hint: str) -> None:
     expect(exchange.status == status, exchange, expected=f"{status} ({why})", got=f"{exchange.status} {exchange.reason}",
            hint=hint)
 
 
 def check_json_error(exchange, why: str) -> None:
-    check_status(exchange, 400, why, VALIDATE)
+    check_status(exchange, 400, why, "validate")
     data = exchange.json()
     expect(isinstance(data, dict) and "error" in data, exchange, expected='a JSON body such as {"error": "..."}',
-           got=exchange.text[:100], hint=VALIDATE)
+           got=exchange.text[:100], hint="validate")
 
 
 def check_allow(exchange, methods: tuple[str, ...]) -> None:
-    check_status(exchange, 405, "Method Not Allowed", ERRORS)
+    check_status(exchange, 405, "Method Not Allowed", "errors")
     allow = exchange.headers.get("Allow", "")
     listed = {method.strip().upper() for method in allow.split(",")}
     expect(set(methods) <= listed, exchange, expected=f"an Allow header listing {', '.join(methods)}",
-           got=f"Allow: {allow}" if allow else "no Allow header", hint=ERRORS)
+           got=f"Allow: {allow}" if allow else "no Allow header", hint="errors")
 
 
 def test_create_gives_201_location_and_the_note(server, rng):
     text = words(rng)
     exchange, _path = create(server, text)
-    expect(note_text(exchange, CREATE) == text, exchange, expected=f'the new note in the body, with "text": "{text}"',
-           got=exchange.text[:100], hint=CREATE)
+    expect(note_text(exchange, "create") == text, exchange, expected=f'the new note in the body, with "text": "{text}"',
+           got=exchange.text[:100], hint="create")
 
 
 def test_created_note_can_be_read(server, rng):
     text = words(rng)
     path = make_note(server, text)
     exchange = fetch(server, "GET", path)
-    check_status(exchange, 200, f"the note that Location named, {path}", CREATE)
-    expect(note_text(exchange, CREATE) == text, exchange, expected=f'"text": "{text}"', got=exchange.text[:100], hint=CREATE)
+    check_status(exchange, 200, f"the note that Location named, {path}", "create")
+    expect(note_text(exchange, "create") == text, exchange, expected=f'"text": "{text}"', got=exchange.text[:100], hint="create")
 
 
 def test_list_includes_created_notes(server, rng):
@@ -111,46 +109,46 @@ def test_list_includes_created_notes(server, rng):
     for text in texts:
         make_note(server, text)
     exchange = fetch(server, "GET", "/api/notes")
-    check_status(exchange, 200, "the list of notes", CREATE)
+    check_status(exchange, 200, "the list of notes", "create")
     listed = listed_texts(exchange)
     for text in texts:
         expect(text in listed, exchange, expected=f'the note "{text}" we just created in the list', got=f"texts {listed}",
-               hint=CREATE)
+               hint="create")
 
 
 def test_update_note(server, rng):
     path = make_note(server, words(rng))
     new_text = words(rng)
     exchange = fetch(server, "PUT", path, json={"text": new_text})
-    check_status(exchange, 200, "the note, updated", VALIDATE)
-    expect(note_text(exchange, VALIDATE) == new_text, exchange, expected=f'the updated note, "text": "{new_text}"',
-           got=exchange.text[:100], hint=VALIDATE)
+    check_status(exchange, 200, "the note, updated", "validate")
+    expect(note_text(exchange, "validate") == new_text, exchange, expected=f'the updated note, "text": "{new_text}"',
+           got=exchange.text[:100], hint="validate")
     after = fetch(server, "GET", path)
-    expect(after.status == 200 and note_text(after, VALIDATE) == new_text, after,
-           expected=f'"text": "{new_text}" after the PUT', got=after.text[:100], hint=VALIDATE)
+    expect(after.status == 200 and note_text(after, "validate") == new_text, after,
+           expected=f'"text": "{new_text}" after the PUT', got=after.text[:100], hint="validate")
 
 
 def test_delete_note(server, rng):
     text = words(rng)
     path = make_note(server, text)
     exchange = fetch(server, "DELETE", path)
-    check_status(exchange, 204, "No Content: deleted, nothing more to say", DELETE)
+    check_status(exchange, 204, "No Content: deleted, nothing more to say", "delete")
     for method, body in (("GET", None), ("PUT", {"text": words(rng)}), ("DELETE", None)):
         again = fetch(server, method, path, json=body)
-        check_status(again, 404, f"Not Found: the note was deleted, so {method} {path} has nothing to act on", DELETE)
+        check_status(again, 404, f"Not Found: the note was deleted, so {method} {path} has nothing to act on", "delete")
     listing = fetch(server, "GET", "/api/notes")
     expect(text not in listed_texts(listing), listing, expected=f'no note "{text}" in the list after deleting it',
-           got="it is still listed", hint=DELETE)
+           got="it is still listed", hint="delete")
 
 
 def test_missing_note_is_404(server, rng):
     path = f"/api/notes/{rng.randint(10**8, 10**9)}"
     for method, body in (("GET", None), ("PUT", {"text": words(rng)}), ("DELETE", None)):
-        check_status(fetch(server, method, path, json=body), 404, "Not Found: there is no such note", ERRORS)
+        check_status(fetch(server, method, path, json=body), 404, "Not Found: there is no such note", "errors")
 
 
 def test_non_numeric_id_is_404(server):
-    check_status(fetch(server, "GET", "/api/notes/abc"), 404, "Not Found: abc names no note. Never a crash", ERRORS)
+    check_status(fetch(server, "GET", "/api/notes/abc"), 404, "Not Found: abc names no note. Never a crash", "errors")
 
 
 def test_bad_json_is_400_with_json_error(server, rng):

@@ -21,8 +21,6 @@ import pytest
 
 from graders.harness import expect, fail, fetch
 
-# Hint numbers, in the catalog's order.
-FILL, ESCAPE, LOOP, MISSING = 0, 1, 2, 3
 
 PLACEHOLDER = re.compile(r"{{.*?}}|{%.*?%}", re.DOTALL)
 LIST_ITEM = re.compile(r"<li\b[^>]*>(.*?)</li>", re.DOTALL | re.IGNORECASE)
@@ -36,7 +34,7 @@ def word(rng, length=8) -> str:
 def hello(server, name: str):
     exchange = fetch(server, "GET", "/hello?name=" + quote(name))
     expect(exchange.status == 200, exchange, expected="200 OK with the rendered hello page",
-           got=f"{exchange.status} {exchange.reason}", hint=FILL)
+           got=f"{exchange.status} {exchange.reason}", hint="fill")
     return exchange
 
 
@@ -49,9 +47,9 @@ def test_hello_renders_the_name(server, rng):
     exchange = hello(server, name)
     content_type = exchange.headers.get("Content-Type", "")
     expect(content_type.lower().startswith("text/html"), exchange, expected="Content-Type: text/html",
-           got=content_type or "no Content-Type at all", hint=FILL)
+           got=content_type or "no Content-Type at all", hint="fill")
     expect(f"Hello, {name}!" in exchange.text, exchange, expected=f"a page containing `Hello, {name}!`",
-           got="a page without it" + (": the placeholder is still there" if "{{" in exchange.text else ""), hint=FILL)
+           got="a page without it" + (": the placeholder is still there" if "{{" in exchange.text else ""), hint="fill")
 
 
 def test_hello_comes_from_templates_hello_html(server, rng):
@@ -61,17 +59,17 @@ def test_hello_comes_from_templates_hello_html(server, rng):
     template_file = script.parent / "templates" / "hello.html"
     if not template_file.is_file():
         fail(expected=f"a template file templates/hello.html beside server.py ({template_file})",
-             got="no such file", hint=FILL)
+             got="no such file", hint="fill")
     template = template_file.read_text(encoding="utf-8")
     expect(re.search(r"{{\s*name\s*}}", template), expected="a {{ name }} placeholder in templates/hello.html",
-           got="a template without one", hint=FILL)
+           got="a template without one", hint="fill")
     name = word(rng).capitalize()
     exchange = hello(server, name)
     for piece in PLACEHOLDER.split(template):
         for line in piece.splitlines():
             expect(line.strip() in exchange.text, exchange,
                    expected=f"the page rendered from templates/hello.html, with its line {line.strip()!r}",
-                   got="a page without that line: /hello must render the template file", hint=FILL)
+                   got="a page without that line: /hello must render the template file", hint="fill")
 
 
 def test_values_are_escaped(server, rng):
@@ -81,20 +79,20 @@ def test_values_are_escaped(server, rng):
     escaped = f"&lt;script&gt;alert({number})&lt;/script&gt; &amp; &lt;b&gt;"
     expect(f"<script>alert({number})" not in exchange.text, exchange,
            expected=f"the name escaped, {escaped}, so the browser shows it as text",
-           got="a real <script> tag in the page: any visitor's script would run", hint=ESCAPE)
+           got="a real <script> tag in the page: any visitor's script would run", hint="escape")
     expect(escaped in exchange.text, exchange, expected=f"the name escaped as {escaped}",
-           got="something else", hint=ESCAPE)
+           got="something else", hint="escape")
 
 
 def test_loop_renders_one_li_per_item_in_order(server, rng):
     items = [word(rng, rng.randint(3, 9)) for _ in range(rng.randint(3, 5))]
     exchange = fetch(server, "GET", "/items?" + urlencode([("item", item) for item in items]))
     expect(exchange.status == 200, exchange, expected="200 OK with the rendered items page",
-           got=f"{exchange.status} {exchange.reason}", hint=LOOP)
+           got=f"{exchange.status} {exchange.reason}", hint="loop")
     found = list_items(exchange)
     expect(found == items, exchange, expected=f"one <li> per item, in order: {', '.join(items)}",
            got=f"<li> items {found}" if found else "no <li> at all: the loop must render its body once per item",
-           hint=LOOP)
+           hint="loop")
 
 
 def test_loop_items_are_escaped(server, rng):
@@ -103,7 +101,7 @@ def test_loop_items_are_escaped(server, rng):
     escaped = [html.escape(item) for item in items]
     expect(list_items(exchange) == escaped, exchange,
            expected=f"one <li> per item, escaped: {', '.join(escaped)}", got=f"<li> items {list_items(exchange)}",
-           hint=ESCAPE)
+           hint="escape")
 
 
 def test_missing_value_is_a_500(server):
@@ -111,7 +109,7 @@ def test_missing_value_is_a_500(server):
     expect(exchange.status == 500, exchange,
            expected=f"500 Internal Server Error: templates/broken.html uses {{{{ {MISSING_NAME} }}}} and the handler "
                     "gives it no value. A missing value must raise, not become a silent blank",
-           got=f"{exchange.status} {exchange.reason}", hint=MISSING)
+           got=f"{exchange.status} {exchange.reason}", hint="missing")
 
 
 def test_missing_value_is_logged_by_name(server):
@@ -126,4 +124,4 @@ def test_missing_value_is_logged_by_name(server):
     expect(MISSING_NAME in logged, exchange,
            expected=f"a line in your server's output naming the placeholder with no value, {MISSING_NAME}, "
                     "so whoever reads the log knows what to fix",
-           got=f"the output: {logged.strip()!r}" if logged.strip() else "nothing printed for this request", hint=MISSING)
+           got=f"the output: {logged.strip()!r}" if logged.strip() else "nothing printed for this request", hint="missing")

@@ -28,8 +28,6 @@ SERVER_ARGS = ["--app", "graders.advanced.wsgi_probe_app:app"]
 WORDS = ["teapot", "kettle", "socket", "lantern", "pebble", "walrus", "noodle", "quill", "crumpet", "otter"]
 STATUSES = [201, 202, 203, 208, 226, 402, 409, 410, 418, 451]
 
-# Hint numbers, in the catalog's order.
-ENVIRON, HEADERS, START_RESPONSE, BODY = 0, 1, 2, 3
 
 
 def word(rng) -> str:
@@ -40,11 +38,11 @@ def probe(server, method: str, path: str, **options):
     """Ask the probe app; it answers with the environ it was given, as JSON."""
     exchange = fetch(server, method, path, **options)
     expect(exchange.status == 200, exchange, expected="200 OK from the probe app, with its environ as JSON",
-           got=f"{exchange.status} {exchange.reason}", hint=ENVIRON)
+           got=f"{exchange.status} {exchange.reason}", hint="environ")
     return exchange, exchange.json()
 
 
-def expect_environ(exchange, environ: dict, wanted: dict, hint: int) -> None:
+def expect_environ(exchange, environ: dict, wanted: dict, hint: str) -> None:
     """Every key in `wanted` must be in environ with that value; list all the wrong ones at once."""
     wrong = []
     for key, value in wanted.items():
@@ -64,11 +62,11 @@ def test_environ_has_method_path_and_query(server, rng):
     path = f"/echo/{word(rng)}/{word(rng)}"
     query = f"q={word(rng)}+{word(rng)}&page={rng.randint(2, 99)}&x=%26%3D"   # still encoded in environ
     exchange, environ = probe(server, method, f"{path}?{query}")
-    expect_environ(exchange, environ, {"REQUEST_METHOD": method, "QUERY_STRING": query}, hint=ENVIRON)
+    expect_environ(exchange, environ, {"REQUEST_METHOD": method, "QUERY_STRING": query}, hint="environ")
     full_path = f"{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}"
     expect(full_path == path, exchange, expected=f"SCRIPT_NAME + PATH_INFO to be the path {path!r} (SCRIPT_NAME "
            "is '' for an app at the root; PATH_INFO has no query string)",
-           got=f"SCRIPT_NAME={environ.get('SCRIPT_NAME')!r} and PATH_INFO={environ.get('PATH_INFO')!r}", hint=ENVIRON)
+           got=f"SCRIPT_NAME={environ.get('SCRIPT_NAME')!r} and PATH_INFO={environ.get('PATH_INFO')!r}", hint="environ")
 
 
 def test_environ_has_content_type_length_and_body(server, rng):
@@ -76,12 +74,12 @@ def test_environ_has_content_type_length_and_body(server, rng):
     content_type = rng.choice(["application/x-www-form-urlencoded", "text/plain; charset=utf-8"])
     exchange, environ = probe(server, "POST", f"/echo/{word(rng)}", data=body.encode(),
                               headers={"Content-Type": content_type})
-    expect_environ(exchange, environ, {"CONTENT_TYPE": content_type, "CONTENT_LENGTH": str(len(body))}, hint=ENVIRON)
+    expect_environ(exchange, environ, {"CONTENT_TYPE": content_type, "CONTENT_LENGTH": str(len(body))}, hint="environ")
     expect(environ.get("wsgi.input") == body, exchange,
            expected=f"the {len(body)} bytes of the body to be readable from environ['wsgi.input'] (a file, "
                     "such as io.BytesIO(body))",
            got=f"wsgi.input = {environ.get('wsgi.input')!r}" if "wsgi.input" in environ else "no wsgi.input",
-           hint=ENVIRON)
+           hint="environ")
 
 
 def test_request_headers_become_HTTP_keys(server, rng):
@@ -95,48 +93,48 @@ def test_request_headers_become_HTTP_keys(server, rng):
     expect(not wrong, exchange, expected="each request header as HTTP_<NAME>, upper case, '-' made '_': "
            + ", ".join(f"{key}={value!r}" for key, value in wanted.items()),
            got=f"no {', '.join(wrong)}. The header keys in your environ: {', '.join(headerish) or 'none'}",
-           hint=HEADERS)
+           hint="headers")
 
 
 def test_environ_has_server_keys(server):
     exchange, environ = probe(server, "GET", "/echo/server")
-    expect_environ(exchange, environ, {"SERVER_PORT": str(server.port), "SERVER_PROTOCOL": "HTTP/1.1"}, hint=ENVIRON)
+    expect_environ(exchange, environ, {"SERVER_PORT": str(server.port), "SERVER_PROTOCOL": "HTTP/1.1"}, hint="environ")
     name = environ.get("SERVER_NAME")
     expect(isinstance(name, str) and name, exchange, expected="SERVER_NAME, the server's host name, such as "
            "'127.0.0.1' (never empty)", got=f"SERVER_NAME = {name!r}" if "SERVER_NAME" in environ else "none",
-           hint=ENVIRON)
+           hint="environ")
     expect(isinstance(environ.get("SCRIPT_NAME"), str), exchange, expected="SCRIPT_NAME, where the app is "
            "mounted: '' for an app at the root (PEP 3333 requires the key, even when empty)",
-           got=f"SCRIPT_NAME = {environ['SCRIPT_NAME']!r}" if "SCRIPT_NAME" in environ else "none", hint=ENVIRON)
+           got=f"SCRIPT_NAME = {environ['SCRIPT_NAME']!r}" if "SCRIPT_NAME" in environ else "none", hint="environ")
 
 
 def test_environ_has_wsgi_keys(server):
     exchange, environ = probe(server, "GET", "/echo/wsgi")
     expect_environ(exchange, environ, {"wsgi.version": [1, 0], "wsgi.url_scheme": "http", "wsgi.errors": "<writable>"},
-                   hint=ENVIRON)
+                   hint="environ")
     expect(environ.get("wsgi.input") == "", exchange, expected="wsgi.input, a file to read the body from (empty "
            "for a GET)", got=f"wsgi.input = {environ.get('wsgi.input')!r}" if "wsgi.input" in environ else "none",
-           hint=ENVIRON)
+           hint="environ")
     flags = ["wsgi.multithread", "wsgi.multiprocess", "wsgi.run_once"]
     wrong = [flag for flag in flags if environ.get(flag) not in (True, False)]
     expect(not wrong, exchange, expected=f"{', '.join(flags)} set to True or False",
            got=", ".join(f"{flag} = {environ[flag]!r}" if flag in environ else f"no {flag}" for flag in wrong),
-           hint=ENVIRON)
+           hint="environ")
 
 
 def test_status_and_headers_reach_the_client(server, rng):
     code, token = rng.choice(STATUSES), word(rng)
     exchange = fetch(server, "GET", f"/respond/{code}/{token}")
     expect(exchange.status == code, exchange, expected=f"status {code}, the one the app gave start_response()",
-           got=f"{exchange.status} {exchange.reason}", hint=START_RESPONSE)
+           got=f"{exchange.status} {exchange.reason}", hint="start_response")
     expect(exchange.headers.get("X-Probe-Token") == token, exchange,
            expected=f"the app's header X-Probe-Token: {token}", got="no such header" if "X-Probe-Token" not in
-           exchange.headers else f"X-Probe-Token: {exchange.headers['X-Probe-Token']}", hint=START_RESPONSE)
+           exchange.headers else f"X-Probe-Token: {exchange.headers['X-Probe-Token']}", hint="start_response")
     cookies = [value.split(";")[0].strip() for value in exchange.headers.get_all("Set-Cookie")]
     expect(f"a={token}" in cookies and "b=2" in cookies, exchange,
            expected=f"both of the app's Set-Cookie headers, a={token} and b=2 (keep the headers as a list: a dict "
                     "keeps only one of them)", got=f"Set-Cookie: {cookies}" if cookies else "no Set-Cookie header",
-           hint=START_RESPONSE)
+           hint="start_response")
 
 
 def test_body_pieces_are_joined(server, rng):
@@ -145,14 +143,14 @@ def test_body_pieces_are_joined(server, rng):
     wanted = "".join(f"{token}-{number}\n" for number in range(count))
     expect(exchange.text == wanted, exchange,
            expected=f"the body {wanted!r}: the app gave it in {count + 1} pieces, one of them empty",
-           got=repr(exchange.text), hint=BODY)
+           got=repr(exchange.text), hint="body")
 
 
 def test_close_is_called_on_the_body(server, rng):
     path = f"/echo/close-me-{word(rng)}"
     answer = fetch(server, "GET", path)
     expect(answer.status == 200, answer, expected="200 OK from the probe app",
-           got=f"{answer.status} {answer.reason}", hint=ENVIRON)
+           got=f"{answer.status} {answer.reason}", hint="environ")
     deadline = time.monotonic() + 1.0   # your server may call close() just after sending the answer
     while True:
         closed = fetch(server, "GET", "/closed")
@@ -162,7 +160,7 @@ def test_close_is_called_on_the_body(server, rng):
     expect(path in closed.json(), closed,
            expected=f"{path} among the bodies whose close() was called, a second after its answer",
            got=f"close() called only for {closed.json()}" if closed.json() else "close() never called",
-           hint=BODY)
+           hint="body")
 
 
 def boot_with_app(server, tmp_path_factory, app: str):
@@ -200,28 +198,28 @@ def test_wsgiref_demo_app_works(demo_server, rng):
     path, query = f"/{word(rng)}", f"x={word(rng)}"
     exchange = fetch(demo_server, "GET", f"{path}?{query}")
     expect(exchange.status == 200, exchange, expected="200 OK from wsgiref's demo app",
-           got=f"{exchange.status} {exchange.reason}{printed(demo_server)}", hint=START_RESPONSE)
+           got=f"{exchange.status} {exchange.reason}{printed(demo_server)}", hint="start_response")
     expect(exchange.headers.get("Content-Type", "").startswith("text/plain"), exchange,
            expected="the demo app's Content-Type: text/plain", got=exchange.headers.get("Content-Type", "none"),
-           hint=START_RESPONSE)
+           hint="start_response")
     for line in ["Hello world!", f"PATH_INFO = '{path}'", f"QUERY_STRING = '{query}'", "wsgi.url_scheme = 'http'"]:
         expect(line in exchange.text, exchange, expected=f"the demo app's page, with the line {line!r} (it "
-               "prints the environ it got)", got="a page without it", hint=ENVIRON)
+               "prints the environ it got)", got="a page without it", hint="environ")
 
 
 def test_flask_app_works(flask_server, rng):
     name, greeting, token = word(rng), word(rng), word(rng)
     exchange = fetch(flask_server, "GET", f"/hello/{name}?greeting={greeting}", headers={"X-Probe-Token": token})
     expect(exchange.status == 200, exchange, expected="200 OK from the Flask app",
-           got=f"{exchange.status} {exchange.reason}{printed(flask_server)}", hint=ENVIRON)
+           got=f"{exchange.status} {exchange.reason}{printed(flask_server)}", hint="environ")
     wanted = {"hello": name, "greeting": greeting, "token": token}
     expect(exchange.json() == wanted, exchange, expected=f"the JSON {wanted}", got=str(exchange.json()),
-           hint=ENVIRON)
+           hint="environ")
     value = {"items": [word(rng) for _ in range(3)], "count": rng.randint(1, 99)}
     exchange = fetch(flask_server, "POST", "/echo", json=value)
     expect(exchange.status == 201, exchange, expected="201 Created from the Flask app, which read the JSON body "
            "(it needs CONTENT_TYPE, CONTENT_LENGTH and wsgi.input)",
            got=f"{exchange.status} {exchange.reason}{printed(flask_server)}",
-           hint=ENVIRON)
+           hint="environ")
     expect(exchange.json() == {"you_sent": value}, exchange, expected=f"the JSON {{'you_sent': {value}}}",
-           got=str(exchange.json()), hint=ENVIRON)
+           got=str(exchange.json()), hint="environ")

@@ -26,8 +26,6 @@ REGISTERED = {
     "font.woff2": ("font/woff2",),
 }
 
-# Hint numbers, in the catalog's order.
-TRUST, TABLE, TYPES = 0, 1, 2
 
 
 def media_type(exchange) -> tuple[str, str | None]:
@@ -45,13 +43,13 @@ def media_type(exchange) -> tuple[str, str | None]:
 def test_file_has_its_registered_type(server, name):
     exchange = fetch(server, "GET", f"/files/{name}")
     expect(exchange.status == 200, exchange, expected=f"200 OK: static/files/{name} exists",
-           got=f"{exchange.status} {exchange.reason}", hint=TRUST)
+           got=f"{exchange.status} {exchange.reason}", hint="trust")
     kind, charset = media_type(exchange)
     wanted = " or ".join(REGISTERED[name])
     expect(kind in REGISTERED[name], exchange, expected=f"Content-Type: {wanted}",
            got=exchange.headers.get("Content-Type") or "no Content-Type at all")   # hints in turn, nudge first
     expect(charset in (None, "utf-8"), exchange, expected=f"charset=utf-8, since {name} is saved in UTF-8",
-           got=f"charset={charset}", hint=TYPES)
+           got=f"charset={charset}", hint="types")
 
 
 def test_files_arrive_byte_for_byte(server):
@@ -59,22 +57,22 @@ def test_files_arrive_byte_for_byte(server):
         on_disk = (STATIC_FILES / name).read_bytes()
         exchange = fetch(server, "GET", f"/files/{name}")
         expect(exchange.status == 200, exchange, expected=f"200 OK: static/files/{name} exists",
-               got=f"{exchange.status} {exchange.reason}", hint=TRUST)
+               got=f"{exchange.status} {exchange.reason}", hint="trust")
         if exchange.body != on_disk:
             same = next((i for i, (a, b) in enumerate(zip(exchange.body, on_disk)) if a != b),
                         min(len(exchange.body), len(on_disk)))
             fail(exchange, expected=f"the {len(on_disk):,} bytes of static/files/{name}, exactly as they are on disk",
                  got=f"{len(exchange.body):,} bytes, which differ from the file from byte {same:,} on. Send what "
-                     "read_bytes() gives: read_text() decodes the bytes, and a GIF is not text", hint=TRUST)
+                     "read_bytes() gives: read_text() decodes the bytes, and a GIF is not text", hint="trust")
 
 
 def test_unknown_extension_stays_octet_stream(server):
     exchange = fetch(server, "GET", "/mystery.unknown")
     expect(exchange.status == 200, exchange,
            expected="200 OK: the starter serves the challenge's extra/mystery.unknown at /mystery.unknown",
-           got=f"{exchange.status} {exchange.reason}", hint=TABLE)
+           got=f"{exchange.status} {exchange.reason}", hint="table")
     kind, _charset = media_type(exchange)
     expect(kind == "application/octet-stream", exchange,
            expected="Content-Type: application/octet-stream, because nobody registered .unknown. "
                     "A server that does not know a file's type must not guess it",
-           got=exchange.headers.get("Content-Type") or "no Content-Type at all", hint=TABLE)
+           got=exchange.headers.get("Content-Type") or "no Content-Type at all", hint="table")

@@ -15,8 +15,6 @@ from urllib.parse import urljoin, urlsplit
 
 from graders.harness import expect, fetch
 
-# Hint numbers, in the catalog's order.
-FILE, CONTENT, LINK = 0, 1, 2
 
 
 class Page(HTMLParser):
@@ -57,7 +55,7 @@ def contact_page(server, path="/contact"):
     exchange = fetch(server, "GET", path)
     expect(exchange.status == 200, exchange, expected=f"200 OK with your new contact page at {path}",
            got=f"{exchange.status} {exchange.reason}. The page belongs in pages/contact.html, in the pages/ folder "
-               "beside server.py", hint=FILE)
+               "beside server.py", hint="file")
     return exchange, Page(exchange.text)
 
 
@@ -65,20 +63,20 @@ def test_contact_page_is_served(server):
     exchange, _page = contact_page(server)
     content_type = exchange.headers.get("Content-Type", "")
     expect(content_type.lower().startswith("text/html"), exchange, expected="Content-Type: text/html",
-           got=content_type or "no Content-Type at all. Does the file name end in .html?", hint=FILE)
+           got=content_type or "no Content-Type at all. Does the file name end in .html?", hint="file")
 
 
 def test_contact_html_is_the_same_page(server):
     exchange, page = contact_page(server, "/contact.html")
     expect("contact" in page.title.lower(), exchange,
            expected="the contact page again, with Contact in its <title>",
-           got=f"the title {page.title.strip()!r}" if page.title.strip() else "a page without a <title>", hint=CONTENT)
+           got=f"the title {page.title.strip()!r}" if page.title.strip() else "a page without a <title>", hint="content")
 
 
 def test_contact_page_title_says_contact(server):
     exchange, page = contact_page(server)
     expect("contact" in page.title.lower(), exchange, expected="a <title> that contains Contact",
-           got=f"<title>{page.title.strip()}</title>" if page.title.strip() else "no <title> in the page", hint=CONTENT)
+           got=f"<title>{page.title.strip()}</title>" if page.title.strip() else "no <title> in the page", hint="content")
 
 
 def test_contact_page_uses_the_site_stylesheet(server):
@@ -86,19 +84,19 @@ def test_contact_page_uses_the_site_stylesheet(server):
     found = [href for href in page.stylesheets if path_of(href, "/contact") == "/styles.css"]
     expect(found, exchange, expected='<link rel="stylesheet" href="/styles.css"> in the page, so it looks like the site',
            got=f"stylesheets {page.stylesheets}" if page.stylesheets else "no <link rel=\"stylesheet\"> at all",
-           hint=CONTENT)
+           hint="content")
 
 
 def test_home_page_links_to_contact(server):
     exchange = fetch(server, "GET", "/")
     expect(exchange.status == 200, exchange, expected="200 OK with the home page",
-           got=f"{exchange.status} {exchange.reason}", hint=LINK)
+           got=f"{exchange.status} {exchange.reason}", hint="link")
     links = Page(exchange.text).links
     found = [href for href in links if path_of(href, "/") in ("/contact", "/contact.html")]
     others = ", ".join(sorted(set(links))[:8]) or "none"
     expect(found, exchange, expected='a link to the contact page on the home page, such as <a href="/contact">Contact</a>',
            got=f"links to {others} only. The home page is pages/index.html, in the pages/ folder beside server.py",
-           hint=LINK)
+           hint="link")
 
 
 def test_unknown_pages_are_still_404(server, rng):
@@ -107,4 +105,4 @@ def test_unknown_pages_are_still_404(server, rng):
     expect(exchange.status == 404, exchange,
            expected=f"404 Not Found: there is no page {path}, so the status must say so",
            got=f"{exchange.status} {exchange.reason}. A page that is not there, sent with 200 OK, tells "
-               "browsers and search engines that it exists", hint=FILE)
+               "browsers and search engines that it exists", hint="file")

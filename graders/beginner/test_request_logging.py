@@ -34,8 +34,6 @@ EXAMPLE = '127.0.0.1 - - [21/Nov/2026:15:09:00 +0000] "GET /about HTTP/1.1" 200 
 WAIT = 0.5      # seconds a line may take to show up: a server prints it before or just after answering
 TOLERANCE = 5   # seconds between the logged time and the grader's clock
 
-# Hint numbers, in the catalog's order.
-FORMAT, AFTER, TIME_AND_FLUSH = 0, 1, 2
 
 
 def request_and_log(server, path):
@@ -61,9 +59,9 @@ def log_entry(server, path):
     shown = "\n".join(f"    {line}" for line in lines)
     expect(entries, exchange, expected=f"a line in Common Log Format, like {EXAMPLE}",
            got=f"{'this line' if len(lines) == 1 else 'these lines'}:\n{shown}\n"
-               'The shape is: host - - [time] "request line" status size', hint=FORMAT)
+               'The shape is: host - - [time] "request line" status size', hint="format")
     expect(len(entries) == 1, exchange, expected="exactly one log line for one request",
-           got=f"{len(entries)} of them:\n{shown}\nPrint once, after the response is built", hint=AFTER)
+           got=f"{len(entries)} of them:\n{shown}\nPrint once, after the response is built", hint="after")
     return exchange, entries[0]
 
 
@@ -78,7 +76,7 @@ def test_a_request_prints_a_line_right_away(server, rng):
 def test_the_line_is_in_common_log_format(server, rng):
     exchange, entry = log_entry(server, f"/about?from=grader-{rng.randint(1000, 9999)}")
     expect(entry["host"] in ("127.0.0.1", "::1", "::ffff:127.0.0.1"), exchange,
-           expected="the client's address first, 127.0.0.1 (accept() returns it)", got=entry["host"], hint=FORMAT)
+           expected="the client's address first, 127.0.0.1 (accept() returns it)", got=entry["host"], hint="format")
 
 
 def test_the_line_shows_the_request_line_as_sent(server, rng):
@@ -87,7 +85,7 @@ def test_the_line_shows_the_request_line_as_sent(server, rng):
     sent = f"GET {path} HTTP/1.1"
     expect(entry["request"] == sent, exchange, expected=f'the request line as it was sent, "{sent}"',
            got=f'"{entry["request"]}". Use the method, the whole target (query string included) and the version',
-           hint=FORMAT)
+           hint="format")
 
 
 def test_the_line_has_the_current_time(server, rng):
@@ -96,7 +94,7 @@ def test_the_line_has_the_current_time(server, rng):
     parts = CLF_TIME.fullmatch(entry["time"])
     expect(parts and parts[2] in MONTHS, exchange,
            expected=f"the time as [{now.strftime('%d/%b/%Y:%H:%M:%S +0000')}]: day/Mon/year:hour:minute:second "
-                    "and the offset from UTC", got=f"[{entry['time']}]", hint=TIME_AND_FLUSH)
+                    "and the offset from UTC", got=f"[{entry['time']}]", hint="time_and_flush")
     day, month, year, hour, minute, second, sign, offset_hours, offset_minutes = parts.groups()
     offset = timedelta(hours=int(offset_hours), minutes=int(offset_minutes)) * (1 if sign == "+" else -1)
     logged = datetime(int(year), MONTHS.index(month) + 1, int(day), int(hour), int(minute), int(second),
@@ -106,7 +104,7 @@ def test_the_line_has_the_current_time(server, rng):
            expected=f"the current time, about [{now.strftime('%d/%b/%Y:%H:%M:%S +0000')}] (within {TOLERANCE} s)",
            got=f"[{entry['time']}], {abs(off_by):,.0f} s {'ahead' if off_by > 0 else 'behind'}. time.gmtime() "
                "gives the time in UTC, which is what +0000 says; time.localtime() is the server's own zone",
-           hint=TIME_AND_FLUSH)
+           hint="time_and_flush")
 
 
 def test_the_line_has_the_status_and_body_size(server, rng):
@@ -115,16 +113,16 @@ def test_the_line_has_the_status_and_body_size(server, rng):
     wanted = f"{exchange.status} {content_length(exchange)}"
     expect(logged == wanted, exchange,
            expected=f"the status and the body's size in bytes, as sent (Content-Length): ... {wanted}",
-           got=f"... {logged}", hint=AFTER)
+           got=f"... {logged}", hint="after")
 
 
 def test_a_404_is_logged_with_its_real_status_and_size(server, rng):
     path = f"/no-such-page-{rng.randint(1000, 9999)}"
     exchange, entry = log_entry(server, path)
     expect(exchange.status == 404, exchange, expected=f"404 Not Found: there is no page {path}",
-           got=f"{exchange.status} {exchange.reason}", hint=AFTER)
+           got=f"{exchange.status} {exchange.reason}", hint="after")
     logged = f'{entry["status"]} {entry["size"]}'
     wanted = f"404 {content_length(exchange)}"
     expect(logged == wanted, exchange,
            expected=f"the real status and size of the 404 page, as sent: ... {wanted}",
-           got=f"... {logged}. Log after the response is built, from the response itself", hint=AFTER)
+           got=f"... {logged}. Log after the response is built, from the response itself", hint="after")

@@ -22,38 +22,36 @@ TOLERANCE = 5  # seconds between the page's time and the grader's clock
 ISO_8601 = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:[.,](\d+))?(Z|[+-]\d\d:?\d\d)?")
 UTC_OFFSETS = ("Z", "+00:00", "+0000")
 
-# Hint numbers, in the catalog's order.
-DYNAMIC, ROUTE, UTC_NOW = 0, 1, 2
 
 
 def page_time(exchange) -> datetime:
     """The UTC time shown on the page; fails with a lesson when there is none, or it is not UTC."""
     expect(exchange.status == 200, exchange, expected="200 OK with a page showing the time",
-           got=f"{exchange.status} {exchange.reason}", hint=ROUTE)
+           got=f"{exchange.status} {exchange.reason}", hint="route")
     found = ISO_8601.findall(exchange.text)
     expect(found, exchange, expected="an ISO 8601 time in the page, such as 2026-11-21T15:09:00+00:00",
-           got="no such time in the body", hint=UTC_NOW)
+           got="no such time in the body", hint="utc_now")
     for *fields, fraction, offset in found:
         if offset in UTC_OFFSETS:
             seconds = float(f"0.{fraction}") if fraction else 0.0
             try:
                 return datetime(*map(int, fields), tzinfo=timezone.utc) + timedelta(seconds=seconds)
             except ValueError as error:   # 2026-13-45T99:00:00Z has the shape, but is no time at all
-                fail(exchange, expected="a real date and time", got=f"{fields} ({error})", hint=UTC_NOW)
+                fail(exchange, expected="a real date and time", got=f"{fields} ({error})", hint="utc_now")
     shown = ISO_8601.search(exchange.text)
     zone = f"in the zone {shown[8]}, not UTC" if shown[8] else "with nothing to say it is UTC"
     fail(exchange, expected="a UTC time, ending in Z or +00:00 (like 2026-11-21T15:09:00+00:00)",
          got=f"{shown[0]}, {zone}. datetime.now(timezone.utc) makes a time that knows it is UTC, "
-             "and its isoformat() ends with +00:00", hint=UTC_NOW)
+             "and its isoformat() ends with +00:00", hint="utc_now")
 
 
 def test_time_is_an_html_page(server):
     exchange = fetch(server, "GET", "/time")
     expect(exchange.status == 200, exchange, expected="200 OK for GET /time",
-           got=f"{exchange.status} {exchange.reason}. Check for /time before looking for a file", hint=ROUTE)
+           got=f"{exchange.status} {exchange.reason}. Check for /time before looking for a file", hint="route")
     content_type = exchange.headers.get("Content-Type", "")
     expect(content_type.lower().startswith("text/html"), exchange, expected="Content-Type: text/html",
-           got=content_type or "no Content-Type at all", hint=UTC_NOW)
+           got=content_type or "no Content-Type at all", hint="utc_now")
 
 
 def test_time_is_the_current_utc_time(server):
@@ -64,7 +62,7 @@ def test_time_is_the_current_utc_time(server):
     expect(abs(off_by) <= TOLERANCE, exchange,
            expected=f"the current UTC time, about {now.isoformat(timespec='seconds')} (within {TOLERANCE} s)",
            got=f"{shown.isoformat(timespec='seconds')}, {abs(off_by):,.0f} s {'ahead' if off_by > 0 else 'behind'}: "
-               "a local time labelled as UTC, or a time written by hand, would do that", hint=UTC_NOW)
+               "a local time labelled as UTC, or a time written by hand, would do that", hint="utc_now")
 
 
 def test_time_changes_between_requests(server):
@@ -78,16 +76,16 @@ def test_time_changes_between_requests(server):
            expected=f"a later time than the first answer's {first.isoformat(timespec='seconds')}, "
                     "since the two requests were a second apart",
            got=f"{second.isoformat(timespec='seconds')} again: the time was computed once, when the server "
-               "started, instead of inside the handler for each request", hint=DYNAMIC)
+               "started, instead of inside the handler for each request", hint="dynamic")
 
 
 def test_the_rest_of_the_site_still_works(server, rng):
     about = fetch(server, "GET", "/about")
     expect(about.status == 200, about,
            expected="200 OK with the site's about page, as before", got=f"{about.status} {about.reason}",
-           hint=ROUTE)
+           hint="route")
     path = f"/timetable-{rng.randint(1000, 9999)}"
     unknown = fetch(server, "GET", path)
     expect(unknown.status == 404, unknown,
            expected=f"404 Not Found: {path} is not /time, and no file has that name",
-           got=f"{unknown.status} {unknown.reason}. Compare the whole path, request.path == '/time'", hint=ROUTE)
+           got=f"{unknown.status} {unknown.reason}. Compare the whole path, request.path == '/time'", hint="route")

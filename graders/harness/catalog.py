@@ -12,7 +12,13 @@ except ModuleNotFoundError:  # Python 3.10
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CATALOG = REPO_ROOT / "exercises" / "catalog.toml"
-LEVELS = ("beginner", "intermediate", "advanced")
+LEVELS = ("foundations", "beginner", "intermediate", "advanced")
+
+
+@dataclass(frozen=True)
+class Hint:
+    name: str      # what a grader calls it: hint="read_body"
+    text: str
 
 
 @dataclass(frozen=True)
@@ -21,11 +27,18 @@ class Challenge:
     level: str
     title: str = ""
     summary: str = ""
-    hints: tuple[str, ...] = field(default=())
+    hints: tuple[Hint, ...] = field(default=())
 
     @property
     def key(self) -> str:
         return f"{self.level}/{self.slug}"
+
+    def hint(self, name: str | None) -> tuple[int, Hint] | None:
+        """(its position, the hint) for a name; None names the first hint, the gentlest nudge."""
+        for number, hint in enumerate(self.hints):
+            if name is None or hint.name == name:
+                return number, hint
+        return None
 
 
 @functools.lru_cache(maxsize=None)
@@ -35,7 +48,8 @@ def load_catalog() -> tuple[Challenge, ...]:
         return ()
     entries = tomllib.loads(CATALOG.read_text(encoding="utf-8")).get("challenge", [])
     return tuple(
-        Challenge(e["slug"], e["level"], e.get("title", ""), e.get("summary", ""), tuple(e.get("hints", ())))
+        Challenge(e["slug"], e["level"], e.get("title", ""), e.get("summary", ""),
+                  tuple(Hint(h["name"], h["text"]) for h in e.get("hints", ())))
         for e in entries
     )
 

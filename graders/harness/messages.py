@@ -6,21 +6,23 @@ import textwrap
 
 from .catalog import Challenge
 
-# The challenge whose grader is running; the plugin sets it around each test.
-current_challenge: Challenge | None = None
-_hints_given: dict[str, int] = {}  # challenge key -> how many hints this run has shown so far
+
+FIRST_HINT = ""   # a hint name that means "the challenge's first hint"
 
 
 class GraderFailure(AssertionError):
-    """A failed check. Its message is written for the learner; the plugin shows it without a traceback."""
+    """A failed check. Its message is written for the learner; the plugin shows it without a traceback.
 
-    def __init__(self, message: str):
+    `hint` names the catalog hint that fits the check; the plugin adds its text below the message."""
+
+    def __init__(self, message: str, hint: str | None = None):
         super().__init__(message)
         self.message = message
+        self.hint = hint
         self.headline = message.strip().splitlines()[0] if message.strip() else "check failed"
 
 
-def fail(exchange=None, *, expected: str, got: str | None = None, hint: int | None = None):
+def fail(exchange=None, *, expected: str, got: str | None = None, hint: str | None = None):
     __tracebackhide__ = True
     head = f"expected {expected}" + (f", but got {got}" if got else "")
     if exchange is not None:
@@ -28,27 +30,25 @@ def fail(exchange=None, *, expected: str, got: str | None = None, hint: int | No
     parts = [head[0].upper() + head[1:] + ("" if head.endswith(".") else ".")]
     if exchange is not None:
         parts.append(exchange.describe())
-    parts.append(hint_text(hint))
-    raise GraderFailure("\n\n".join(p for p in parts if p))
+    # No hint named: the first, the gentlest nudge. (A GraderFailure raised directly carries none.)
+    raise GraderFailure("\n\n".join(p for p in parts if p), hint if hint is not None else FIRST_HINT)
 
 
-def expect(condition, exchange=None, *, expected: str, got: str | None = None, hint: int | None = None):
+def expect(condition, exchange=None, *, expected: str, got: str | None = None, hint: str | None = None):
     """Check one behaviour; on failure raise a GraderFailure that explains it (see fail)."""
     __tracebackhide__ = True
     if not condition:
         fail(exchange, expected=expected, got=got, hint=hint)
 
 
-def hint_text(index: int | None = None) -> str:
-    """The hint at `index` (0 = the first), else the next one this run has not shown, staying on the last."""
-    challenge = current_challenge
-    if challenge is None or not challenge.hints:
+def hint_text(challenge: Challenge | None, name: str | None) -> str:
+    """'Hint 2/4 (slug): ...' for the named hint (None: the first). The last hint, almost the answer, is
+    never shown here: a learner asks for it with `python -m graders hint`."""
+    found = challenge.hint(name or None) if challenge and name is not None else None
+    if found is None or found[0] == len(challenge.hints) - 1:
         return ""
-    if index is None:
-        index = _hints_given.get(challenge.key, 0)
-        _hints_given[challenge.key] = index + 1
-    index = max(0, min(index, len(challenge.hints) - 1))
-    text = f"Hint {index + 1}/{len(challenge.hints)} ({challenge.slug}): {challenge.hints[index]}"
+    number, hint = found
+    text = f"Hint {number + 1}/{len(challenge.hints)} ({challenge.slug}): {hint.text}"
     return textwrap.fill(text, width=100, subsequent_indent="    ")
 
 
@@ -71,15 +71,15 @@ def indent(text: str, prefix: str = "    ") -> str:
     return textwrap.indent(text.rstrip("\n") or "(nothing)", prefix, lambda line: True)
 
 
-def with_advice(failure: GraderFailure, expected: str, hint: int | None = None) -> GraderFailure:
+def with_advice(failure: GraderFailure, expected: str, hint: str | None = None) -> GraderFailure:
     """A connection problem in the harness's own words, followed by what the check expected and a hint.
 
         try:
             answer = fetch(server, "GET", "/boom")
         except GraderFailure as failure:
-            raise with_advice(failure, expected="a 500 page, then the next request served", hint=2)
+            raise with_advice(failure, expected="a 500 page, then the next request served", hint="server_error")
     """
     try:
         fail(expected=expected, hint=hint)
     except GraderFailure as advice:
-        return GraderFailure(f"{failure.message}\n\n{advice.message}")
+        return GraderFailure(f"{failure.message}\n\n{advice.message}", advice.hint)

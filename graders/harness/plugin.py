@@ -94,13 +94,6 @@ def rng(request) -> random.Random:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_protocol(item):
-    messages.current_challenge = challenge_for(item.path)  # so expect() and fail() find this grader's hints
-    yield
-    messages.current_challenge = None
-
-
-@pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     report = (yield).get_result()
     challenge = challenge_for(item.path)
@@ -128,7 +121,8 @@ def pytest_runtest_makereport(item, call):
         seed = item.config.stash[SEED]
         last.append(f"The random values came from seed {seed}: add --seed {seed} to get the same ones again.")
     if teaching:
-        parts = first + [error.message] + last + [where(call.excinfo, item)]
+        hint = messages.hint_text(challenge, error.hint)
+        parts = first + [error.message, hint] + last + [where(call.excinfo, item)]
         report.longrepr = "\n\n".join(part for part in parts if part)
     elif first:
         report.longrepr = "\n\n".join(first + [str(report.longrepr)] + last)

@@ -101,7 +101,7 @@ def summary_lines(challenges: dict, levels: list[str]) -> list[str]:
         challenge = next((c for c in catalog if c.slug == slug), None)
         lines.append(f"  next:   {slug}" + (f" - {challenge.title}" if challenge else ""))
         if challenge and challenge.hints:
-            lines.append(textwrap.fill(f"hint: {challenge.hints[0]}", 110, initial_indent=" " * 10,
+            lines.append(textwrap.fill(f"hint: {challenge.hints[0].text}", 110, initial_indent=" " * 10,
                                        subsequent_indent=" " * 16))
         lines.append(f"          run:  pytest graders/{level}/test_{slug}.py")
     return lines
