@@ -4,47 +4,63 @@ Read it beside blocking_server.py: only the I/O lines differ (await reader.read 
 conn.recv, asyncio.sleep instead of time.sleep). The protocol core is the very same.
 """
 import asyncio
-
+import inspect
 
 from reference import cli
 from reference.core import static_site
 from reference.core.request_parser import HTTPError, RequestParser
+from reference.core.response import error_reply, reply_to
 
 
-async def answer_static(request, args) -> bytes:
+async def answer_static(request, args):
     await asyncio.sleep(args.delay)        # a slow handler: other clients are served while we wait
-    return static_site.answer(request, args.static)
+    return static_site.respond(request, args.static)
+
+
+async def read_request(reader):
+    """Feed the parser until a whole request is in. None if the client hung up first."""
+    parser = RequestParser()
+    request = None
+    while request is None:
+        data = await reader.read(4096)     # a stalled client only stalls its own task
+        if not data:
+            return None
+        request = parser.receive(data)
+    return request
 
 
 async def serve_client(reader, writer, args, answer=answer_static) -> None:
     """Read one request from the stream and send one answer."""
-    parser = RequestParser()
+    # The whole request must arrive by the deadline: then the connection is cut, and read() returns b"".
+    # (One timer per request, where asyncio.wait_for on every read would start a task each time.)
+    deadline = asyncio.get_running_loop().call_later(args.timeout, writer.transport.abort)
     try:
         try:
-            request = None
-            while request is None:
-                # A stalled client only stalls its own task, and wait_for drops it after the timeout.
-                data = await asyncio.wait_for(reader.read(4096), args.timeout)
-                if not data:
-                    return                 # the client hung up before finishing its request
-                request = parser.receive(data)
-            reply = await answer(request, args)
+            request = await read_request(reader)
+            if request is None:
+                return                     # the client hung up, or the deadline passed
+            deadline.cancel()
+            response = answer(request, args)
+            if inspect.isawaitable(response):
+                response = await response  # a handler that waits (a database, say) is a coroutine
+            reply = reply_to(request, response)
         except HTTPError as error:
-            reply = static_site.answer_error(error)
-        except (asyncio.TimeoutError, ConnectionError):
-            return                         # stalled or gone: drop the connection
+            reply = error_reply(error)
+        except ConnectionError:
+            return                         # gone: drop the connection
         try:
             writer.write(reply)
             await writer.drain()
         except ConnectionError:
             pass                           # the client left before reading its answer
     finally:
+        deadline.cancel()
         writer.close()
 
 
 async def serve(args, name="async_server", answer=answer_static) -> None:
     server = await asyncio.start_server(
-        lambda reader, writer: serve_client(reader, writer, args, answer), cli.HOST, args.port)
+        lambda reader, writer: serve_client(reader, writer, args, answer), cli.HOST, args.port, backlog=128)
     async with server:
         cli.announce(name, args)
         await server.serve_forever()

@@ -1,37 +1,47 @@
 """One connection at a time: accept, read the request, answer, close.
 
 This is the whole idea of a web server. Read it beside async_server.py: only the I/O lines differ,
-because the protocol work lives in the sans-I/O core (request_parser, site).
+because the protocol work lives in the sans-I/O core (reference/core/).
 """
+import errno
 import socket
 import time
-
 
 from reference import cli
 from reference.core import static_site
 from reference.core.request_parser import HTTPError, RequestParser
+from reference.core.response import error_reply, reply_to
 
 
-def answer_static(request, args) -> bytes:
+def answer_static(request, args):
     time.sleep(args.delay)                 # a slow handler (a database, say): everyone else waits
-    return static_site.answer(request, args.static)
+    return static_site.respond(request, args.static)
 
 
-def serve_client(conn: socket.socket, args, answer=answer_static) -> None:
-    """Read one request from the socket and send one answer."""
+def read_request(conn: socket.socket, deadline: float):
+    """Feed the parser until a whole request is in. None if the client hung up first."""
     parser = RequestParser()
+    request = None
+    while request is None:
+        data = recv_before(conn, deadline)   # the seed did recv(1024) once: fine for curl, wrong in general
+        if not data:
+            return None
+        request = parser.receive(data)
+    return request
+
+
+def serve_client(conn: socket.socket, args, answer=answer_static, read=read_request) -> None:
+    """Read one request from the socket and send one answer."""
+    # The whole request must arrive by the deadline, not each recv(): one byte a second must not hold us.
+    deadline = time.monotonic() + args.timeout
     with conn:
-        conn.settimeout(args.timeout)      # a client that never finishes must not hold us forever
         try:
-            request = None
-            while request is None:
-                data = conn.recv(4096)     # the seed did recv(1024) once: fine for curl, wrong in general
-                if not data:
-                    return                 # the client hung up before finishing its request
-                request = parser.receive(data)
-            reply = answer(request, args)
+            request = read(conn, deadline)
+            if request is None:
+                return                     # the client hung up before finishing its request
+            reply = reply_to(request, answer(request, args))
         except HTTPError as error:
-            reply = static_site.answer_error(error)
+            reply = error_reply(error)
         except (TimeoutError, ConnectionError):
             return                         # stalled or gone: drop the connection
         try:
@@ -40,22 +50,38 @@ def serve_client(conn: socket.socket, args, answer=answer_static) -> None:
             pass                           # the client left before reading its answer
 
 
+def recv_before(conn: socket.socket, deadline: float) -> bytes:
+    """conn.recv(), or TimeoutError at the deadline. It waits in short slices so Ctrl+C works on Windows."""
+    while (left := deadline - time.monotonic()) > 0:
+        conn.settimeout(min(left, 0.5))
+        try:
+            return conn.recv(4096)
+        except TimeoutError:
+            continue
+    raise TimeoutError("the request did not arrive in time")
+
+
 def connections(listener: socket.socket):
-    """Accept clients forever, one at a time."""
+    """Accept clients forever, one at a time: (conn, (host, port)) for each."""
     listener.settimeout(0.5)               # wake up now and then, so Ctrl+C works on Windows too
     while True:
         try:
-            conn, _address = listener.accept()
+            conn, address = listener.accept()
         except TimeoutError:
             continue
+        except OSError as error:
+            if error.errno not in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                raise
+            time.sleep(0.1)                # out of file descriptors: wait for some to close, never die
+            continue
         conn.settimeout(None)
-        yield conn
+        yield conn, address
 
 
 def main(args) -> None:
     with socket.create_server((cli.HOST, args.port)) as listener:
         cli.announce("blocking_server", args)
-        for conn in connections(listener):
+        for conn, _address in connections(listener):
             serve_client(conn, args)       # the next client waits until this one is done
 
 

@@ -9,11 +9,10 @@ import time
 from pathlib import Path
 from urllib.parse import unquote
 
-
 from reference import cli
 from reference.core import mime, static_files, static_site
 from reference.core.request_parser import MAX_HEAD, HTTPError, content_length
-from reference.core.response import Response
+from reference.core.response import Response, not_allowed
 
 
 class SiteHandler(http.server.SimpleHTTPRequestHandler):
@@ -67,7 +66,7 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))   # read the body before answering
-        self.send_page(static_site.not_allowed("POST"))
+        self.send_page(not_allowed("POST", self.path, static_site.ALLOWED))
 
     def send_page(self, page: Response) -> None:
         self.send_response(page.status)

@@ -8,7 +8,6 @@ from datetime import datetime, timezone
 from html import escape
 from urllib.parse import parse_qs
 
-
 from reference import async_server, cli
 from reference.core import static_site
 from reference.core.response import Response, html, text
@@ -18,35 +17,35 @@ router = Router()
 
 
 @router.route("/hello")
-async def hello(request) -> Response:
+def hello(request) -> Response:
     name = parse_qs(request.query).get("name", ["world"])[0]
     return html(f"<!doctype html><title>Hello</title><h1>Hello, {escape(name)}!</h1>\n")
 
 
 @router.route("/time")
-async def now(request) -> Response:
+def now(request) -> Response:
     return text(datetime.now(timezone.utc).isoformat(timespec="seconds") + "\n")
 
 
 @router.route("/api/status")
-async def status(request) -> Response:
+def status(request) -> Response:
     body = json.dumps({"status": "ok", "server": "routing_server"})
     return text(body, content_type="application/json")
 
 
 @router.route("/echo", methods=("POST",))
-async def echo(request) -> Response:
+def echo(request) -> Response:
     content_type = request.header("content-type", "application/octet-stream")
     return Response(200, [("Content-Type", content_type)], request.body)
 
 
-async def answer_routed(request, args) -> bytes:
+async def answer_routed(request, args):
     await asyncio.sleep(args.delay)        # a slow handler: other clients are served while we wait
-    response = await router.dispatch(request, fallback=lambda r: static_site.respond(r, args.static))
-    return response.encode(include_body=request.method != "HEAD")
+    return router.dispatch(request)        # a route's answer, or the fallback's
 
 
 def main(args) -> None:
+    router.fallback = lambda request: static_site.respond(request, args.static)   # no route: a file, or 404
     asyncio.run(async_server.serve(args, "routing_server", answer=answer_routed))
 
 

@@ -1,20 +1,27 @@
 """A hand-written event loop: non-blocking sockets and readiness notifications.
 
 This is what asyncio does for you. One thread watches every socket; the selector says which ones can
-be read or written without blocking, and each client is a small state machine: reading its request,
+be read or written without blocking, and each connection is a small state machine: reading its request,
 waiting (the slow-handler delay, done with a timer instead of sleep), then writing its answer.
 """
+import errno
 import selectors
 import socket
 import time
 
-
 from reference import cli
 from reference.core import static_site
 from reference.core.request_parser import HTTPError, RequestParser
+from reference.core.response import error_reply, reply_to
 
 
-class Client:
+def answer_static(request, args):
+    return static_site.respond(request, args.static)   # the delay is a timer in the loop, never a sleep
+
+
+class Connection:
+    """The server's side of one client connection."""
+
     def __init__(self, conn: socket.socket, deadline: float):
         self.conn = conn
         self.parser = RequestParser()
@@ -25,18 +32,26 @@ class Client:
 
 
 class EventLoop:
-    def __init__(self, args):
-        self.args = args
+    def __init__(self, args, answer=answer_static):
+        self.args, self.answer = args, answer
         self.selector = selectors.DefaultSelector()
-        self.clients: dict[socket.socket, Client] = {}
+        self.clients: dict[socket.socket, Connection] = {}
 
     def accept(self, listener: socket.socket) -> None:
-        conn, _address = listener.accept()
+        try:
+            conn, _address = listener.accept()
+        except BlockingIOError:
+            return                     # another wake-up took it
+        except OSError as error:
+            if error.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                time.sleep(0.1)        # out of file descriptors: let some close, never die
+                return
+            raise
         conn.setblocking(False)        # recv and send must never wait: one slow client would stop everyone
-        self.clients[conn] = Client(conn, time.monotonic() + self.args.timeout)
+        self.clients[conn] = Connection(conn, time.monotonic() + self.args.timeout)
         self.selector.register(conn, selectors.EVENT_READ)
 
-    def on_readable(self, client: Client) -> None:
+    def on_readable(self, client: Connection) -> None:
         try:
             data = client.conn.recv(4096)   # does not block: the selector said bytes are waiting
         except ConnectionError:
@@ -46,16 +61,16 @@ class EventLoop:
         try:
             request = client.parser.receive(data)
         except HTTPError as error:
-            return self.reply(client, static_site.answer_error(error), delay=0)
+            return self.reply(client, error_reply(error), delay=0)
         if request is not None:
-            self.reply(client, static_site.answer(request, self.args.static), delay=self.args.delay)
+            self.reply(client, reply_to(request, self.answer(request, self.args)), delay=self.args.delay)
 
-    def reply(self, client: Client, data: bytes, delay: float) -> None:
+    def reply(self, client: Connection, data: bytes, delay: float) -> None:
         # Instead of time.sleep(delay), which would freeze every client, remember when to answer.
         self.selector.unregister(client.conn)
         client.state, client.outgoing, client.reply_at = "waiting", data, time.monotonic() + delay
 
-    def on_writable(self, client: Client) -> None:
+    def on_writable(self, client: Connection) -> None:
         try:
             sent = client.conn.send(client.outgoing)   # may send only part: the rest waits for the next turn
         except ConnectionError:
@@ -64,7 +79,7 @@ class EventLoop:
         if not client.outgoing:
             self.close(client)
 
-    def close(self, client: Client) -> None:
+    def close(self, client: Connection) -> None:
         try:
             self.selector.unregister(client.conn)
         except (KeyError, ValueError):
@@ -102,10 +117,10 @@ class EventLoop:
                         self.on_writable(client)
 
 
-def main(args) -> None:
+def main(args, name="selectors_server", answer=answer_static) -> None:
     with socket.create_server((cli.HOST, args.port), backlog=128) as listener:
-        cli.announce("selectors_server", args)
-        EventLoop(args).run(listener)
+        cli.announce(name, args)
+        EventLoop(args, answer).run(listener)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ one no longer blocks the rest, at the cost of one thread (and its memory) per op
 import socket
 import threading
 
-
 from reference import cli
 from reference.blocking_server import answer_static, connections, serve_client
 
@@ -14,7 +13,7 @@ from reference.blocking_server import answer_static, connections, serve_client
 def main(args, name="threaded_server", answer=answer_static) -> None:
     with socket.create_server((cli.HOST, args.port), backlog=128) as listener:
         cli.announce(name, args)
-        for conn in connections(listener):
+        for conn, _address in connections(listener):
             # The one new line. daemon=True: Ctrl+C stops the server without waiting for every client.
             threading.Thread(target=serve_client, args=(conn, args, answer), daemon=True).start()
 

@@ -9,7 +9,6 @@ import os
 import sys
 import time
 
-
 from reference import cli, threaded_server
 from reference.core import wsgi
 
@@ -43,10 +42,9 @@ def default_app() -> str:
 def main(args) -> None:
     app = load_app(args.app or default_app())
 
-    def answer_wsgi(request, _args) -> bytes:
+    def answer_wsgi(request, _args):
         time.sleep(args.delay)             # a slow handler: the threaded server gives each client a thread
-        response = wsgi.run_app(app, wsgi.build_environ(request, args.port))
-        return response.encode(include_body=request.method != "HEAD")
+        return wsgi.run_app(app, wsgi.build_environ(request, cli.HOST, args.port))
 
     threaded_server.main(args, "wsgi_server", answer=answer_wsgi)
 

@@ -5,7 +5,6 @@ wrong hint. The last hint of a challenge is almost the answer: it comes only fro
 so no grader may name it.
 """
 import ast
-from pathlib import Path
 
 import pytest
 

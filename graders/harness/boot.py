@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from graders.supervisor import ServerFailed, ServerProcess, free_port
+from graders.supervisor import HOST, ServerFailed, ServerProcess, free_port
 
 from .catalog import REPO_ROOT
 from .messages import GraderFailure, indent
 
 
 class LocalServer:
-    host = "127.0.0.1"
+    host = HOST
 
     def __init__(self, script: Path, log_dir: Path, args=(), env=None, boot_timeout: float = 5.0,
                  unbuffered: bool = True):

@@ -35,6 +35,7 @@ class Request:
     version: str
     headers: dict[str, str]     # names lower-cased: HTTP header names are case-insensitive
     body: bytes = field(default=b"", repr=False)
+    header_list: list[tuple[str, str]] = field(default_factory=list, repr=False)   # as sent: case, order, repeats
 
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name.lower(), default)
@@ -47,7 +48,7 @@ class RequestParser:
         self.buffer = bytearray()
         self.max_head = max_head
         self.max_body = max_body
-        self.waiting_for_body: Request | None = None
+        self.awaiting_body: Request | None = None
 
     def receive(self, data: bytes) -> Request | None:
         self.buffer += data
@@ -55,25 +56,33 @@ class RequestParser:
 
     def next_request(self) -> Request | None:
         """The next complete request in the buffer, or None. Leftover bytes stay for the next call."""
-        if self.waiting_for_body is None:
-            end = HEAD_END.search(self.buffer)
-            if end is None:
-                if len(self.buffer) > self.max_head:
-                    raise HTTPError(431, "request head is too large")
+        if self.awaiting_body is None:
+            parts = split_head(self.buffer, self.max_head)
+            if parts is None:
                 return None  # the head has not fully arrived: one recv() is rarely the whole request
-            if end.start() > self.max_head:
-                raise HTTPError(431, "request head is too large")
-            head = bytes(self.buffer[:end.start()])
-            del self.buffer[:end.end()]
-            self.waiting_for_body = parse_head(head, self.max_body)
-        request = self.waiting_for_body
+            head, rest = parts
+            self.buffer = bytearray(rest)
+            self.awaiting_body = parse_head(head, self.max_body)
+        request = self.awaiting_body
         length = content_length(request.headers, self.max_body)
         if len(self.buffer) < length:
             return None      # the body comes in its own TCP writes: read until Content-Length bytes
         request.body = bytes(self.buffer[:length])
         del self.buffer[:length]
-        self.waiting_for_body = None
+        self.awaiting_body = None
         return request
+
+
+def split_head(data: bytes, max_head: int = MAX_HEAD) -> tuple[bytes, bytes] | None:
+    """(the head, the bytes after its blank line), or None while the blank line has not arrived."""
+    end = HEAD_END.search(data)
+    if end is None:
+        if len(data) > max_head:
+            raise HTTPError(431, "request head is too large")   # endless headers must not eat our memory
+        return None
+    if end.start() > max_head:
+        raise HTTPError(431, "request head is too large")
+    return bytes(data[:end.start()]), bytes(data[end.end():])
 
 
 def parse_head(head: bytes, max_body: int = MAX_BODY) -> Request:
@@ -93,11 +102,14 @@ def parse_head(head: bytes, max_body: int = MAX_BODY) -> Request:
         raise HTTPError(400, f"bad target {target!r}: expected a path starting with /")
 
     headers: dict[str, str] = {}
+    header_list: list[tuple[str, str]] = []
     for line in lines[1:]:
         name, colon, value = line.partition(":")
         if not colon or not TOKEN.fullmatch(name):
             raise HTTPError(400, f"bad header line {line!r}")
-        name, value = name.lower(), value.strip(" \t")
+        value = value.strip(" \t")
+        header_list.append((name, value))
+        name = name.lower()
         if name in headers:  # repeated headers mean a comma-separated list (RFC 9110, 5.3)
             headers[name] = headers[name] + ", " + value
         else:
@@ -110,7 +122,7 @@ def parse_head(head: bytes, max_body: int = MAX_BODY) -> Request:
     content_length(headers, max_body)  # reject a bad Content-Length now, before waiting for a body
 
     path, _, query = target.partition("?")
-    return Request(method, target, unquote(path), query, version, headers)
+    return Request(method, target, unquote(path), query, version, headers, header_list=header_list)
 
 
 def content_length(headers: dict[str, str], max_body: int = MAX_BODY) -> int:

@@ -14,19 +14,24 @@ class Response:
         """The status line, the headers, a blank line, then the body.
 
         Content-Length counts bytes, never characters: "café" is 4 characters but 5 bytes in UTF-8.
-        A HEAD answer keeps the Content-Length of the GET it mirrors but sends no body.
+        Without a body (a HEAD answer) the Content-Length is still the body's: it tells what GET would send.
         """
         lines = [f"HTTP/1.1 {self.status} {reason(self.status)}"]
         lines += [f"{name}: {value}" for name, value in self.headers]
         if self.status == 204 or 100 <= self.status < 200:
             pass                                 # RFC 9110: these answers never carry a body or its length
         elif not any(name.lower() == "content-length" for name, _ in self.headers):
-            lines.append(f"Content-Length: {len(self.body)}")  # only a WSGI app's HEAD answer sets its own
-        # The reference servers answer one request per connection, which keeps them simple; the
-        # keep_alive challenge passes keep_alive=True once its connection loop can take the next one.
+            lines.append(f"Content-Length: {len(self.body)}")   # a length already given is kept as it is
+        # One request per connection keeps a server simple; a server that reads the next request on the
+        # same connection says keep-alive instead.
         lines.append("Connection: keep-alive" if keep_alive else "Connection: close")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         return head + self.body if include_body else head
+
+
+def reply_to(request, response: Response, keep_alive: bool = False) -> bytes:
+    """The bytes that answer `request`. HEAD gets the headers GET would get, and no body (RFC 9110, 9.3.2)."""
+    return response.encode(include_body=request.method != "HEAD", keep_alive=keep_alive)
 
 
 def reason(status: int) -> str:
@@ -47,3 +52,15 @@ def html(body: str, status: int = 200) -> Response:
 def error_page(status: int, message: str) -> Response:
     title = f"{status} {reason(status)}"
     return html(f"<!doctype html><title>{title}</title><h1>{title}</h1><p>{escape(message)}</p>\n", status)
+
+
+def not_allowed(method: str, path: str, allowed: tuple[str, ...]) -> Response:
+    """405: the resource exists but not for this method; the Allow header says what it does take."""
+    page = error_page(405, f"{method} is not allowed on {path}")
+    page.headers.append(("Allow", ", ".join(allowed)))
+    return page
+
+
+def error_reply(error) -> bytes:
+    """The bytes that answer a request the parser refused (an HTTPError): its status and reason."""
+    return error_page(error.status, error.message).encode()

@@ -1,15 +1,17 @@
 """@route decorators: a dict from path to handler, and nothing more magic than that.
 
-A framework's routing is a lookup table. The decorator below only stores the function; dispatch()
-looks the path up, checks the method, and otherwise falls back to static files, then 404.
+A framework's routing is a lookup table. The decorator only stores the function; dispatch() looks the path
+up, checks the method, and otherwise hands the request to the fallback (static files, then 404).
+The router never calls I/O and never awaits: a handler may be a plain function or a coroutine function, and
+dispatch() returns whatever the handler returns. An async server awaits that result when it is awaitable.
 """
 from dataclasses import dataclass
-from typing import Awaitable, Callable
+from typing import Any, Callable
 
 from .request_parser import Request
-from .response import Response, error_page
+from .response import Response, error_page, not_allowed
 
-Handler = Callable[[Request], Awaitable[Response]]
+Handler = Callable[[Request], Any]      # returns a Response, or an awaitable of one
 
 
 @dataclass
@@ -18,9 +20,14 @@ class Route:
     handler: Handler
 
 
+def no_such_page(request: Request) -> Response:
+    return error_page(404, f"there is no page at {request.path}")
+
+
 class Router:
-    def __init__(self):
+    def __init__(self, fallback: Handler = no_such_page):
         self.routes: dict[str, Route] = {}
+        self.fallback = fallback        # what answers a path no route claims
 
     def route(self, path: str, methods: tuple[str, ...] = ("GET",)):
         """@router.route("/hello") registers the function below it for that path."""
@@ -29,13 +36,12 @@ class Router:
             return handler
         return register
 
-    async def dispatch(self, request: Request, fallback: Callable[[Request], Response]) -> Response:
+    def dispatch(self, request: Request):
+        """The handler's answer for this request (a Response, or an awaitable of one)."""
         route = self.routes.get(request.path)
         if route is None:
-            return fallback(request)          # static files, and then 404
+            return self.fallback(request)
         allowed = route.methods + (("HEAD",) if "GET" in route.methods else ())
         if request.method not in allowed:
-            page = error_page(405, f"{request.method} is not allowed on {request.path}")
-            page.headers.append(("Allow", ", ".join(allowed)))
-            return page
-        return await route.handler(request)
+            return not_allowed(request.method, request.path, allowed)
+        return route.handler(request)

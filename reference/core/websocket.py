@@ -1,19 +1,24 @@
 """WebSocket frames (RFC 6455) with no I/O: bytes in, messages out; messages in, bytes out.
 
-After the HTTP handshake the connection carries frames instead of requests. A frame is
+A WebSocket starts as an HTTP request (the handshake: handshake_refusal, switching_protocols); after the
+101 answer the connection carries frames instead of requests. A frame is
   byte 0   FIN bit (last piece of a message) and a 4-bit opcode (text, binary, close, ping, pong...)
   byte 1   MASK bit and a 7-bit length: 0-125 is the length, 126 means "16 bits follow", 127 "64 bits"
   then     the longer length if any, the 4-byte mask key (client frames only), and the payload.
 Like reference/request_parser.py, nothing here touches a socket: the server feeds bytes in and
 sends whatever comes out, so you can test every rule here with plain bytes.
 
-This is the finished frames.py of the websocket_echo challenge (so do that one first, without peeking):
-the websocket_chat challenge imports it from here, because its lesson is the room, not the framing.
+This is the finished frames.py (and handshake) of the websocket_echo challenge, so do that one first without
+peeking. Its solution keeps its own copy, to diff against its starter; tests/test_websocket_copies.py proves
+that the two agree.
 """
 import base64
 import hashlib
 import struct
 from dataclasses import dataclass
+
+from .request_parser import Request
+from .response import Response, error_page
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"   # fixed by RFC 6455: only a WebSocket server knows it
 MAX_MESSAGE = 1024 * 1024                        # bigger messages are closed with 1009 (too big)
@@ -41,6 +46,38 @@ def accept_key(key: str) -> str:
     # base64(sha1(key + GUID)): proof that the server read the key and really speaks WebSocket.
     digest = hashlib.sha1((key + GUID).encode("ascii")).digest()
     return base64.b64encode(digest).decode("ascii")
+
+
+def handshake_refusal(request: Request) -> Response | None:
+    """The HTTP answer that refuses this opening request, or None when it is a valid handshake."""
+    upgrade = (request.header("upgrade") or "").lower() == "websocket"
+    connection = [token.strip().lower() for token in (request.header("connection") or "").split(",")]
+    if request.method != "GET" or not upgrade or "upgrade" not in connection:
+        page = error_page(426, "this is a WebSocket endpoint: open it with new WebSocket(url)")
+        page.headers.append(("Upgrade", "websocket"))   # 426 says which protocol to upgrade to
+        return page
+    # Without a key there is nothing to prove we read it. The key is base64 text, so never anything
+    # but ASCII. A version we do not speak gets 426 and the one we do (RFC 6455, 4.2.2).
+    key = request.header("sec-websocket-key") or ""
+    if not key or not key.isascii():
+        return error_page(400, "a WebSocket handshake needs an ASCII Sec-WebSocket-Key header")
+    if request.header("sec-websocket-version") != "13":
+        page = error_page(426, "this server speaks WebSocket version 13")
+        page.headers.append(("Sec-WebSocket-Version", "13"))
+        return page
+    return None
+
+
+def switching_protocols(request: Request) -> bytes:
+    """101: from the blank line on, this connection speaks WebSocket, not HTTP."""
+    accept = accept_key(request.header("sec-websocket-key"))
+    return (
+        "HTTP/1.1 101 Switching Protocols\r\n"
+        "Upgrade: websocket\r\n"
+        "Connection: Upgrade\r\n"
+        f"Sec-WebSocket-Accept: {accept}\r\n"
+        "\r\n"
+    ).encode("latin-1")
 
 
 def encode_frame(opcode: int, payload: bytes = b"", fin: bool = True) -> bytes:

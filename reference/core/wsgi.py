@@ -12,7 +12,7 @@ from .request_parser import Request
 from .response import Response, error_page
 
 
-def build_environ(request: Request, port: int) -> dict:
+def build_environ(request: Request, host: str, port: int) -> dict:
     raw_path = request.target.partition("?")[0]
     environ = {
         "REQUEST_METHOD": request.method,
@@ -22,7 +22,7 @@ def build_environ(request: Request, port: int) -> dict:
         "QUERY_STRING": request.query,
         "CONTENT_TYPE": request.header("content-type", ""),
         "CONTENT_LENGTH": request.header("content-length", ""),
-        "SERVER_NAME": "127.0.0.1",
+        "SERVER_NAME": host,
         "SERVER_PORT": str(port),
         "SERVER_PROTOCOL": request.version,
         "wsgi.version": (1, 0),

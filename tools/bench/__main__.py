@@ -26,7 +26,6 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-
 from tools.bench import loadgen
 from tools.bench.report import COLUMNS, document, error_note, format_row, measured, not_run
 from tools.bench.response_reader import get_request

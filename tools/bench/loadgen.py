@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 
+from graders import supervisor
 from tools.bench.report import percentile
 from tools.bench.response_reader import ResponseError, ResponseReader, get_request
 
-HOST = "127.0.0.1"   # loopback only: load-testing somebody else's server is an attack, not a lesson
+HOST = supervisor.HOST   # loopback only: load-testing somebody else's server is an attack, not a lesson
 
 
 @dataclass

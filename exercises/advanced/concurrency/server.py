@@ -11,36 +11,34 @@ one line; asyncio works too (then the slow route must `await asyncio.sleep`, not
 
 Run it:    python exercises/advanced/concurrency/server.py --port 8002
 Try it:    time (for i in 1 2 3 4 5; do curl -s http://127.0.0.1:8002/slow & done; wait)
-Check it:  pytest graders/advanced/test_concurrency.py
+Check it:  python -m pytest graders/advanced/test_concurrency.py
 """
 import socket
 import time
 
-
 from reference import cli
 from reference.core import static_site
 from reference.blocking_server import connections, serve_client
-from reference.core.response import text
+from reference.core.response import Response, text
 
 SLOW_SECONDS = 1.0
 
 
-def answer(request, args) -> bytes:
-    """The bytes to send back for one request."""
-    include_body = request.method != "HEAD"
+def answer(request, args) -> Response:
+    """The response to one request."""
     if request.path == "/slow":
         time.sleep(SLOW_SECONDS)         # a slow database query: this client has to wait, nobody else should
-        return text("Sorry for the wait.\n").encode(include_body)
+        return text("Sorry for the wait.\n")
     if request.path == "/fast":
-        return text("Quick!\n").encode(include_body)
-    return static_site.answer(request, args.static)
+        return text("Quick!\n")
+    return static_site.respond(request, args.static)
 
 
 def main(args) -> None:
     # backlog: how many connections the kernel may hold, handshake done, until we accept() them.
     with socket.create_server((cli.HOST, args.port), backlog=128) as listener:
         cli.announce("concurrency", args)
-        for conn in connections(listener):   # accept() forever, one client at a time
+        for conn, _address in connections(listener):   # accept() forever, one client at a time
             # TODO: serve the connection without making everyone else wait, and come straight back
             #       to accept(): a thread per connection does it.
             serve_client(conn, args, answer)

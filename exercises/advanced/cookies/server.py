@@ -17,12 +17,11 @@ Run it:    python exercises/advanced/cookies/server.py --port 8002
 Try it:    curl -i --cookie visits=41 http://127.0.0.1:8002/visits
            curl -i -d username=ada http://127.0.0.1:8002/login
            curl -i --cookie session=<the id you got> http://127.0.0.1:8002/me
-Check it:  pytest graders/advanced/test_cookies.py
+Check it:  python -m pytest graders/advanced/test_cookies.py
 """
 import asyncio
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qs
-
 
 from reference import async_server, cli
 from reference.core import static_site
@@ -44,7 +43,7 @@ def read_cookies(request) -> dict[str, str]:
 
 
 @router.route("/visits")
-async def visits(request) -> Response:
+def visits(request) -> Response:
     # TODO: count on from the `visits` cookie; a missing or garbage value (not a number) counts as 0.
     count = 1
     response = text(f"Visits: {count}\n")
@@ -53,7 +52,7 @@ async def visits(request) -> Response:
 
 
 @router.route("/login", methods=("POST",))
-async def login(request) -> Response:
+def login(request) -> Response:
     form = parse_qs(request.body.decode("utf-8", "replace"))
     username = form.get("username", [""])[0]
     if not username:
@@ -69,7 +68,7 @@ async def login(request) -> Response:
 
 
 @router.route("/me")
-async def me(request) -> Response:
+def me(request) -> Response:
     username = sessions.get(read_cookies(request).get("session", ""))
     if username is None:
         return text("Who are you? POST /login first.\n", status=401)
@@ -77,17 +76,17 @@ async def me(request) -> Response:
 
 
 @router.route("/logout", methods=("POST",))
-async def logout(request) -> Response:
+def logout(request) -> Response:
     # TODO: forget the session on the server, and expire the cookie (the same name and Path, with Max-Age=0).
     return Response(303, [("Location", "/")])
 
 
-async def answer(request, args) -> bytes:
-    response = await router.dispatch(request, fallback=lambda r: static_site.respond(r, args.static))
-    return response.encode(include_body=request.method != "HEAD")
+def answer(request, args) -> Response:
+    return router.dispatch(request)        # a route's answer, or the router's fallback: the static site
 
 
 def main(args) -> None:
+    router.fallback = lambda request: static_site.respond(request, args.static)   # no route: a file, or 404
     asyncio.run(async_server.serve(args, "cookies", answer=answer))
 
 

@@ -16,17 +16,17 @@ This server still closes the connection after every answer. Make it:
 
 Run it:    python exercises/advanced/keep_alive/server.py --port 8002
 Try it:    curl -v http://127.0.0.1:8002/ http://127.0.0.1:8002/about   ("Re-using existing connection")
-Check it:  pytest graders/advanced/test_keep_alive.py
+Check it:  python -m pytest graders/advanced/test_keep_alive.py
 """
 import socket
 import threading
-
+import time
 
 from reference import cli
 from reference.core import static_site
-from reference.blocking_server import connections
+from reference.blocking_server import connections, recv_before
 from reference.core.request_parser import HTTPError, RequestParser
-from reference.core.response import error_page
+from reference.core.response import error_reply, reply_to
 
 IDLE_TIMEOUT = 2.0   # seconds a quiet connection may stay open (real servers wait 5 to 75)
 
@@ -44,24 +44,24 @@ def serve_client(conn: socket.socket, args) -> None:
     """Answer the requests that arrive on one connection, until it is time to close it."""
     parser = RequestParser()             # one parser per connection: it keeps the bytes left over
     with conn:
-        # TODO: a kept-alive client may go quiet: wait at most IDLE_TIMEOUT seconds for its next request.
-        conn.settimeout(args.timeout)
         while True:
+            # TODO: a kept-alive client may go quiet: wait at most IDLE_TIMEOUT seconds for its next request.
+            deadline = time.monotonic() + args.timeout
             try:
                 # TODO: the last recv() may have brought more than one request (pipelining): take the
                 #       next one from the parser's buffer, parser.next_request(), before reading more.
                 request = None
                 while request is None:
-                    data = conn.recv(4096)
+                    data = recv_before(conn, deadline)   # conn.recv(), giving up at the deadline
                     if not data:
                         return           # the client closed its side: we are done
                     request = parser.receive(data)
                 keep_alive = wants_keep_alive(request)
                 response = static_site.respond(request, args.static)
-                reply = response.encode(include_body=request.method != "HEAD", keep_alive=keep_alive)
+                reply = reply_to(request, response, keep_alive=keep_alive)
             except HTTPError as error:
                 keep_alive = False       # after a broken request we cannot tell where the next one starts
-                reply = error_page(error.status, error.message).encode(keep_alive=keep_alive)
+                reply = error_reply(error)
             except (TimeoutError, ConnectionError):
                 return                   # quiet for too long, or gone: close
             try:
@@ -75,7 +75,7 @@ def serve_client(conn: socket.socket, args) -> None:
 def main(args) -> None:
     with socket.create_server((cli.HOST, args.port), backlog=128) as listener:
         cli.announce("keep_alive", args)
-        for conn in connections(listener):   # accept() forever, one client at a time
+        for conn, _address in connections(listener):   # accept() forever, one client at a time
             # A thread per connection: a kept-alive client holds its thread while it is connected.
             threading.Thread(target=serve_client, args=(conn, args), daemon=True).start()
 

@@ -15,11 +15,10 @@ GET /api/notes (the list), GET /api/notes/<id> and PUT /api/notes/<id> are done.
 Run it:    python exercises/advanced/rest_api/server.py --port 8002
 Try it:    curl -i -H 'Content-Type: application/json' -d '{"text": "buy milk"}' http://127.0.0.1:8002/api/notes
            curl -i http://127.0.0.1:8002/api/notes
-Check it:  pytest graders/advanced/test_rest_api.py
+Check it:  python -m pytest graders/advanced/test_rest_api.py
 """
 import asyncio
 import json
-
 
 from reference import async_server, cli
 from reference.core import static_site
@@ -79,12 +78,10 @@ def notes_api(request) -> Response:
     return send_json(note)
 
 
-async def answer(request, args) -> bytes:
+def answer(request, args) -> Response:
     if request.path == "/api/notes" or request.path.startswith("/api/notes/"):
-        response = notes_api(request)
-    else:
-        response = static_site.respond(request, args.static)
-    return response.encode(include_body=request.method != "HEAD")
+        return notes_api(request)
+    return static_site.respond(request, args.static)
 
 
 def main(args) -> None:

@@ -15,16 +15,15 @@ Try it:    open http://127.0.0.1:8002/ and, in the browser console:
              ws = new WebSocket("ws://127.0.0.1:8002/ws"); ws.onmessage = e => console.log(e.data)
              ws.send("hello")
            or: python -m websockets ws://127.0.0.1:8002/ws   (with the `websockets` package)
-Check it:  pytest graders/advanced/test_websocket_echo.py
+Check it:  python -m pytest graders/advanced/test_websocket_echo.py
 """
 import asyncio
-
 
 import frames   # frames.py beside this file: Python puts the script's folder on sys.path
 from reference import cli
 from reference.core import static_site
 from reference.core.request_parser import HTTPError, Request, RequestParser
-from reference.core.response import error_page
+from reference.core.response import error_page, error_reply, reply_to
 
 
 def refusal(request: Request) -> bytes | None:
@@ -76,15 +75,18 @@ async def echo(reader, writer, leftover: bytes) -> None:
 async def serve_client(reader, writer, args) -> None:
     """Read one HTTP request; /ws becomes a WebSocket, anything else gets the site."""
     parser = RequestParser()
+    # The opening request must arrive by the deadline, as in async_server: then the connection is cut.
+    deadline = asyncio.get_running_loop().call_later(args.timeout, writer.transport.abort)
     try:
         request = None
         while request is None:
-            data = await asyncio.wait_for(reader.read(4096), args.timeout)
+            data = await reader.read(4096)
             if not data:
-                return
+                return                       # the client left, or the deadline passed
             request = parser.receive(data)
+        deadline.cancel()                    # the request is in: a WebSocket may then stay open for hours
         if request.path != "/ws":
-            writer.write(static_site.answer(request, args.static))
+            writer.write(reply_to(request, static_site.respond(request, args.static)))
         elif (refused := refusal(request)) is not None:
             writer.write(refused)
         else:
@@ -93,10 +95,11 @@ async def serve_client(reader, writer, args) -> None:
             await echo(reader, writer, bytes(parser.buffer))
         await writer.drain()
     except HTTPError as error:
-        writer.write(static_site.answer_error(error))
-    except (asyncio.TimeoutError, ConnectionError):
-        pass                                 # stalled or gone: drop the connection
+        writer.write(error_reply(error))
+    except ConnectionError:
+        pass                                 # gone: drop the connection
     finally:
+        deadline.cancel()
         writer.close()
 
 

@@ -10,10 +10,9 @@ Add a page without writing any Python:
 
 Run it:    python exercises/beginner/new_page/server.py --port 8002
 Try it:    open http://127.0.0.1:8002/ and click your new link
-Check it:  pytest graders/beginner/test_new_page.py
+Check it:  python -m pytest graders/beginner/test_new_page.py
 """
 from pathlib import Path
-
 
 from reference import cli, threaded_server
 from reference.core import static_files, static_site
@@ -21,17 +20,17 @@ from reference.core import static_files, static_site
 PAGES = Path(__file__).resolve().parent / "pages"   # this challenge's own pages, looked up before static/
 
 
-def answer(request, args) -> bytes:
-    """The bytes to send back for one request."""
+def answer(request, args):
+    """The response to one request."""
     # TODO: create pages/contact.html, then link it from the home page, pages/index.html.
     #       No Python to change: resolve() already maps /contact and /contact.html to that file.
     if static_files.resolve(request.path, PAGES) is not None:
-        return static_site.answer(request, PAGES)       # / -> pages/index.html, /contact -> pages/contact.html
-    return static_site.answer(request, args.static)     # everything else: a file from static/, or the 404 page
+        return static_site.respond(request, PAGES)       # / -> pages/index.html, /contact -> pages/contact.html
+    return static_site.respond(request, args.static)     # everything else: a file from static/, or the 404 page
 
 
 def main(args) -> None:
-    # The socket work is threaded_server's: it reads each request and sends back what answer() returns.
+    # The socket work is threaded_server's: it reads each request and sends back the response answer() returns.
     threaded_server.main(args, "new_page", answer)
 
 

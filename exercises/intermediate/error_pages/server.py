@@ -1,23 +1,24 @@
 """error_pages: errors a browser understands.
 
 Every answer starts with a status line, and browsers, search engines and caches believe it, whatever
-the page says. This server gets four things wrong. Make it:
+the page says. This server gets three things wrong. Make it:
 
 1. answer an unknown path with the site's friendly page, static/404.html, and the status 404;
 2. answer a method the site does not support (DELETE /about) with 405, plus an Allow header that
    says which methods it does support;
 3. survive a bug: GET /boom runs a handler that raises. That must become a 500 page, and the server
-   must go on serving the next request (try it now: one visit to /boom stops this server for good);
-4. answer HEAD / with the headers of GET / and no body at all.
+   must go on serving the next request (try it now: one visit to /boom stops this server for good).
+
+HEAD / must get the headers of GET / and no body at all. That one is done for you: serve_client sends
+your Response through reply_to() in reference/core/response.py, which drops the body for HEAD.
 
 Run it:    python exercises/intermediate/error_pages/server.py --port 8002
 Try it:    curl -i http://127.0.0.1:8002/nope      curl -i -X DELETE http://127.0.0.1:8002/about
            curl -i http://127.0.0.1:8002/boom      curl -I http://127.0.0.1:8002/
-Check it:  pytest graders/intermediate/test_error_pages.py
+Check it:  python -m pytest graders/intermediate/test_error_pages.py
 """
 import socket
 from pathlib import Path
-
 
 from reference import cli
 from reference.core import mime, static_files
@@ -47,17 +48,15 @@ def respond(request, root: Path) -> Response:
     return Response(200, [("Content-Type", mime.content_type(file))], file.read_bytes())
 
 
-def answer(request, args) -> bytes:
+def answer(request, args) -> Response:
     # TODO: a bug in a handler must not stop the server: catch it, print it, and answer a 500 page.
-    response = respond(request, args.static)
-    # TODO: HEAD asks for the headers GET would send, and no body.
-    return response.encode()
+    return respond(request, args.static)
 
 
 def main(args) -> None:
     with socket.create_server((cli.HOST, args.port)) as listener:
         cli.announce("error_pages", args)
-        for conn in connections(listener):   # accept() forever, one client at a time
+        for conn, _address in connections(listener):   # accept() forever, one client at a time
             serve_client(conn, args, answer)   # an exception that escapes from here ends the server
 
 

@@ -18,16 +18,15 @@ The answer is a page that says "Thanks, Ada!". Two TODOs:
 
 Run it:    python exercises/intermediate/post_form/server.py --port 8002   (then open /contact)
 Try it:    curl -i -d 'name=Ada&message=Hello+there' http://127.0.0.1:8002/contact
-Check it:  pytest graders/intermediate/test_post_form.py
+Check it:  python -m pytest graders/intermediate/test_post_form.py
 """
 import socket
 from pathlib import Path
 
-
 from reference import cli
 from reference.core import static_site
-from reference.blocking_server import connections
-from reference.core.request_parser import MAX_HEAD, HTTPError, Request, parse_head
+from reference.blocking_server import connections, recv_before, serve_client
+from reference.core.request_parser import Request, content_length, parse_head, split_head
 from reference.core.response import Response, html   # error_page(status, message): a small HTML page
 
 HERE = Path(__file__).resolve().parent
@@ -42,20 +41,19 @@ THANKS = """<!doctype html>
 """
 
 
-def read_request(conn: socket.socket) -> Request:
-    """Read one request: the head, up to the blank line, then the body."""
+def read_request(conn: socket.socket, deadline: float) -> Request | None:
+    """Read one request: the head, up to the blank line, then the body. None if the client hangs up."""
     data = b""
-    while b"\r\n\r\n" not in data:         # the head ends at the first blank line
-        if len(data) > MAX_HEAD:
-            raise HTTPError(431, "request head is too large")   # endless headers must not eat our memory
-        chunk = conn.recv(1024)
+    while (parts := split_head(data)) is None:   # the head ends at the first blank line
+        chunk = recv_before(conn, deadline)        # conn.recv(), giving up at the deadline
         if not chunk:
-            raise ConnectionError("the client hung up in the middle of its request")
+            return None
         data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")   # body: whatever came along with the head
+    head, body = parts                       # body: whatever came along with the head
     request = parse_head(head)
-    length = int(request.header("content-length", "0"))   # parse_head checked it is a number
-    # TODO: more of the body may still be on its way: call conn.recv() until body holds `length` bytes.
+    length = content_length(request.headers)   # parse_head already refused a bad Content-Length
+    # TODO: more of the body may still be on its way: call recv_before() until body holds `length` bytes,
+    #       and return None if the client hangs up first (recv gives b"").
     request.body = body
     return request
 
@@ -67,35 +65,19 @@ def thank(request: Request) -> Response:
     return html(THANKS.format(name=name))
 
 
-def respond(request: Request, root: Path) -> Response:
+def answer(request: Request, args) -> Response:
     if request.path == "/contact":
         if request.method == "POST":
             return thank(request)
         return html((HERE / "contact.html").read_text(encoding="utf-8"))
-    return static_site.respond(request, root)     # everything else is the static site
-
-
-def serve_client(conn: socket.socket, args) -> None:
-    with conn:
-        conn.settimeout(args.timeout)      # a client that never finishes must not hold us forever
-        try:
-            request = read_request(conn)
-            reply = respond(request, args.static).encode(include_body=request.method != "HEAD")
-        except HTTPError as error:
-            reply = static_site.answer_error(error)
-        except (TimeoutError, ConnectionError):
-            return                         # stalled or gone: drop the connection
-        try:
-            conn.sendall(reply)
-        except ConnectionError:
-            pass                           # the client left before reading its answer
+    return static_site.respond(request, args.static)   # everything else is the static site
 
 
 def main(args) -> None:
     with socket.create_server((cli.HOST, args.port)) as listener:
         cli.announce("post_form", args)
-        for conn in connections(listener):   # accept() forever, one client at a time
-            serve_client(conn, args)
+        for conn, _address in connections(listener):   # accept() forever, one client at a time
+            serve_client(conn, args, answer, read=read_request)   # the kit's serve_client, with your reader
 
 
 if __name__ == "__main__":

@@ -15,17 +15,17 @@ Then GET /inspect?x=1 returns JSON {"method": "GET", "path": "/inspect", "query"
 Run it:    python exercises/advanced/request_response/server.py --port 8002
 Try it:    curl -i -H 'X-Shouting: YES' 'http://127.0.0.1:8002/inspect?x=caf%C3%A9'
            curl -i http://127.0.0.1:8002/cookies
-Check it:  pytest graders/advanced/test_request_response.py
+Check it:  python -m pytest graders/advanced/test_request_response.py
 """
 import asyncio
 import json
 from http import HTTPStatus
 from urllib.parse import parse_qs
 
-
 from reference import cli
 from reference.core import mime, static_files, static_site
-from reference.core.request_parser import HTTPError, content_length, parse_head
+from reference.async_server import read_request
+from reference.core.request_parser import HTTPError
 
 
 class Headers:
@@ -62,9 +62,9 @@ class Request:
 class Response:
     """What a handler returns. It turns itself into bytes."""
 
-    def __init__(self, body: str | bytes = b"", status: int = 200, content_type: str = "text/plain; charset=utf-8"):
-        self.body = body
+    def __init__(self, status: int = 200, body: str | bytes = b"", content_type: str = "text/plain; charset=utf-8"):
         self.status = status
+        self.body = body
         # A list of pairs, not a dict: Set-Cookie may repeat, and every one must reach the client
         # (so add_header appends, and encode loops over the pairs).
         self.headers: list[tuple[str, str]] = [("Content-Type", content_type)]
@@ -74,7 +74,7 @@ class Response:
 
     @classmethod
     def json(cls, data, status: int = 200) -> "Response":
-        return cls(json.dumps(data, ensure_ascii=False), status, "application/json")
+        return cls(status, json.dumps(data, ensure_ascii=False), "application/json")
 
     def encode(self, include_body: bool = True) -> bytes:
         body = self.body
@@ -96,66 +96,64 @@ def inspect(request: Request) -> Response:
 
 def created(request: Request) -> Response:
     # 201 Created says "it exists now", and Location says where it lives.
-    response = Response("Created!\n", 201)
+    response = Response(201, "Created!\n")
     response.add_header("Location", "/inspect")
     return response
 
 
 def cookies(request: Request) -> Response:
-    response = Response("Two cookies are on their way.\n")
+    response = Response(200, "Two cookies are on their way.\n")
     response.add_header("Set-Cookie", "a=1; Path=/")
     response.add_header("Set-Cookie", "b=2; Path=/")
     return response
 
 
-def static(request: Request) -> Response:
+def static(request: Request, root) -> Response:
     """Everything else is a file from static/, or the site's 404 page."""
     if request.method not in ("GET", "HEAD"):
-        response = Response("A file can only be read.\n", 405)
+        response = Response(405, "A file can only be read.\n")
         response.add_header("Allow", "GET, HEAD")
         return response
-    file = static_files.resolve(request.path)
+    file = static_files.resolve(request.path, root)
     if file is None:
-        return Response(static_site.not_found().body, 404, "text/html; charset=utf-8")
-    return Response(file.read_bytes(), 200, mime.content_type(file))
+        return Response(404, static_site.not_found(root).body, "text/html; charset=utf-8")
+    return Response(200, file.read_bytes(), mime.content_type(file))
 
 
 ROUTES = {"/inspect": inspect, "/created": created, "/cookies": cookies}
 
 
-async def read_request(reader: asyncio.StreamReader) -> Request:
-    """Read the head up to the blank line, then exactly Content-Length bytes of body."""
+async def serve_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, args) -> None:
+    # The whole request must arrive by the deadline, as in async_server.
+    deadline = asyncio.get_running_loop().call_later(args.timeout, writer.transport.abort)
     try:
-        head = await reader.readuntil(b"\r\n\r\n")
-    except asyncio.LimitOverrunError:
-        raise HTTPError(431, "request head is too large")
-    checked = parse_head(head[:-4])    # the reference parser checks every line, and raises HTTPError (400...)
-    body = await reader.readexactly(content_length(checked.headers))
-    lines = head[:-4].decode("latin-1").split("\r\n")[1:]
-    pairs = [(name, value.strip(" \t")) for name, _, value in (line.partition(":") for line in lines)]
-    return Request(checked.method, checked.path, checked.query, Headers(pairs), body)
-
-
-async def serve_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        request = await asyncio.wait_for(read_request(reader), timeout=10)
-        handler = ROUTES.get(request.path, static)
-        reply = handler(request).encode(include_body=request.method != "HEAD")
-    except HTTPError as error:
-        reply = Response(f"{error.message}\n", error.status).encode()
-    except (asyncio.IncompleteReadError, asyncio.TimeoutError, ConnectionError):
-        reply = b""                    # the client left, or stalled: nobody to answer
-    try:
-        writer.write(reply)
-        await writer.drain()
-    except ConnectionError:
-        pass
+        try:
+            parsed = await read_request(reader)   # the kit's parser reads the bytes, as in async_server
+            if parsed is None:
+                return                     # the client left, or stalled
+            deadline.cancel()
+            # Wrap what it found in this file's own Request: the headers as they were sent, in order.
+            request = Request(parsed.method, parsed.path, parsed.query, Headers(parsed.header_list), parsed.body)
+            handler = ROUTES.get(request.path)
+            response = handler(request) if handler else static(request, args.static)
+            reply = response.encode(include_body=request.method != "HEAD")   # HEAD: the headers only
+        except HTTPError as error:
+            reply = Response(error.status, f"{error.message}\n").encode()
+        except ConnectionError:
+            return                         # the client left: nobody to answer
+        try:
+            writer.write(reply)
+            await writer.drain()
+        except ConnectionError:
+            pass
     finally:
+        deadline.cancel()
         writer.close()
 
 
 async def serve(args) -> None:
-    server = await asyncio.start_server(serve_client, cli.HOST, args.port)
+    server = await asyncio.start_server(lambda reader, writer: serve_client(reader, writer, args),
+                                        cli.HOST, args.port)
     async with server:
         cli.announce("request_response", args)
         await server.serve_forever()

@@ -15,14 +15,13 @@ What to build (each place is marked TODO, in render()):
 Run it:    python exercises/advanced/templates/server.py --port 8002
 Try it:    curl -i 'http://127.0.0.1:8002/hello?name=%3Cscript%3E'
            curl -i 'http://127.0.0.1:8002/items?item=tea&item=cake'
-Check it:  pytest graders/advanced/test_templates.py
+Check it:  python -m pytest graders/advanced/test_templates.py
 """
 import asyncio
 import html
 import re
 from pathlib import Path
 from urllib.parse import parse_qs
-
 
 from reference import async_server, cli
 from reference.core import static_site
@@ -67,32 +66,33 @@ def render_page(filename: str, **values) -> Response:
 
 
 @router.route("/hello")
-async def hello(request) -> Response:
+def hello(request) -> Response:
     name = parse_qs(request.query).get("name", ["world"])[0]
     return render_page("hello.html", name=name)
 
 
 @router.route("/items")
-async def items(request) -> Response:
+def items(request) -> Response:
     return render_page("items.html", items=parse_qs(request.query).get("item", []))
 
 
 @router.route("/broken")
-async def broken(request) -> Response:
+def broken(request) -> Response:
     return render_page("broken.html", name="Ada")   # oops: no favourite_colour
 
 
-async def answer(request, args) -> bytes:
+def answer(request, args) -> Response:
     try:
-        response = await router.dispatch(request, fallback=lambda r: static_site.respond(r, args.static))
+        response = router.dispatch(request)
     except TemplateError as error:
         # Fail loudly: a 500 page for the browser, and the reason in the log for you.
         print(f"template error on {request.path}: {error}", flush=True)
         response = error_page(500, "this page could not be rendered")
-    return response.encode(include_body=request.method != "HEAD")
+    return response
 
 
 def main(args) -> None:
+    router.fallback = lambda request: static_site.respond(request, args.static)   # no route: a file, or 404
     asyncio.run(async_server.serve(args, "templates", answer=answer))
 
 

@@ -11,18 +11,18 @@ Every other path serves the site, so the chat page is at /chat.html.
 
 Run it:    python exercises/advanced/websocket_chat/server.py --port 8002
 Try it:    open http://127.0.0.1:8002/chat.html in two browser tabs, and talk to yourself
-Check it:  pytest graders/advanced/test_websocket_chat.py
+Check it:  python -m pytest graders/advanced/test_websocket_chat.py
 """
 import asyncio
 import json
 from urllib.parse import parse_qs
 
-
 from reference import cli
 from reference.core import static_site
 from reference.core import websocket as frames   # the framing, done in the websocket_echo challenge
-from reference.core.request_parser import HTTPError, Request, RequestParser
-from reference.core.response import error_page
+from reference.core.websocket import handshake_refusal, switching_protocols
+from reference.core.request_parser import HTTPError, RequestParser
+from reference.core.response import error_reply, reply_to
 
 
 class Client:
@@ -77,53 +77,34 @@ async def messages(reader, writer, ws: frames.Connection, data: bytes = b""):
             return                           # gone without a close frame (a closed laptop lid)
 
 
-def refusal(request: Request) -> bytes | None:
-    """The HTTP answer that refuses this opening request, or None when we can accept it."""
-    upgrade = request.header("upgrade", "").lower() == "websocket"
-    connection = [token.strip().lower() for token in request.header("connection", "").split(",")]
-    if request.method != "GET" or not upgrade or "upgrade" not in connection:
-        page = error_page(426, "this is a WebSocket endpoint: open it with new WebSocket(url)")
-        page.headers.append(("Upgrade", "websocket"))
-        return page.encode()
-    if not request.header("sec-websocket-key"):
-        return error_page(400, "a WebSocket handshake needs a Sec-WebSocket-Key header").encode()
-    if request.header("sec-websocket-version") != "13":
-        page = error_page(426, "this server speaks WebSocket version 13")
-        page.headers.append(("Sec-WebSocket-Version", "13"))
-        return page.encode()
-    return None
-
-
-def switching_protocols(request: Request) -> bytes:
-    accept = frames.accept_key(request.header("sec-websocket-key"))
-    return (f"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            f"Sec-WebSocket-Accept: {accept}\r\n\r\n").encode("latin-1")
-
-
 async def serve_client(reader, writer, args) -> None:
     """Read one HTTP request; /chat becomes a WebSocket in the room, anything else gets the site."""
     parser = RequestParser()
+    # The opening request must arrive by the deadline, as in async_server: then the connection is cut.
+    deadline = asyncio.get_running_loop().call_later(args.timeout, writer.transport.abort)
     try:
         request = None
         while request is None:
-            data = await asyncio.wait_for(reader.read(4096), args.timeout)
+            data = await reader.read(4096)
             if not data:
-                return
+                return                       # the client left, or the deadline passed
             request = parser.receive(data)
+        deadline.cancel()                    # the request is in: a WebSocket may then stay open for hours
         if request.path != "/chat":
-            writer.write(static_site.answer(request, args.static))
-        elif (refused := refusal(request)) is not None:
-            writer.write(refused)
+            writer.write(reply_to(request, static_site.respond(request, args.static)))
+        elif (refused := handshake_refusal(request)) is not None:
+            writer.write(refused.encode())     # the handshake is the websocket_echo challenge's, done
         else:
             name = parse_qs(request.query).get("name", [""])[0].strip()[:40] or "anonymous"
             writer.write(switching_protocols(request))
             await chat(reader, writer, name, bytes(parser.buffer))
         await writer.drain()
     except HTTPError as error:
-        writer.write(static_site.answer_error(error))
-    except (asyncio.TimeoutError, ConnectionError):
-        pass                                 # stalled or gone: drop the connection
+        writer.write(error_reply(error))
+    except ConnectionError:
+        pass                                 # gone: drop the connection
     finally:
+        deadline.cancel()
         writer.close()
 
 

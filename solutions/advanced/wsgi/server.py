@@ -19,7 +19,7 @@ The socket work is done (the threaded server). Fill in the WSGI side:
 Run it:    python exercises/advanced/wsgi/server.py --port 8002 --app wsgiref.simple_server:demo_app
            (without --app it serves the site, through tools/demo_apps/site_app.py)
 Try it:    curl -i 'http://127.0.0.1:8002/hello?name=you' -H 'X-Greeting: hi'
-Check it:  pytest graders/advanced/test_wsgi.py
+Check it:  python -m pytest graders/advanced/test_wsgi.py
 """
 import importlib
 import io
@@ -27,7 +27,6 @@ import os
 import sys
 import traceback
 from urllib.parse import unquote
-
 
 from reference import cli, threaded_server
 from reference.core.response import Response, error_page
@@ -111,9 +110,8 @@ def load_app(spec: str):
 def main(args) -> None:
     app = load_app(args.app)
 
-    def answer(request, args) -> bytes:
-        response = run_app(app, build_environ(request, args))
-        return response.encode(include_body=request.method != "HEAD")
+    def answer(request, args) -> Response:
+        return run_app(app, build_environ(request, args))
 
     threaded_server.main(args, "wsgi", answer)
 

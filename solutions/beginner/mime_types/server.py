@@ -9,16 +9,13 @@ A file whose extension nobody registered, like this folder's extra/mystery.unkno
 
 Run it:    python exercises/beginner/mime_types/server.py --port 8002
 Try it:    curl -I http://127.0.0.1:8002/files/sample.gif
-Check it:  pytest graders/beginner/test_mime_types.py
+Check it:  python -m pytest graders/beginner/test_mime_types.py
 """
 from pathlib import Path
-
 
 from reference import cli, threaded_server
 from reference.core import static_files, static_site
 from reference.core.response import Response
-
-EXTRA = Path(__file__).resolve().parent / "extra"   # this challenge's own files, served beside static/
 
 MIME_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -42,19 +39,18 @@ def content_type(path: Path) -> str:
     return MIME_TYPES.get(path.suffix.lower(), DEFAULT_TYPE)
 
 
-def answer(request, args) -> bytes:
-    """The bytes to send back for one request."""
+def answer(request, args) -> Response:
+    """The response to one request."""
     # /about -> static/about.html, safely: resolve() refuses paths that climb out of the folder.
-    file = static_files.resolve(request.path, args.static) or static_files.resolve(request.path, EXTRA)
+    file = static_files.resolve(request.path, args.static)
     if file is None or request.method not in ("GET", "HEAD"):
-        return static_site.answer(request, args.static)   # the 404 and 405 pages, as before
+        return static_site.respond(request, args.static)   # the 404 and 405 pages, as before
     # read_bytes(), not read_text(): a GIF is not text, and the browser wants it byte for byte.
-    response = Response(200, [("Content-Type", content_type(file))], file.read_bytes())
-    return response.encode(include_body=request.method != "HEAD")
+    return Response(200, [("Content-Type", content_type(file))], file.read_bytes())
 
 
 def main(args) -> None:
-    # The socket work is threaded_server's: it reads each request and sends back what answer() returns.
+    # The socket work is threaded_server's: it reads each request and sends back the response answer() returns.
     threaded_server.main(args, "mime_types", answer)
 
 

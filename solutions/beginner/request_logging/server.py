@@ -11,21 +11,20 @@ A 404 is logged too, with its real status and size.
 
 Run it:    python exercises/beginner/request_logging/server.py --port 8002
 Try it:    curl http://127.0.0.1:8002/about    and watch the server's terminal
-Check it:  pytest graders/beginner/test_request_logging.py
+Check it:  python -m pytest graders/beginner/test_request_logging.py
 """
 import socket
 import threading
 import time
 from functools import partial
 
-
 from reference import cli
 from reference.core import static_site
-from reference.blocking_server import serve_client
+from reference.blocking_server import connections, serve_client
 
 
-def answer(request, args, client: str) -> bytes:
-    """The bytes to send back for one request from `client` (its IP address)."""
+def answer(request, args, client: str):
+    """The response to one request from `client` (its IP address)."""
     response = static_site.respond(request, args.static)   # a Response: .status, .headers and .body (bytes)
     send_body = request.method != "HEAD"             # HEAD asks for the headers only
     # Common Log Format, as Apache and nginx write it: who, -, -, [when], "what was asked", status, size.
@@ -34,20 +33,14 @@ def answer(request, args, client: str) -> bytes:
     size = len(response.body) if send_body else 0
     # flush=True: when stdout is a pipe or a file, Python keeps lines in a buffer and nobody sees them.
     print(f'{client} - - [{when}] "{request_line}" {response.status} {size}', flush=True)
-    return response.encode(include_body=send_body)
+    return response                        # serve_client sends it (headers only, for HEAD)
 
 
 def main(args) -> None:
     with socket.create_server((cli.HOST, args.port), backlog=128) as listener:
-        listener.settimeout(0.5)           # wake up now and then, so Ctrl+C works on Windows too
         cli.announce("request_logging", args)
-        while True:
-            try:
-                conn, (client, _port) = listener.accept()   # accept() also tells us who is calling
-            except TimeoutError:
-                continue
-            conn.settimeout(None)
-            # serve_client calls handler(request, args); partial() fills in answer()'s client for it.
+        for conn, (client, _port) in connections(listener):   # accept() also tells us who is calling
+            # serve_client calls answer(request, args); partial() fills in answer()'s client for it.
             handler = partial(answer, client=client)
             threading.Thread(target=serve_client, args=(conn, args, handler), daemon=True).start()
 

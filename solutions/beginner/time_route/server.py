@@ -6,29 +6,27 @@ ISO 8601, like 2026-11-21T15:09:00+00:00, so every request can get a different p
 
 Run it:    python exercises/beginner/time_route/server.py --port 8002
 Try it:    curl -i http://127.0.0.1:8002/time   (twice, a second apart)
-Check it:  pytest graders/beginner/test_time_route.py
+Check it:  python -m pytest graders/beginner/test_time_route.py
 """
 from datetime import datetime, timezone
-
 
 from reference import cli, threaded_server
 from reference.core import static_site
 from reference.core.response import html
 
 
-def answer(request, args) -> bytes:
-    """The bytes to send back for one request."""
+def answer(request, args):
+    """The response to one request."""
     if request.path == "/time":
         # A dynamic route: the body is made now, for this request, instead of read from a file.
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")   # 2026-11-21T15:09:00+00:00
-        page = html(f'<!doctype html><title>Time</title><link rel="stylesheet" href="/styles.css">\n'
+        return html(f'<!doctype html><title>Time</title><link rel="stylesheet" href="/styles.css">\n'
                     f"<h1>It is {now}</h1>\n")
-        return page.encode(include_body=request.method != "HEAD")
-    return static_site.answer(request, args.static)   # everything else: a file from static/, or the 404 page
+    return static_site.respond(request, args.static)   # everything else: a file from static/, or the 404 page
 
 
 def main(args) -> None:
-    # The socket work is threaded_server's: it reads each request and sends back what answer() returns.
+    # The socket work is threaded_server's: it reads each request and sends back the response answer() returns.
     threaded_server.main(args, "time_route", answer)
 
 

@@ -1,24 +1,25 @@
 """error_pages: errors a browser understands.
 
 Every answer starts with a status line, and browsers, search engines and caches believe it, whatever
-the page says. This server gets four things wrong. Make it:
+the page says. This server gets three things wrong. Make it:
 
 1. answer an unknown path with the site's friendly page, static/404.html, and the status 404;
 2. answer a method the site does not support (DELETE /about) with 405, plus an Allow header that
    says which methods it does support;
 3. survive a bug: GET /boom runs a handler that raises. That must become a 500 page, and the server
-   must go on serving the next request (try it now: one visit to /boom stops this server for good);
-4. answer HEAD / with the headers of GET / and no body at all.
+   must go on serving the next request (try it now: one visit to /boom stops this server for good).
+
+HEAD / must get the headers of GET / and no body at all. That one is done for you: serve_client sends
+your Response through reply_to() in reference/core/response.py, which drops the body for HEAD.
 
 Run it:    python exercises/intermediate/error_pages/server.py --port 8002
 Try it:    curl -i http://127.0.0.1:8002/nope      curl -i -X DELETE http://127.0.0.1:8002/about
            curl -i http://127.0.0.1:8002/boom      curl -I http://127.0.0.1:8002/
-Check it:  pytest graders/intermediate/test_error_pages.py
+Check it:  python -m pytest graders/intermediate/test_error_pages.py
 """
 import socket
 import traceback
 from pathlib import Path
-
 
 from reference import cli
 from reference.core import mime, static_files
@@ -52,21 +53,20 @@ def respond(request, root: Path) -> Response:
     return Response(200, [("Content-Type", mime.content_type(file))], file.read_bytes())
 
 
-def answer(request, args) -> bytes:
+def answer(request, args) -> Response:
     # A bug in a handler must not stop the server: print it for you, answer 500 to the browser.
     try:
         response = respond(request, args.static)
     except Exception:
         traceback.print_exc()
         response = error_page(500, "something went wrong on our side")
-    # HEAD asks for the headers GET would send (Content-Length included), and no body.
-    return response.encode(include_body=request.method != "HEAD")
+    return response
 
 
 def main(args) -> None:
     with socket.create_server((cli.HOST, args.port)) as listener:
         cli.announce("error_pages", args)
-        for conn in connections(listener):   # accept() forever, one client at a time
+        for conn, _address in connections(listener):   # accept() forever, one client at a time
             serve_client(conn, args, answer)   # an exception that escapes from here ends the server
 
 

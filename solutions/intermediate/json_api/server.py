@@ -11,31 +11,26 @@ bytes: json_response() below writes the response out by hand, so you can see eve
 Run it:    python exercises/intermediate/json_api/server.py --port 8002
 Try it:    curl -i http://127.0.0.1:8002/api/status
            curl -i -H 'Content-Type: application/json' -d '{"city": "Zürich"}' http://127.0.0.1:8002/api/echo
-Check it:  pytest graders/intermediate/test_json_api.py
+Check it:  python -m pytest graders/intermediate/test_json_api.py
 """
 import asyncio
 import json
-from http import HTTPStatus
-
 
 from reference import async_server, cli
 from reference.core import static_site
+from reference.core.response import Response
 
 
-def json_response(value, status: int = 200) -> bytes:
-    """The whole HTTP response for a JSON value: status line, headers, blank line, body."""
+def json_response(value, status: int = 200) -> Response:
+    """A JSON answer. It sets its own Content-Length, which Response.encode() then keeps as it is."""
     body = json.dumps(value, ensure_ascii=False)   # keeps "Zürich" as it is, instead of "Z\u00fcrich"
     # Content-Length counts bytes, not characters: "ü" is 1 character but 2 bytes in UTF-8.
     length = len(body.encode("utf-8"))
-    head = (f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
-            "Content-Type: application/json\r\n"
-            f"Content-Length: {length}\r\n"
-            "Connection: close\r\n"
-            "\r\n")
-    return head.encode("latin-1") + body.encode("utf-8")
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(length))]
+    return Response(status, headers, body.encode("utf-8"))
 
 
-def echo(request) -> bytes:
+def echo(request) -> Response:
     """POST /api/echo: send back the JSON value we were sent."""
     # Only JSON is welcome. "application/json; charset=utf-8" is JSON too: compare the media type alone.
     media_type = request.header("content-type", "").split(";")[0].strip().lower()
@@ -49,13 +44,13 @@ def echo(request) -> bytes:
     return json_response({"you_sent": value})
 
 
-async def answer(request, args) -> bytes:
+def answer(request, args) -> Response:
     # A health check, the smallest API there is.
     if request.path == "/api/status":
         return json_response({"status": "ok"})
     if request.path == "/api/echo" and request.method == "POST":
         return echo(request)
-    return static_site.answer(request, args.static)   # everything else is the static site
+    return static_site.respond(request, args.static)   # everything else is the static site
 
 
 def main(args) -> None:

@@ -17,12 +17,11 @@ request.target, to see there is no magic in it.)
 
 Run it:    python exercises/intermediate/query_params/server.py --port 8002
 Try it:    curl -i 'http://127.0.0.1:8002/search?q=caf%C3%A9+au+lait'
-Check it:  pytest graders/intermediate/test_query_params.py
+Check it:  python -m pytest graders/intermediate/test_query_params.py
 """
 import asyncio
 from pathlib import Path
 from urllib.parse import parse_qs, unquote
-
 
 from reference import async_server, cli
 from reference.core import mime, static_files, static_site
@@ -51,9 +50,8 @@ def respond(target: str, root: Path) -> Response:
     return Response(200, [("Content-Type", mime.content_type(file))], file.read_bytes())
 
 
-async def answer(request, args) -> bytes:
-    response = respond(request.target, args.static)
-    return response.encode(include_body=request.method != "HEAD")
+def answer(request, args) -> Response:
+    return respond(request.target, args.static)
 
 
 def main(args) -> None:
