@@ -5,6 +5,8 @@
 so this subclass applies the same rules as request_parser, and serves the site like the others do.
 """
 import http.server
+import socket
+import threading
 import time
 from pathlib import Path
 from urllib.parse import unquote
@@ -19,9 +21,27 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
     args = None   # set by main()
     default_request_version = "HTTP/1.0"   # not 0.9: even an error for a bad request line gets a status line
 
+    def setup(self) -> None:
+        super().setup()
+        # http.server's timeout bounds each read, so one byte a second would hold a thread forever. Like
+        # our servers, bound the whole head instead: at the deadline the socket is shut, and reading ends.
+        self.deadline = threading.Timer(self.args.timeout, self.cut_off)
+        self.deadline.start()
+
+    def cut_off(self) -> None:
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass                           # already closed
+
+    def finish(self) -> None:
+        self.deadline.cancel()
+        super().finish()
+
     def parse_request(self) -> bool:
         if not super().parse_request():
             return False                   # http.server already answered 400
+        self.deadline.cancel()             # the head is in: the rest is ours to take our time over
         try:
             self.check_request()
         except HTTPError as error:

@@ -306,7 +306,8 @@ def test_bench_prints_tables_writes_json_and_leaves_no_server(site, tmp_path):
 
 
 @pytest.mark.skipif(os.name == "nt", reason="sends POSIX signals")
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None),
+                                    getattr(signal, "SIGKILL", None)], ids=["ctrl-c", "sigterm", "sighup", "sigkill"])
 def test_an_interrupted_bench_says_goodbye_and_stops_its_server(site, tmp_path, signum):
     output = tmp_path / "bench.out"
     command = bench_command(site, "--servers", "blocking", "--scenarios", "c", "--requests", "1000",
@@ -321,11 +322,17 @@ def test_an_interrupted_bench_says_goodbye_and_stops_its_server(site, tmp_path, 
             time.sleep(0.05)
         time.sleep(0.3)                       # and the load has started
         process.send_signal(signum)
-        assert process.wait(timeout=10) == 130
+        assert process.wait(timeout=10) == (-signal.SIGKILL if signum == signal.SIGKILL else 130)
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
+    if signum == signal.SIGKILL:              # no goodbye is possible: the lifeline stops the server
+        give_up = time.monotonic() + 5
+        while processes_mentioning(str(site)) and time.monotonic() < give_up:
+            time.sleep(0.05)
+        assert processes_mentioning(str(site)) == {}, "a killed benchmark left its server running"
+        return
     lines = output.read_text().strip().splitlines()
     assert lines[-1] == "Interrupted: every server this benchmark started is stopped. Bye!"
     assert processes_mentioning(str(site)) == {}

@@ -178,3 +178,30 @@ def test_a_stalled_client_does_not_delay_others_and_is_dropped(name, site, tmp_p
         stalled.settimeout(STALL_TIMEOUT + 3)
         assert stalled.recv(1) == b"", "the stalled client was never dropped"
         assert time.monotonic() - started < STALL_TIMEOUT + 2.5
+
+
+@pytest.mark.parametrize("name", list(SERVERS))
+def test_a_client_dripping_one_byte_a_second_is_dropped_at_the_deadline(name, site, tmp_path):
+    """--timeout bounds the whole request, not each recv(): a byte a second must not keep a connection."""
+    args = [*SERVERS[name], "--static", str(site), "--timeout", str(STALL_TIMEOUT)]
+    head = b"GET /about HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 40
+    with running(name, args, log=tmp_path / "server.log", env={"SITE_STATIC": str(site)}) as port, \
+            socket.create_connection(("127.0.0.1", port), timeout=5) as dripping:
+        started = time.monotonic()
+        dropped = None
+        for byte in head:
+            try:
+                dripping.sendall(bytes([byte]))
+                dripping.settimeout(1.0)          # one byte a second
+                if dripping.recv(1024) == b"":
+                    dropped = time.monotonic() - started
+                    break
+            except TimeoutError:
+                continue                      # still open: drip the next byte
+            except OSError:
+                dropped = time.monotonic() - started
+                break
+            if time.monotonic() - started > STALL_TIMEOUT + 3:
+                break
+        assert dropped is not None, f"{name} kept a dripping client for {time.monotonic() - started:.1f} s"
+        assert dropped < STALL_TIMEOUT + 1, f"{name} dropped it after {dropped:.1f} s, not within --timeout + 1 s"

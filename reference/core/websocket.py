@@ -22,6 +22,7 @@ from .response import Response, error_page
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"   # fixed by RFC 6455: only a WebSocket server knows it
 MAX_MESSAGE = 1024 * 1024                        # bigger messages are closed with 1009 (too big)
+MAX_FRAGMENTS = 1024                             # so are messages in more pieces: empty ones cost work too
 
 CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 
@@ -151,6 +152,7 @@ class Connection:
     def __init__(self):
         self.parser = FrameParser()
         self.fragments: list[bytes] = []   # the pieces of an unfinished message
+        self.message_size = 0              # their total length, kept as they come
         self.message_opcode = None         # TEXT or BINARY while a message is unfinished
         self.outgoing = bytearray()        # pongs and our close frame, for the server to send
         self.closed = False                # True once our close frame is queued: nothing may follow it
@@ -196,12 +198,13 @@ class Connection:
         elif self.message_opcode is None:
             raise ProtocolError("a continuation frame, but no message to continue")
         self.fragments.append(frame.payload)
-        if sum(map(len, self.fragments)) > MAX_MESSAGE:
-            raise ProtocolError("the message is too big", 1009)
+        self.message_size += len(frame.payload)   # summing every piece again for each new one is quadratic
+        if self.message_size > MAX_MESSAGE or len(self.fragments) > MAX_FRAGMENTS:
+            raise ProtocolError("the message is too big, or in too many pieces", 1009)
         if not frame.fin:
             return None
         payload, opcode = b"".join(self.fragments), self.message_opcode
-        self.fragments, self.message_opcode = [], None
+        self.fragments, self.message_opcode, self.message_size = [], None, 0
         return self.message(opcode, payload)
 
     def message(self, opcode: int, payload: bytes) -> str | bytes:

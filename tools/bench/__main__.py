@@ -195,15 +195,18 @@ def positive(kind):
     return convert
 
 
-def stop_on_sigterm(*_) -> None:
-    raise KeyboardInterrupt            # `kill` gets the same clean stop as Ctrl+C
+def stop_on_signal(*_) -> None:
+    raise KeyboardInterrupt            # `kill`, or a closed terminal, gets the same clean stop as Ctrl+C
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    # Ctrl+C must work even when a script started us with SIGINT ignored; SIGTERM stops as cleanly.
+    # Ctrl+C must work even when a script started us with SIGINT ignored; SIGTERM and SIGHUP (a closed
+    # terminal) stop as cleanly. A SIGKILL cannot be caught: then the supervisor's lifeline stops the server.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, stop_on_sigterm)
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):      # Windows has no SIGHUP
+            signal.signal(getattr(signal, name), stop_on_signal)
     print(header(args), flush=True)
     runs, interrupted = [], False
     try:

@@ -25,6 +25,9 @@ from reference.core.request_parser import HTTPError, RequestParser
 from reference.core.response import error_reply, reply_to
 
 
+MAX_BACKLOG = 1024 * 1024   # bytes waiting for one client before we give up on it
+
+
 class Client:
     """One person in the room: a name, and the way to reach them."""
 
@@ -35,6 +38,9 @@ class Client:
         # write() only queues the bytes, so one slow client cannot hold up a broadcast;
         # the client's own loop (messages() below) waits for them to drain.
         self.writer.write(self.ws.send(json.dumps(event)))
+        # A client that never reads would make that queue grow for ever: past a limit, let it go.
+        if self.writer.transport.get_write_buffer_size() > MAX_BACKLOG:
+            self.writer.transport.abort()  # its own loop then ends, and the room hears it left
 
 
 room: set[Client] = set()   # everyone connected now; one thread and one event loop, so no locks

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"   # fixed by RFC 6455: only a WebSocket server knows it
 MAX_MESSAGE = 1024 * 1024                        # bigger messages are closed with 1009 (too big)
+MAX_FRAGMENTS = 1024                             # so are messages in more pieces: empty ones cost work too
 
 CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 
@@ -98,6 +99,7 @@ class Connection:
     def __init__(self):
         self.parser = FrameParser()
         self.fragments: list[bytes] = []   # the pieces of an unfinished message
+        self.message_size = 0              # their total length, kept as they come
         self.message_opcode = None         # TEXT or BINARY while a message is unfinished
         self.outgoing = bytearray()        # pongs and our close frame, for the server to send
         self.closed = False                # True once our close frame is queued: nothing may follow it

@@ -34,7 +34,8 @@ def refusal(request: Request) -> bytes | None:
         page = error_page(426, "this is a WebSocket endpoint: open it with new WebSocket(url)")
         page.headers.append(("Upgrade", "websocket"))   # 426 says which protocol to upgrade to
         return page.encode()
-    # TODO: refuse a handshake we cannot finish. No Sec-WebSocket-Key header: answer 400 (error_page(...)).
+    # TODO: refuse a handshake we cannot finish. No Sec-WebSocket-Key header (or one that is not ASCII,
+    #       as base64 always is): answer 400 (error_page(...)).
     #       A Sec-WebSocket-Version other than "13": answer 426 with a `Sec-WebSocket-Version: 13` header.
     return None
 

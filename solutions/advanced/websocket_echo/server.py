@@ -34,10 +34,11 @@ def refusal(request: Request) -> bytes | None:
         page = error_page(426, "this is a WebSocket endpoint: open it with new WebSocket(url)")
         page.headers.append(("Upgrade", "websocket"))   # 426 says which protocol to upgrade to
         return page.encode()
-    # Without a key there is nothing to prove we read it; a version we do not speak gets 426 and
-    # the list of versions we do (RFC 6455, 4.2.2). 13 is the only one browsers send.
-    if not request.header("sec-websocket-key"):
-        return error_page(400, "a WebSocket handshake needs a Sec-WebSocket-Key header").encode()
+    # Without a key there is nothing to prove we read it. The key is base64 text, so never anything
+    # but ASCII. A version we do not speak gets 426 and the one we do (RFC 6455, 4.2.2).
+    key = request.header("sec-websocket-key") or ""
+    if not key or not key.isascii():
+        return error_page(400, "a WebSocket handshake needs an ASCII Sec-WebSocket-Key header").encode()
     if request.header("sec-websocket-version") != "13":
         page = error_page(426, "this server speaks WebSocket version 13")
         page.headers.append(("Sec-WebSocket-Version", "13"))
