@@ -14,10 +14,8 @@ import asyncio
 import contextlib
 import json
 
-from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
-
-from graders.harness import expect, fail, fetch
+from graders.harness import expect, fetch
+from graders.harness.websocket import open_websocket, receive
 
 TIMEOUT = 1.0   # seconds to wait for an event: on loopback they arrive within milliseconds
 NAMES = ["ada", "alan", "grace", "linus", "guido", "barbara", "ken", "margaret", "dennis", "radia", "tim", "hedy"]
@@ -39,22 +37,14 @@ class Client:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + TIMEOUT
         while not any(matches(event, wanted) for event in self.seen):
-            try:
-                raw = await asyncio.wait_for(self.ws.recv(), max(0.0, deadline - loop.time()))
-            except asyncio.TimeoutError:
-                self.missed(wanted, why, f"nothing like it within {TIMEOUT:g} s", hint)
-            except ConnectionClosed as error:
-                how = f"with code {error.rcvd.code} ({error.rcvd.reason!r})" if error.rcvd else "with no close frame"
-                self.missed(wanted, why, f"the server closed {self.name}'s WebSocket {how}", hint)
+            expected = f"{self.name} to get {show(wanted)}{why}{self.seen_so_far()}"
+            raw = await receive(self.ws, expected=expected, hint=hint, timeout=max(0.0, deadline - loop.time()))
             self.seen.append(parse(raw))
 
-    def missed(self, wanted: dict, why: str, problem: str, hint: str) -> None:
-        if self.seen:
-            seen = "".join(f"\n    {show(event)}" for event in self.seen)
-            problem += f". All that {self.name} got was:{seen}\nand nothing else"
-        else:
-            problem += ", and no events at all"
-        fail(expected=f"{self.name} to get {show(wanted)}{why}", got=problem, hint=hint)
+    def seen_so_far(self) -> str:
+        if not self.seen:
+            return ". It had got no events at all"
+        return f". All that {self.name} had got was:" + "".join(f"\n    {show(event)}" for event in self.seen)
 
 
 def matches(event, wanted: dict) -> bool:
@@ -77,29 +67,13 @@ def parse(raw):
 @contextlib.asynccontextmanager
 async def room(server, names: list[str]):
     """Open one client per name, one after the other, and close them all at the end."""
-    clients = []
-    try:
+    async with contextlib.AsyncExitStack() as stack:
+        clients = []
         for name in names:
-            clients.append(Client(name, await join(server, name)))
+            ws = await stack.enter_async_context(open_websocket(server, f"/chat?name={name}", hint="room"))
+            clients.append(Client(name, ws))
         await asyncio.sleep(0.05)   # let the server finish its bookkeeping before anyone speaks
         yield clients
-    finally:
-        for client in clients:
-            client.ws.transport.abort()
-
-
-async def join(server, name: str):
-    url = f"ws://{server.host}:{server.port}/chat?name={name}"
-    try:
-        return await connect(url, open_timeout=2, close_timeout=1, ping_interval=None, proxy=None)
-    except InvalidStatus as error:
-        fail(expected=f"101 Switching Protocols for {url}",
-             got=f"{error.response.status_code} {error.response.reason_phrase}", hint="room")
-    except InvalidHandshake as error:
-        fail(expected=f"a WebSocket handshake the `websockets` client accepts for {url}",
-             got=f"a refusal from the client: {error}", hint="room")
-    except (OSError, asyncio.TimeoutError) as error:
-        fail(expected=f"a WebSocket connection to {url}", got=str(error) or "no answer in time", hint="room")
 
 
 def say(rng, name: str) -> str:

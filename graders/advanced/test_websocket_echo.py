@@ -7,188 +7,35 @@ The checks:
   126 and 65535 (16-bit), 65536 (64-bit); the server's frame headers use exactly those encodings;
 - a message sent in fragments comes back whole, also with a ping between the fragments;
 - a ping gets a pong with the same payload, and a close gets a close with the same code;
-- an unmasked client frame is answered with a close frame carrying 1002 (protocol error);
+- an unmasked client frame is answered with a close frame carrying 1002 (protocol error), and so are a close
+  frame with a 1-byte payload, a CONTINUATION with no message in progress, and a new TEXT or BINARY frame
+  before a fragmented message has finished (RFC 6455, 5.4 and 7.4);
+- a close code that must never be sent (0, 1005, 1006, 5000) is not echoed back, and a close reason that is
+  not valid UTF-8 gets 1007;
 - a handshake without Sec-WebSocket-Key, or with a Sec-WebSocket-Version other than 13, gets 400 or 426.
 What a correct client does is done by the `websockets` client; what it never sends (unmasked frames, broken
 handshakes, chosen fragments) by raw sockets, with frames built here.
 """
 import asyncio
 import base64
-import contextlib
-import hashlib
 
-from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+import pytest
 
-from graders.harness import expect, fail, open_raw, send_raw
-
-GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-TIMEOUT = 2.0   # seconds to wait for any answer: on loopback, even 64 KiB comes back in milliseconds
-CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
-NAMES = {CONTINUATION: "CONTINUATION", TEXT: "TEXT", BINARY: "BINARY", CLOSE: "CLOSE", PING: "PING", PONG: "PONG"}
+from graders.harness import expect, fail, send_raw
+from graders.harness.websocket import (BINARY, CLOSE, CONTINUATION, GUID, PING, PONG, TEXT, TIMEOUT, accept_for,
+                                       open_websocket, opening, preview, raw_websocket, receive, send, show_frame)
 
 
-
-def accept_for(key: str) -> str:
-    return base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
-
-
-def opening(server, key: str | None, version: str = "13") -> bytes:
-    lines = ["GET /ws HTTP/1.1", f"Host: {server.host}:{server.port}", "Upgrade: websocket", "Connection: Upgrade"]
-    lines += [f"Sec-WebSocket-Key: {key}"] if key else []
-    lines += [f"Sec-WebSocket-Version: {version}"]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode()
-
-
-# ---- Raw frames, built and read here (never with the kit's code) ----
-
-def client_frame(rng, opcode: int, payload: bytes = b"", *, fin: bool = True, masked: bool = True) -> bytes:
-    """A frame as a browser would send it: masked with a random key (no zero bytes, so unmasking shows)."""
-    first = (0x80 if fin else 0) | opcode
-    mask_bit, n = (0x80 if masked else 0), len(payload)
-    if n < 126:
-        header = bytes([first, mask_bit | n])
-    elif n < 65536:
-        header = bytes([first, mask_bit | 126]) + n.to_bytes(2, "big")
-    else:
-        header = bytes([first, mask_bit | 127]) + n.to_bytes(8, "big")
-    if not masked:
-        return header + payload
-    key = bytes(rng.randrange(1, 256) for _ in range(4))
-    return header + key + bytes(byte ^ key[i % 4] for i, byte in enumerate(payload))
-
-
-def preview(data: bytes | str, limit: int = 24) -> str:
-    return repr(data[:limit]) + ("..." if len(data) > limit else "")
-
-
-def show_frame(opcode: int, payload: bytes, fin: bool = True, header: bytes = b"") -> str:
-    kind = NAMES.get(opcode, f"opcode {opcode:#x}")
-    text = f"a {kind} frame{'' if fin else ' without FIN'} with {len(payload)} bytes of payload"
-    if opcode == CLOSE and len(payload) >= 2:
-        text += f" (code {int.from_bytes(payload[:2], 'big')}, reason {payload[2:].decode('utf-8', 'replace')!r})"
-    elif payload:
-        text += " " + preview(payload)
-    return text + (f", header bytes {header.hex(' ')}" if header else "")
-
-
-class RawSocket:
-    """A WebSocket opened by hand: the handshake is checked, then frames go out and come back as bytes."""
-
-    def __init__(self, server, rng):
-        self.rng, self.key = rng, base64.b64encode(rng.randbytes(16)).decode()
-        self.conn = open_raw(server, timeout=TIMEOUT)
-        self.sent: list[str] = []
-        try:
-            self.check_handshake(server)
-        except BaseException:
-            self.conn.close()
-            raise
-
-    def check_handshake(self, server) -> None:
-        self.conn.send(opening(server, self.key))
-        answer = self.conn.read_response()
-        expect(answer.status == 101, answer, expected="101 Switching Protocols",
-               got=f"{answer.status} {answer.reason}", hint="handshake")
-        expect(answer.headers.get("Sec-WebSocket-Accept") == accept_for(self.key), answer,
-               expected=f"Sec-WebSocket-Accept: {accept_for(self.key)}",
-               got=repr(answer.headers.get("Sec-WebSocket-Accept")), hint="handshake")
-
-    def send(self, opcode: int, payload: bytes = b"", *, fin: bool = True, masked: bool = True) -> None:
-        self.sent.append(show_frame(opcode, payload, fin) + ("" if masked else ", NOT masked"))
-        self.conn.sock.sendall(client_frame(self.rng, opcode, payload, fin=fin, masked=masked))
-
-    def read(self, n: int, expected: str, hint: str) -> bytes:
-        while len(self.conn.buffer) < n:
-            try:
-                chunk = self.conn.sock.recv(65536)
-            except TimeoutError:   # socket.timeout is TimeoutError since Python 3.10
-                chunk, problem = None, f"nothing within {TIMEOUT:g} s"
-            except OSError as error:
-                chunk, problem = None, f"the connection broke ({error})"
-            if chunk == b"":
-                problem = "a closed connection: the server hung up"
-            if not chunk:
-                got = problem + (f", after {len(self.conn.buffer)} bytes of a frame" if self.conn.buffer else "")
-                fail(expected=f"{expected}. We sent {self.story()}", got=got, hint=hint)
-            self.conn.buffer += chunk
-        data, self.conn.buffer = self.conn.buffer[:n], self.conn.buffer[n:]
-        return data
-
-    def header(self, expected: str, hint: str) -> tuple[bytes, int]:
-        """The next frame's header bytes, and the payload length they announce."""
-        header = self.read(2, expected, hint)
-        n = header[1] & 0x7F
-        if n == 126:
-            header += self.read(2, expected, hint)
-            n = int.from_bytes(header[2:], "big")
-        elif n == 127:
-            header += self.read(8, expected, hint)
-            n = int.from_bytes(header[2:], "big")
-        expect(not header[1] & 0x80, expected=f"{expected}, unmasked: servers never mask their frames",
-               got=f"a frame with the MASK bit set, header bytes {header.hex(' ')}", hint="masking")
-        return header, n
-
-    def frame(self, expected: str, hint: str) -> tuple[int, bytes, bool, bytes]:
-        """The next frame from the server: (opcode, payload, fin, header bytes)."""
-        header, n = self.header(expected, hint)
-        return header[0] & 0x0F, self.read(n, expected, hint), bool(header[0] & 0x80), header
-
-    def story(self) -> str:
-        return "the handshake, then " + "; then ".join(self.sent) if self.sent else "the handshake"
-
-    def close(self) -> None:
-        self.conn.close()
-
-
-@contextlib.contextmanager
-def raw_websocket(server, rng):
-    ws = RawSocket(server, rng)
-    try:
-        yield ws
-    finally:
-        ws.close()
-
-
-# ---- The `websockets` client: what a correct client does ----
-
-@contextlib.asynccontextmanager
-async def websocket(server):
-    url = f"ws://{server.host}:{server.port}/ws"
-    try:
-        ws = await connect(url, open_timeout=TIMEOUT, close_timeout=1, ping_interval=None,
-                           compression=None, proxy=None, max_size=2**20)
-    except InvalidStatus as error:
-        fail(expected=f"101 Switching Protocols when the `websockets` client opens {url}",
-             got=f"{error.response.status_code} {error.response.reason_phrase}", hint="handshake")
-    except InvalidHandshake as error:
-        fail(expected=f"a handshake the `websockets` client accepts when it opens {url}",
-             got=f"a refusal from the client: {error}", hint="handshake")
-    except (OSError, asyncio.TimeoutError) as error:
-        fail(expected=f"a WebSocket connection to {url}", got=str(error) or "no answer in time", hint="handshake")
-    try:
-        yield ws
-    finally:
-        ws.transport.abort()   # the close handshake has its own check; a broken one must not slow the rest
-
-
-def closed_story(error: ConnectionClosed) -> str:
-    if error.rcvd is not None:
-        return f"the server closed the WebSocket with code {error.rcvd.code} ({error.rcvd.reason!r})"
-    return "the connection ended without a close frame (did the server crash? see its output below)"
+def websocket(server):
+    return open_websocket(server, "/ws", hint="handshake")
 
 
 async def round_trip(ws, message: str | bytes, hint: str) -> None:
     kind = "text" if isinstance(message, str) else "binary"
     what = f"the {len(message.encode() if kind == 'text' else message)}-byte {kind} message back"
-    await ws.send(message)
-    try:
-        reply = await asyncio.wait_for(ws.recv(), TIMEOUT)
-    except asyncio.TimeoutError:
-        fail(expected=what, got=f"nothing within {TIMEOUT:g} s. A client reads exactly the length the frame "
-             "header announces: if it announces more than it carries, the client waits for ever", hint=hint)
-    except ConnectionClosed as error:
-        fail(expected=what, got=closed_story(error), hint=hint)
+    await send(ws, message, expected=what, hint=hint)
+    reply = await receive(ws, expected=what, hint=hint, silence=". A client reads exactly the length the frame "
+                          "header announces: if it announces more than it carries, the client waits for ever")
     if reply != message:
         got_kind = "text" if isinstance(reply, str) else "binary"
         got = f"a {len(reply)}-byte {got_kind} message"
@@ -288,15 +135,10 @@ def test_fragmented_message_is_reassembled(server, rng):
     async def check():
         async with websocket(server) as ws:
             # Given a list, `websockets` sends one TEXT frame without FIN, then CONTINUATION frames.
-            await ws.send(pieces)
             expected = (f"the whole {len(text)}-character message back, once: it was sent in {len(pieces)} "
                         f"frames of {', '.join(str(len(p)) for p in pieces)} bytes")
-            try:
-                reply = await asyncio.wait_for(ws.recv(), TIMEOUT)
-            except asyncio.TimeoutError:
-                fail(expected=expected, got=f"nothing within {TIMEOUT:g} s", hint="messages")
-            except ConnectionClosed as error:
-                fail(expected=expected, got=closed_story(error), hint="messages")
+            await send(ws, pieces, expected=expected, hint="messages")
+            reply = await receive(ws, expected=expected, hint="messages")
             unit = "character" if isinstance(reply, str) else "byte"
             expect(reply == text, expected=expected, got=f"a {len(reply)}-{unit} message {preview(reply, 60)}",
                    hint="messages")
@@ -344,11 +186,45 @@ def test_close_is_answered_with_the_same_code(server, rng):
 def test_unmasked_frame_is_closed_with_1002(server, rng):
     with raw_websocket(server, rng) as ws:
         ws.send(TEXT, b"unmasked, like a server's frame", masked=False)
-        opcode, payload, fin, header = ws.frame("a CLOSE frame with code 1002 (protocol error): the frame's MASK "
-                                                "bit was 0, so no mask key followed its length", "masking")
-        if opcode != CLOSE:
-            fail(expected="a CLOSE frame with code 1002 (protocol error): a client must mask every frame",
-                 got=f"{show_frame(opcode, payload, fin, header)}, as if the frame were fine", hint="masking")
-        code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else None
-        expect(code == 1002, expected="a CLOSE frame with code 1002 (protocol error)",
-               got=show_frame(opcode, payload, fin, header), hint="masking")
+        ws.expect_close(1002, "protocol error: the frame's MASK bit was 0, and a client must mask every frame",
+                        hint="masking")
+
+
+def test_a_close_frame_with_a_1_byte_payload_is_a_protocol_error(server, rng):
+    with raw_websocket(server, rng) as ws:
+        ws.send(CLOSE, bytes([rng.randrange(1, 256)]))
+        ws.expect_close(1002, "protocol error: a close code takes 2 bytes, so 1 byte of payload is broken",
+                        hint="protocol_errors")
+
+
+def test_a_continuation_with_no_message_in_progress_is_a_protocol_error(server, rng):
+    with raw_websocket(server, rng) as ws:
+        ws.send(CONTINUATION, random_text(rng, 12).encode())
+        ws.expect_close(1002, "protocol error: a CONTINUATION frame, but no message had started",
+                        hint="protocol_errors")
+
+
+def test_a_new_message_before_the_last_one_finished_is_a_protocol_error(server, rng):
+    with raw_websocket(server, rng) as ws:
+        ws.send(TEXT, random_text(rng, 10).encode(), fin=False)
+        ws.send(rng.choice([TEXT, BINARY]), random_text(rng, 10).encode())
+        ws.expect_close(1002, "protocol error: a new message began before the fragmented one had its FIN",
+                        hint="protocol_errors")
+
+
+@pytest.mark.parametrize("code", [0, 1005, 1006, 5000])
+def test_a_close_code_that_must_never_be_sent_is_not_echoed(server, rng, code):
+    with raw_websocket(server, rng) as ws:
+        ws.send(CLOSE, code.to_bytes(2, "big"))
+        why = f"protocol error: {code} is a code no endpoint may send, so it must not be echoed"
+        opcode, payload, fin, header = ws.frame(f"a CLOSE frame with code 1002 ({why})", "protocol_errors")
+        got = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else None
+        expect(opcode == CLOSE and got != code, expected=f"a CLOSE frame with code 1002 ({why})",
+               got=show_frame(opcode, payload, fin, header), hint="protocol_errors")
+
+
+def test_a_close_reason_that_is_not_utf8_gets_1007(server, rng):
+    with raw_websocket(server, rng) as ws:
+        ws.send(CLOSE, (1000).to_bytes(2, "big") + b"bye \xff\xfe")
+        ws.expect_close(1007, "invalid data: a close reason must be UTF-8, and b'bye \\xff\\xfe' is not",
+                        hint="protocol_errors")

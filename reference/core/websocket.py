@@ -100,6 +100,24 @@ def unmask(data: bytes, mask: bytes) -> bytes:
     return bytes(byte ^ mask[i % 4] for i, byte in enumerate(data))
 
 
+def closing_code(payload: bytes) -> int | None:
+    """The code in a client's close frame (None when it sent none), checked as RFC 6455, 7.4 says."""
+    if not payload:
+        return None
+    if len(payload) == 1:
+        raise ProtocolError("a close code takes 2 bytes")
+    code = struct.unpack("!H", payload[:2])[0]
+    # 1005, 1006 and 1015 only describe a close locally, and nothing below 1000 or from 5000 on is defined:
+    # such a code must never be on the wire. 3000-4999 belong to libraries and applications.
+    if not (1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999):
+        raise ProtocolError(f"close code {code} must never be sent")
+    try:
+        payload[2:].decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProtocolError("a close reason must be UTF-8", 1007) from None
+    return code
+
+
 class FrameParser:
     """Feed it bytes with receive_data(); next_frame() returns each Frame once it is complete."""
 
@@ -183,9 +201,7 @@ class Connection:
                 self.outgoing += encode_frame(PONG, frame.payload)
             elif frame.opcode == CLOSE:
                 # Answer with the client's own code (none if it sent none): the closing handshake.
-                if len(frame.payload) == 1:
-                    raise ProtocolError("a close code takes 2 bytes")
-                self.close(struct.unpack("!H", frame.payload[:2])[0] if frame.payload else None)
+                self.close(closing_code(frame.payload))
             return None                    # a pong answers a ping we never sent: nothing to do
         # A message may come in pieces (RFC 6455, 5.4): TEXT or BINARY without FIN, then CONTINUATION
         # frames, the last one with FIN. Keep the pieces until then.

