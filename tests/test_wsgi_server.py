@@ -1,6 +1,8 @@
 """wsgi_server runs a probe app that echoes environ, wsgiref's demo app, and (when installed) Flask."""
 import importlib.util
 import json
+import os
+import shutil
 import subprocess
 import sys
 
@@ -70,3 +72,23 @@ def test_a_bad_app_gives_one_clear_line(spec, words):
                             cwd=ROOT, capture_output=True, text=True, timeout=20)
     assert result.returncode != 0
     assert words in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(not importlib.util.find_spec("flask"), reason="Flask is not installed")
+def test_flask_app_keeps_to_the_sites_rules(tmp_path):
+    """The default Flask app serves the site like every other server: /about is about.html, an unknown path
+    is the 404 page, and no path or symlink leads out of static/."""
+    site = tmp_path / "static"
+    shutil.copytree(ROOT / "static", site)
+    (tmp_path / "private").mkdir()
+    (tmp_path / "private" / "secret.txt").write_text("TOP SECRET")
+    if os.name != "nt":
+        (site / "escape").symlink_to(tmp_path / "private")
+    with running("wsgi_server", ["--app", "tools.demo_apps.flask_app:app"], log=tmp_path / "log",
+                 env={"SITE_STATIC": str(site)}) as port:
+        about, missing = get(port, "/about"), get(port, "/no-such-page")
+        escapes = [get(port, path) for path in ("/escape/secret.txt", "/../private/secret.txt")]
+    assert about.status == 200 and about.body == (site / "about.html").read_bytes()
+    assert missing.status == 404 and missing.body == (site / "404.html").read_bytes()
+    for reply in escapes:
+        assert reply.status in (400, 404) and b"TOP SECRET" not in reply.body

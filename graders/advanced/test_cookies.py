@@ -13,13 +13,14 @@ The checks:
 - GET /me without a session, or with a made-up one, gives 401;
 - POST /logout (200 or a redirect) ends the session on the server: the old cookie, sent again, gets 401;
 - POST /logout expires the session cookie (Max-Age=0, or an Expires date in the past).
+- a client that sends less than its Content-Length and leaves does not stop the server.
 """
 import re
 import string
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
-from graders.harness import expect, fail, fetch
+from graders.harness import expect, fail, fetch, survives_a_short_body
 
 
 MIN_LENGTH = 16       # characters in a session id
@@ -195,3 +196,8 @@ def expired(cookie: dict) -> bool:
         return parsedate_to_datetime(cookie["expires"]) < datetime.now(timezone.utc)
     except (KeyError, TypeError, ValueError):
         return False
+
+
+def test_a_client_that_sends_less_than_content_length_and_leaves_does_not_hang_the_server(server):
+    survives_a_short_body(server, "/login", content_type="application/x-www-form-urlencoded",
+                          body=b"username=ad", hint="session_id", then="/visits")

@@ -13,12 +13,13 @@ The checks:
 - an OPTIONS preflight (Origin and Access-Control-Request-Method) gets 204 with Access-Control-Allow-Origin and
   Access-Control-Allow-Methods listing the method asked for, on /trace and on /admin/stats alike (a browser never
   sends a token with a preflight).
+- a client that sends less than its Content-Length and leaves does not stop the server.
 """
 import os
 import secrets
 import string
 
-from graders.harness import expect, fetch
+from graders.harness import expect, fetch, survives_a_short_body
 
 
 SERVER_ENV = {"ADMIN_TOKEN": secrets.token_urlsafe(12)}
@@ -139,3 +140,8 @@ def check_preflight(exchange) -> None:
     expect("GET" in listed or "*" in listed, exchange,
            expected="Access-Control-Allow-Methods listing GET, the method the preflight asked for",
            got=f"Access-Control-Allow-Methods: {methods}" if methods else "no Access-Control-Allow-Methods", hint="concept")
+
+
+def test_a_client_that_sends_less_than_content_length_and_leaves_does_not_hang_the_server(server):
+    survives_a_short_body(server, "/trace", content_type="application/json", body=b'{"x": 1',
+                          hint="concept", then="/trace")

@@ -7,13 +7,14 @@ The checks (byte-level, over a raw socket read strictly by h11):
 - the Response counts its own Content-Length in bytes: a non-ASCII query value (café, 東京) comes back whole;
 - GET /created answers 201 Created with `Location: /inspect`;
 - GET /cookies carries two separate Set-Cookie headers, a=1 and b=2: the second must not replace the first.
+- a client that sends less than its Content-Length and leaves does not stop the server.
 """
 import json
 import random
 import string
 from urllib.parse import quote
 
-from graders.harness import expect, open_raw, send_raw
+from graders.harness import expect, open_raw, send_raw, survives_a_short_body
 
 
 NON_ASCII = ["café", "naïve", "東京", "smörgåsbord", "crème brûlée", "Zürich"]
@@ -103,3 +104,8 @@ def test_two_set_cookie_headers_both_arrive(server):
     expect("a=1" in cookies and "b=2" in cookies, exchange,
            expected="two Set-Cookie headers, one for a=1 and one for b=2 (a dict keeps only the last value per name)",
            got=f"Set-Cookie headers {cookies}" if cookies else "no Set-Cookie header", hint="header_list")
+
+
+def test_a_client_that_sends_less_than_content_length_and_leaves_does_not_hang_the_server(server):
+    survives_a_short_body(server, "/inspect", content_type="application/json", body=b'{"x": 1',
+                          hint="content_length", then="/inspect?x=1")

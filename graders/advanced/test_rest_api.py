@@ -7,17 +7,20 @@ The checks:
 - PUT /api/notes/<id> with {"text": ...} answers 200 with the changed note, and GET shows the change;
 - DELETE /api/notes/<id> answers 204, and the note is gone: GET, PUT and DELETE on it give 404, and the list
   no longer has it;
-- GET, PUT and DELETE on a note that never existed give 404, and so does /api/notes/abc;
+- GET, PUT and DELETE on a note that never existed give 404, and so does /api/notes/abc, and an id that is not
+  plain ASCII digits (a superscript ², an Arabic-Indic ١, 5,000 digits): 404, never a crash;
 - bad JSON (to POST or PUT) gives 400 with a JSON {"error": ...} body;
-- valid JSON without a "text" gives 400 with a JSON {"error": ...} body;
+- valid JSON without a "text", or with a "text" that is not a string, gives 400 with a JSON {"error": ...} body;
+- a client that sends less than its Content-Length and leaves does not stop the server;
 - a method the URL does not support gives 405 with an Allow header listing the methods it does support.
 """
 import re
 import string
 from urllib.parse import urlsplit
 
-from graders.harness import expect, fetch
+import pytest
 
+from graders.harness import GraderFailure, expect, fetch, survives_a_short_body, with_advice
 
 NOTE_PATH = re.compile(r"/api/notes/[^/?#]+")
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -151,6 +154,28 @@ def test_non_numeric_id_is_404(server):
     check_status(fetch(server, "GET", "/api/notes/abc"), 404, "Not Found: abc names no note. Never a crash", "errors")
 
 
+@pytest.mark.parametrize("odd_id, why", [
+    ("%C2%B2", "'²' (a superscript two) is a digit to str.isdigit(), but int() refuses it"),
+    ("%D9%A1", "'١' (an Arabic-Indic one) is a number to int(), but not plain ASCII digits"),
+    ("1" * 5000, "int() refuses 5,000 digits (its limit is 4,300)"),
+], ids=["superscript", "arabic-indic", "5000-digits"])
+def test_an_id_that_is_not_plain_ascii_digits_is_404(server, rng, odd_id, why):
+    make_note(server, words(rng))             # so that note 1 exists: an id read as 1 would find it
+    path = f"/api/notes/{odd_id}"
+    try:
+        exchange = fetch(server, "GET", path)
+    except GraderFailure as failure:
+        raise with_advice(failure, expected=f"404 Not Found for {path[:40]}: {why}. Never a crash",
+                          hint="errors") from None
+    check_status(exchange, 404, f"Not Found: {why}. Only plain ASCII digits name a note", "errors")
+
+
+def test_text_must_be_a_string(server, rng):
+    for body in ({"text": rng.randint(1, 999)}, {"text": None}, {"text": [words(rng)]}):
+        exchange = fetch(server, "POST", "/api/notes", json=body)
+        check_json_error(exchange, f'valid JSON, but "text" is {type(body["text"]).__name__}, not a string')
+
+
 def test_bad_json_is_400_with_json_error(server, rng):
     broken = f'{{"text": "{words(rng, 1)}"'.encode()   # the closing brace is missing
     check_json_error(fetch(server, "POST", "/api/notes", data=broken, headers=JSON_HEADERS), "the body is not valid JSON")
@@ -168,3 +193,8 @@ def test_wrong_method_is_405_with_allow(server, rng):
     check_allow(fetch(server, "DELETE", "/api/notes"), ("GET", "POST"))
     path = make_note(server, words(rng))
     check_allow(fetch(server, "PATCH", path, json={"text": words(rng)}), ("GET", "PUT", "DELETE"))
+
+
+def test_a_client_that_sends_less_than_content_length_and_leaves_does_not_hang_the_server(server):
+    survives_a_short_body(server, "/api/notes", content_type="application/json", body=b'{"text": "buy',
+                          hint="validate", then="/api/notes")

@@ -11,6 +11,7 @@ from .clients import RawConnection, fetch, open_raw, send_raw
 from .exchange import Exchange, Headers
 from .boot import LocalServer
 from .messages import GraderFailure, expect, fail, with_advice
+from .checks import survives_a_short_body
 
 __all__ = ["Exchange", "GraderFailure", "Headers", "LocalServer", "RawConnection", "expect", "fail", "fetch", "open_raw",
-           "send_raw", "with_advice"]
+           "send_raw", "survives_a_short_body", "with_advice"]

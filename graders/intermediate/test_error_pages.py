@@ -6,7 +6,8 @@ The checks:
 - DELETE /about answers 405, with an Allow header that lists GET;
 - HEAD / answers the headers of GET / (same status and Content-Type, and Content-Length if it is sent)
   and no body at all (checked on the raw bytes);
-- GET /boom, whose handler raises, answers 500 with an HTML page;
+- GET /boom, whose handler raises, answers 500 with an HTML page that does not show the traceback, and the
+  traceback is printed to the server's output instead;
 - after GET /boom the server goes on serving: GET /about still answers 200.
 The /boom checks come last, because a server that dies on /boom cannot answer anything after it.
 """
@@ -75,6 +76,9 @@ def test_head_has_the_headers_of_get_and_no_body(server):
            got=f"Content-Length: {length}", hint="head")
 
 
+TRACEBACK_SIGNS = ("Traceback (most recent call last)", 'File "', "KeyError", "settings['greetting']")
+
+
 def test_handler_bug_gives_500_page(server):
     try:
         exchange = fetch(server, "GET", "/boom")
@@ -85,6 +89,25 @@ def test_handler_bug_gives_500_page(server):
            got=f"{exchange.status} {exchange.reason}", hint="server_error")
     expect(is_html(exchange), exchange, expected="Content-Type: text/html for the 500 page",
            got=content_type(exchange), hint="server_error")
+    leaked = [sign for sign in TRACEBACK_SIGNS if sign in exchange.text]
+    expect(not leaked, exchange, expected="a 500 page that does not show the traceback: file paths and code help "
+           "an attacker, not a visitor. Print the traceback to the server's output instead",
+           got=f"a page containing {leaked[0]!r}" if leaked else None, hint="server_error")
+
+
+def test_the_traceback_goes_to_the_servers_output(server):
+    if server.exit_code is not None:
+        server.restart()                     # an earlier check stopped it: start afresh
+    try:
+        fetch(server, "GET", "/boom")
+    except GraderFailure:
+        pass                                 # the answer is graded above; here we read the server's output
+    server.wait_for_exit(0.2)                # give the output a moment to reach the log
+    output = server.output()
+    expect("Traceback (most recent call last)" in output and "KeyError" in output,
+           expected="the traceback of the KeyError in the server's output (stdout or stderr), where you can read "
+                    "it: traceback.print_exc() inside the except block",
+           got="no traceback in what the server printed:\n" + (server.tail(8) or "(nothing)"), hint="server_error")
 
 
 def test_server_survives_a_handler_bug(server):

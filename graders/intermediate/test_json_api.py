@@ -12,10 +12,11 @@ The checks:
 - invalid JSON gives 400 with a JSON object {"error": ...};
 - a Content-Type that is not JSON (text/plain, a form) gives 415.
 The values are random, so a hard-coded answer cannot pass.
+- a client that sends less than its Content-Length and leaves does not stop the server.
 """
 import json
 
-from graders.harness import GraderFailure, expect, fetch, open_raw, with_advice
+from graders.harness import GraderFailure, expect, fetch, open_raw, survives_a_short_body, with_advice
 
 WORDS = ["teapot", "kettle", "socket", "header", "crumpet", "lantern", "pebble", "walrus", "noodle", "quill"]
 NON_ASCII = ["Zürich", "Kraków", "São Paulo", "東京", "Αθήνα", "Smørrebrød", "crème brûlée", "jalapeño"]
@@ -140,3 +141,8 @@ def test_wrong_content_type_is_415(server, rng):
         expect(exchange.status == 415, exchange,
                expected=f"415 Unsupported Media Type: {content_type} is not application/json",
                got=f"{exchange.status} {exchange.reason}", hint="content_type")
+
+
+def test_a_client_that_sends_less_than_content_length_and_leaves_does_not_hang_the_server(server):
+    survives_a_short_body(server, "/api/echo", content_type="application/json", body=b'{"city": "Zur',
+                          hint="bad_json", then="/api/status")

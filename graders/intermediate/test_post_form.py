@@ -10,11 +10,12 @@ The checks:
 - the body is read by Content-Length when it is larger than 1024 bytes.
 The names are random, and in the last two checks the name comes last in the body, so a body that is
 read only in part loses it.
+- a client that sends less than its Content-Length and leaves does not stop the server.
 """
 import re
 from urllib.parse import urlencode
 
-from graders.harness import GraderFailure, expect, fetch, send_raw, with_advice
+from graders.harness import GraderFailure, expect, fetch, send_raw, survives_a_short_body, with_advice
 
 FIRST = ["Ada", "Grace", "Alan", "Barbara", "Guido", "Margaret", "Dennis", "Radia", "Linus", "Frances"]
 LAST = ["Lovelace", "Hopper", "Turing", "Liskov", "Rossum", "Hamilton", "Ritchie", "Perlman", "Allen"]
@@ -103,3 +104,8 @@ def test_body_larger_than_1024_bytes(server, rng):
     expect_thanks(exchange, name, hint="read_body", why=(
         f". The body is {len(body)} bytes, with the name at its very end: one recv(1024) cannot hold it, "
         "read until you have Content-Length bytes"))
+
+
+def test_a_client_that_sends_less_than_content_length_and_leaves_does_not_hang_the_server(server):
+    survives_a_short_body(server, "/contact", content_type="application/x-www-form-urlencoded",
+                          body=b"name=Ada&message=Hel", hint="read_body")

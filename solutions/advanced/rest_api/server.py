@@ -38,11 +38,22 @@ def error(status: int, message: str, headers: list[tuple[str, str]] | None = Non
 
 def read_text(request) -> str:
     """The "text" of a JSON body such as {"text": "buy milk"}. Raises ValueError when there is none."""
-    data = json.loads(request.body)   # bad JSON raises ValueError (json.JSONDecodeError) by itself
+    try:
+        data = json.loads(request.body)   # bad JSON raises ValueError (json.JSONDecodeError) by itself
+    except RecursionError:
+        raise ValueError("the JSON is nested too deeply") from None   # valid, but too deep for Python's parser
     # Valid JSON can still be the wrong shape: [1, 2], {"txt": "..."} or {"text": 42} are the client's mistake.
     if not isinstance(data, dict) or not isinstance(data.get("text"), str):
         raise ValueError('no "text" string')
     return data["text"]
+
+
+def note_id(text: str) -> int | None:
+    """The id in /api/notes/<id>: plain ASCII digits only. int() also takes "٣" and " 3", and gives up on
+    5,000 digits with an error: none of them names a note."""
+    if text.isascii() and text.isdigit() and len(text) <= 18:
+        return int(text)
+    return None
 
 
 def notes_api(request) -> Response:
@@ -66,7 +77,7 @@ def notes_api(request) -> Response:
         return send_json(note, 201, [("Location", f"/api/notes/{note['id']}")])
 
     # An id that is not a number (/api/notes/abc) names no note: 404, never a crash in int().
-    note = notes.get(int(parts[3])) if len(parts) == 4 and parts[3].isdecimal() else None
+    note = notes.get(note_id(parts[3])) if len(parts) == 4 else None
     if note is None:
         return error(404, f"there is no note at {request.path}")
     if request.method == "GET":
