@@ -1,6 +1,8 @@
 """Teaching failures: what we sent, what came back, what we expected, and a hint from the catalog."""
 from __future__ import annotations
 
+import ast
+import inspect
 import re
 import textwrap
 
@@ -83,3 +85,18 @@ def with_advice(failure: GraderFailure, expected: str, hint: str | None = None) 
         fail(expected=expected, hint=hint)
     except GraderFailure as advice:
         return GraderFailure(f"{failure.message}\n\n{advice.message}", advice.hint)
+
+
+def what_the_check_expects(test_function, challenge: Challenge | None) -> tuple[str, str | None]:
+    """For a failure that names no hint (a crash, a closed connection): the check in words, from its name,
+    and the first hint its source names (hint="..." or a hint's name passed to a helper)."""
+    words = test_function.__name__.removeprefix("test_").replace("_", " ")
+    names = {hint.name for hint in challenge.hints[:-1]} if challenge else set()
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(test_function)))
+    except (OSError, TypeError, SyntaxError):
+        return words, FIRST_HINT
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and node.value in names:
+            return words, node.value
+    return words, FIRST_HINT

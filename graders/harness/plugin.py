@@ -121,8 +121,12 @@ def pytest_runtest_makereport(item, call):
         seed = item.config.stash[SEED]
         last.append(f"The random values came from seed {seed}: add --seed {seed} to get the same ones again.")
     if teaching:
-        hint = messages.hint_text(challenge, error.hint)
-        parts = first + [error.message, hint] + last + [where(call.excinfo, item)]
+        message, hint_name = error.message, error.hint
+        if hint_name is None and not message.startswith("Your server") and hasattr(item, "function"):
+            # A connection problem, raised before any expectation: say what the check was about, and its hint.
+            words, hint_name = messages.what_the_check_expects(item.function, challenge)
+            message += f"\n\nThis check expects: {words}."
+        parts = first + [message, messages.hint_text(challenge, hint_name)] + last + [where(call.excinfo, item)]
         report.longrepr = "\n\n".join(part for part in parts if part)
     elif first:
         report.longrepr = "\n\n".join(first + [str(report.longrepr)] + last)
