@@ -1,20 +1,35 @@
 """The standard library's http.server, as a baseline to compare our servers with.
 
-`python -m http.server` is what Python ships. It is lenient where our parser is strict (it serves
-"GET /" without a version as HTTP/0.9, and a header line without a colon quietly ends the headers),
-so this subclass applies the same rules as request_parser, and serves the site like the others do.
+`python -m http.server` is what Python ships. It is lenient where our parser is strict: it serves
+"GET /" without a version as HTTP/0.9, folds continued header lines, takes "HTTP/01.1", two Host headers
+and a NUL in a header. So this subclass keeps a copy of the raw head as http.server reads it, and runs the
+kit's own parse_head() on it: the same rules as every other server here. It serves the site like they do.
 """
 import http.server
 import socket
 import threading
 import time
 from pathlib import Path
-from urllib.parse import unquote
 
 from reference import cli
 from reference.core import mime, static_files, static_site
-from reference.core.request_parser import MAX_HEAD, HTTPError, content_length
+from reference.core.request_parser import MAX_HEAD, HTTPError, content_length, parse_head
 from reference.core.response import Response, not_allowed
+
+
+class RecordingReader:
+    """The connection's reader, keeping a copy of every line read: the raw head, for parse_head()."""
+
+    def __init__(self, rfile):
+        self.rfile, self.lines = rfile, []
+
+    def readline(self, limit: int = -1) -> bytes:
+        line = self.rfile.readline(limit)
+        self.lines.append(line)
+        return line
+
+    def __getattr__(self, name):
+        return getattr(self.rfile, name)   # read(), close()...: as they are
 
 
 class SiteHandler(http.server.SimpleHTTPRequestHandler):
@@ -23,6 +38,7 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        self.rfile = RecordingReader(self.rfile)
         # http.server's timeout bounds each read, so one byte a second would hold a thread forever. Like
         # our servers, bound the whole head instead: at the deadline the socket is shut, and reading ends.
         self.deadline = threading.Timer(self.args.timeout, self.cut_off)
@@ -39,6 +55,9 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
         super().finish()
 
     def parse_request(self) -> bool:
+        while self.raw_requestline in (b"\r\n", b"\n"):   # RFC 9112, 2.2: ignore empty lines before a request
+            self.rfile.lines.clear()
+            self.raw_requestline = self.rfile.readline(65537)
         if not super().parse_request():
             return False                   # http.server already answered 400
         self.deadline.cancel()             # the head is in: the rest is ours to take our time over
@@ -51,21 +70,14 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
         return True
 
     def check_request(self) -> None:
-        if len(self.requestline.split()) != 3:
-            raise HTTPError(400, "missing HTTP version in the request line")
-        if self.headers.defects:
-            raise HTTPError(400, "malformed header line")
-        head_size = len(self.requestline) + sum(len(k) + len(v) + 4 for k, v in self.headers.items())
-        if head_size > MAX_HEAD:
+        head, self.rfile.lines = b"".join(self.rfile.lines), []
+        if len(head) > MAX_HEAD:
             raise HTTPError(431, "request head is too large")
-        if self.request_version == "HTTP/1.1" and "Host" not in self.headers:
-            raise HTTPError(400, "HTTP/1.1 requests must carry a Host header")
-        if "Content-Length" in self.headers:
-            content_length({"content-length": ", ".join(self.headers.get_all("Content-Length"))})
+        self.request = parse_head(head.rstrip(b"\r\n"))   # the kit's rules, on the very bytes that came
 
     def resolve(self) -> Path | None:
         # Our resolver instead of http.server's, so /about finds about.html like on the other servers.
-        return static_files.resolve(unquote(self.path.split("?", 1)[0]), self.args.static)
+        return static_files.resolve(self.request.path, self.args.static)
 
     def translate_path(self, path: str) -> str:
         return str(self.resolve())         # send_head() below calls us only once resolve() found a file
@@ -85,7 +97,7 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
         self.send_page(static_site.not_found(self.args.static))    # the site's own 404 page
 
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))   # read the body before answering
+        self.rfile.read(content_length(self.request.headers))   # read the body before answering
         self.send_page(not_allowed("POST", self.path, static_site.ALLOWED))
 
     def send_page(self, page: Response) -> None:

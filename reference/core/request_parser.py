@@ -15,6 +15,8 @@ HEAD_END = re.compile(rb"\r?\n\r?\n")        # RFC 9112 lets a server accept a b
 TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 VERSION = re.compile(r"HTTP/1\.[01]")
 DIGITS = re.compile(r"[0-9]+")                 # int() would accept "+1_0", " 7" and "-1"
+CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")    # no NUL, no bare CR, no control byte but TAB (RFC 9110, 5.5)
+ABSOLUTE = re.compile(r"https?://[^/?#]*", re.IGNORECASE)  # "GET http://host:8002/page HTTP/1.1" (a proxy's form)
 
 
 class HTTPError(Exception):
@@ -75,20 +77,24 @@ class RequestParser:
 
 def split_head(data: bytes, max_head: int = MAX_HEAD) -> tuple[bytes, bytes] | None:
     """(the head, the bytes after its blank line), or None while the blank line has not arrived."""
-    end = HEAD_END.search(data)
+    start = len(data) - len(data.lstrip(b"\r\n"))   # RFC 9112, 2.2: ignore empty lines before a request
+    end = HEAD_END.search(data, start)
     if end is None:
-        if len(data) > max_head:
+        if len(data) - start > max_head:
             raise HTTPError(431, "request head is too large")   # endless headers must not eat our memory
         return None
-    if end.start() > max_head:
+    if end.start() - start > max_head:
         raise HTTPError(431, "request head is too large")
-    return bytes(data[:end.start()]), bytes(data[end.end():])
+    return bytes(data[start:end.start()]), bytes(data[end.end():])
 
 
 def parse_head(head: bytes, max_body: int = MAX_BODY) -> Request:
     """Parse the request line and headers (everything before the blank line)."""
     # Latin-1 maps every byte to one character, so decoding can never fail.
     lines = head.decode("latin-1").replace("\r\n", "\n").split("\n")
+    for line in lines:
+        if CONTROL.search(line):   # a NUL or a lone CR can smuggle a second request past a proxy
+            raise HTTPError(400, f"a control character in {line!r}")
     parts = lines[0].split(" ")
     if len(parts) != 3:
         raise HTTPError(400, f"bad request line {lines[0]!r}: expected METHOD TARGET HTTP/1.1")
@@ -98,7 +104,8 @@ def parse_head(head: bytes, max_body: int = MAX_BODY) -> Request:
     if not VERSION.fullmatch(version):
         status = 505 if re.fullmatch(r"HTTP/\d(\.\d)?", version) else 400
         raise HTTPError(status, f"unsupported version {version!r}")
-    if not (target.startswith("/") or (target == "*" and method == "OPTIONS")):
+    path_and_query = origin_form(target)
+    if not (path_and_query.startswith("/") or (target == "*" and method == "OPTIONS")):
         raise HTTPError(400, f"bad target {target!r}: expected a path starting with /")
 
     headers: dict[str, str] = {}
@@ -110,6 +117,8 @@ def parse_head(head: bytes, max_body: int = MAX_BODY) -> Request:
         value = value.strip(" \t")
         header_list.append((name, value))
         name = name.lower()
+        if name == "host" and name in headers:   # which site was meant? RFC 9112, 3.2: answer 400
+            raise HTTPError(400, "more than one Host header")
         if name in headers:  # repeated headers mean a comma-separated list (RFC 9110, 5.3)
             headers[name] = headers[name] + ", " + value
         else:
@@ -121,8 +130,15 @@ def parse_head(head: bytes, max_body: int = MAX_BODY) -> Request:
         raise HTTPError(501, "chunked request bodies are not supported here")
     content_length(headers, max_body)  # reject a bad Content-Length now, before waiting for a body
 
-    path, _, query = target.partition("?")
+    path, _, query = path_and_query.partition("?")
     return Request(method, target, unquote(path), query, version, headers, header_list=header_list)
+
+
+def origin_form(target: str) -> str:
+    """The path and query of a target. A server must accept the absolute form too, "http://host/path?q"
+    (RFC 9112, 3.2.2): then the path is what follows the host, and "/" when nothing does."""
+    absolute = ABSOLUTE.match(target)
+    return (target[absolute.end():] or "/") if absolute else target
 
 
 def content_length(headers: dict[str, str], max_body: int = MAX_BODY) -> int:

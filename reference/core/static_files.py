@@ -1,10 +1,16 @@
 """Map a URL path to a file under static/, safely. No I/O beyond looking at the file system.
 
 The classic bug: open(root + path) happily serves /../../etc/passwd. Attackers encode the dots
-(%2e%2e), the slash (..%2f), add NUL bytes or backslashes. We decide on the decoded path's parts,
-then check the resolved file really lies inside the root (which also catches symlinks, and a sibling
-folder such as static-private/ that a startswith() check would let through).
+(%2e%2e), the slash (..%2f), add NUL bytes or backslashes. We decide on the decoded path's parts, then
+walk down from the root one part at a time, so that a symlink can never lead outside it (nor can a sibling
+folder such as static-private/, which a startswith(root) check on strings would let through).
+
+Every request looks here, so it makes few system calls: the root is resolved once, and each part of the
+path costs one lstat().
 """
+import functools
+import os
+import stat
 from pathlib import Path
 
 STATIC_ROOT = Path(__file__).resolve().parents[2] / "static"
@@ -17,16 +23,38 @@ def resolve(url_path: str, root: Path = STATIC_ROOT) -> Path | None:
     parts = [part for part in url_path.split("/") if part]   # "//etc/passwd" becomes etc/passwd
     if any(part in (".", "..") or ":" in part for part in parts):   # ":" would be a Windows drive
         return None
-    root = root.resolve()
-    candidate = root.joinpath(*parts)
-    if candidate.is_dir():
-        candidate = candidate / "index.html"
-    elif not candidate.suffix and not candidate.exists():
-        candidate = candidate.with_name(candidate.name + ".html")    # /about serves about.html
+    base = real_root(root)
+    found = walk(base, parts)
+    if found is None and parts and "." not in parts[-1]:
+        found = walk(base, parts[:-1] + [parts[-1] + ".html"])      # /about serves about.html
+    return Path(found) if found else None
+
+
+@functools.lru_cache(maxsize=8)
+def real_root(root: Path) -> str:
+    """The root with every symlink resolved: once per folder, not once per request."""
+    return os.path.realpath(root)
+
+
+def walk(base: str, parts: list[str]) -> str | None:
+    """base/part/part..., checked one part at a time; a folder means its index.html."""
+    path, mode = base, stat.S_IFDIR
     try:
-        real = candidate.resolve(strict=True)
-    except (OSError, RuntimeError):
+        for part in parts:
+            path, mode = step(base, os.path.join(path, part))
+        if stat.S_ISDIR(mode):
+            path, mode = step(base, os.path.join(path, "index.html"))
+    except OSError:     # missing, not a folder, a name too long for the file system, or off limits
         return None
-    if not real.is_relative_to(root) or not real.is_file():
-        return None
-    return real
+    return path if stat.S_ISREG(mode) else None
+
+
+def step(base: str, path: str) -> tuple[str, int]:
+    """(path, its mode); a symlink is followed, but only while it stays inside base."""
+    mode = os.lstat(path).st_mode
+    if stat.S_ISLNK(mode):
+        path = os.path.realpath(path)
+        if not path.startswith(base + os.sep):
+            raise PermissionError(f"{path} is outside {base}")
+        mode = os.stat(path).st_mode
+    return path, mode

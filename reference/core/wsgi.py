@@ -8,12 +8,12 @@ import sys
 import traceback
 from urllib.parse import unquote
 
-from .request_parser import Request
+from .request_parser import Request, origin_form
 from .response import Response, error_page
 
 
 def build_environ(request: Request, host: str, port: int) -> dict:
-    raw_path = request.target.partition("?")[0]
+    raw_path = origin_form(request.target).partition("?")[0]
     environ = {
         "REQUEST_METHOD": request.method,
         "SCRIPT_NAME": "",

@@ -25,6 +25,7 @@ from urllib.parse import unquote
 
 from reference import async_server, cli
 from reference.core import mime, static_files, static_site
+from reference.core.request_parser import origin_form
 from reference.core.response import Response, text
 
 
@@ -48,7 +49,8 @@ def respond(target: str, root: Path) -> Response:
 
 
 def answer(request, args) -> Response:
-    return respond(request.target, args.static)
+    # origin_form: a client may send "GET http://host/search?q=x HTTP/1.1"; the part to read is "/search?q=x".
+    return respond(origin_form(request.target), args.static)
 
 
 def main(args) -> None:

@@ -29,6 +29,7 @@ import traceback
 from urllib.parse import unquote
 
 from reference import cli, threaded_server
+from reference.core.request_parser import origin_form   # "http://host/a?b" -> "/a?b"; "/a?b" stays
 from reference.core.response import Response, error_page
 
 
@@ -37,7 +38,7 @@ def build_environ(request, args) -> dict:
     environ = {
         "REQUEST_METHOD": request.method,
         # PEP 3333 wants the path's bytes as latin-1 text: the app decodes them as it likes (UTF-8).
-        "PATH_INFO": unquote(request.target.partition("?")[0], encoding="latin-1"),
+        "PATH_INFO": unquote(origin_form(request.target).partition("?")[0], encoding="latin-1"),
         "wsgi.input": io.BytesIO(request.body),   # the body, already read to Content-Length, as a file
     }
     # The other keys PEP 3333 requires. Every CGI value is a str, the port and the lengths too.
