@@ -83,7 +83,7 @@ def visible(data: bytes | str, limit: int = 800) -> str:
 
 def clip(line: str, width: int = 300) -> str:
     """One line cut to a readable width: a server that prints 10 MB on one line must not flood the report."""
-    return line if len(line) <= width else f"{line[:width]}... ({len(line) - width} more characters)"
+    return line if len(line) <= width else f"{line[:width]}... (cut: a line of more than {width} characters)"
 
 
 def clip_tail(text: str, lines: int = 20, width: int = 300) -> str:

@@ -38,8 +38,9 @@ class ResultsRecorder:
         if "challenge" not in found:
             return  # not a grader
         level, slug = found["challenge"].split("/")
+        grader = Path(self.config.rootpath, report.nodeid.split("::")[0])
         tally = self.tests.setdefault(slug, {"level": level, "outcomes": {}, "duration": 0.0, "failure": None,
-                                             "hint": None})
+                                             "hint": None, "grader": grader})
         tally["duration"] += report.duration
         outcomes, before = tally["outcomes"], tally["outcomes"].get(report.nodeid)
         if report.failed:
@@ -105,7 +106,8 @@ class ResultsRecorder:
             terminalreporter.write_sep("=", title)
             levels_run = {tally["level"] for tally in self.tests.values()}
             cwd = learners_folder(self.config.invocation_params.dir)
-            for line in summary_lines(self.data["challenges"], sorted(levels_run, key=level_order), cwd):
+            graders = {slug: tally["grader"] for slug, tally in self.tests.items()}
+            for line in summary_lines(self.data["challenges"], sorted(levels_run, key=level_order), cwd, graders):
                 terminalreporter.write_line(line)
             for note in self.notes:
                 terminalreporter.write_line(note)
@@ -119,8 +121,10 @@ def same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def summary_lines(challenges: dict, levels: list[str], cwd: Path | None = None) -> list[str]:
-    """Per level: a progress bar, what passed, and what to do next with its first hint."""
+def summary_lines(challenges: dict, levels: list[str], cwd: Path | None = None,
+                  graders: dict[str, Path] | None = None) -> list[str]:
+    """Per level: a progress bar, what passed, and what to do next with its first hint. `graders` gives the
+    grader files of this run (others are where the kit keeps them)."""
     catalog, lines = load_catalog(), []
     for level in levels:
         slugs = [c.slug for c in catalog if c.level == level]
@@ -141,7 +145,7 @@ def summary_lines(challenges: dict, levels: list[str], cwd: Path | None = None) 
         if challenge and challenge.hints:
             lines.append(textwrap.fill(f"hint: {challenge.hints[0].text}", 110, initial_indent=" " * 10,
                                        subsequent_indent=" " * 16))
-        grader = REPO_ROOT / "graders" / level / f"test_{slug}.py"
+        grader = (graders or {}).get(slug) or REPO_ROOT / "graders" / level / f"test_{slug}.py"
         lines.append(f"          run:  {command_line('-m', 'pytest', grader, cwd=cwd)}")
     return lines
 

@@ -139,7 +139,7 @@ def watch(challenge: Challenge, seed: int | None = None) -> int:
             if any(after.get(path) != before.get(path) for path in after.keys() | before.keys()
                    if path.endswith(".py")):
                 continue
-            print(f"Watching {show(folder)} for saves (Ctrl+C to stop)...", flush=True)
+            print(f"Watching {show(folder)}{os.sep} for saves (Ctrl+C to stop)...", flush=True)
             wait_for_save(folder, after)
     except KeyboardInterrupt:
         print("\nStopped watching.", flush=True)
