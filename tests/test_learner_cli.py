@@ -271,6 +271,15 @@ def test_proxy_rules_and_the_fix_for_each_os():
     assert "$env:PYTHONUTF8" in set_variable("PYTHONUTF8", "1", "win32")
 
 
+def test_a_console_that_cannot_print_utf8_gets_a_warning_with_its_fix():
+    import io
+    old_windows_console = io.TextIOWrapper(io.BytesIO(), encoding="cp1252")
+    finding = doctor.console(old_windows_console, platform="win32")
+    assert finding.level == "warning" and "set PYTHONUTF8=1" in finding.fix
+    assert doctor.console(io.TextIOWrapper(io.BytesIO(), encoding="utf-8")).level == "ok"
+    assert doctor.python_version((3, 9, 18)).level == "problem" and doctor.python_version((3, 10, 0)).level == "ok"
+
+
 # --- join, and bad input -------------------------------------------------------------------------------
 
 def test_join_remembers_the_board_and_the_name(kit):

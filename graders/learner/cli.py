@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from . import kit
 from .kit import Progress, UserError
@@ -28,7 +29,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="python -m graders", description="Your loop through the challenges of Web Servers from "
+    parser = Parser(prog="wsfs" if kit.INVOKED_AS_WSFS else "python -m graders", description="Your loop through the challenges of Web Servers from "
                     "Scratch.", epilog=VERBS, formatter_class=argparse.RawDescriptionHelpFormatter)
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=Parser)
     verbs.add_parser("status", help="your progress, and what to do next")
@@ -98,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(errors="replace")  # a console that cannot show a character gets '?', not a crash
         except (AttributeError, ValueError):
             pass
+    kit.INVOKED_AS_WSFS = Path(sys.argv[0]).stem.lower() == "wsfs"
     try:
         return run(build_parser().parse_args(argv))
     except UserError as error:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graders.harness.catalog import Challenge, load_catalog
-from graders.harness.commands import command_line, shown_path
+from graders.harness.commands import command_line, quote, shown_path
 from graders.harness.results_file import DEFAULT_RESULTS
 from graders.harness.progress import PASSED, status_of
 
@@ -108,8 +108,13 @@ def read_results_quietly() -> dict:
     return data if isinstance(data, dict) and isinstance(data.get("challenges"), dict) else {}
 
 
+INVOKED_AS_WSFS = False   # set by cli.main when the learner typed `wsfs`: then the printed commands say wsfs
+
+
 def cli_command(*words: str) -> str:
-    """`python -m graders <words>` as the learner should type it here."""
+    """`python -m graders <words>` (or `wsfs <words>`) as the learner should type it here."""
+    if INVOKED_AS_WSFS:
+        return " ".join(["wsfs", *(quote(word) for word in words)])
     return command_line("-m", "graders", *words)
 
 
