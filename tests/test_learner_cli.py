@@ -306,6 +306,15 @@ def test_an_unknown_challenge_lists_close_matches_without_a_traceback(kit):
         no_traceback(done)
 
 
+@pytest.mark.skipif(os.name != "posix", reason="a shell pipeline into head")
+def test_a_closed_pipe_is_not_a_traceback(kit):
+    import subprocess
+    for reader in ("head -1", "true"):  # reads a line and leaves; leaves at once
+        done = subprocess.run(f"{sys.executable} -m graders list | {reader}", shell=True, cwd=kit,
+                              env=kit_env(kit), capture_output=True, text=True, timeout=30)
+        assert done.stderr == "", done.stderr
+
+
 def test_wsfs_is_the_console_script():
     try:
         import tomllib

@@ -31,6 +31,7 @@ class ResultsRecorder:
         self.notes: dict[str, None] = {}  # printed once each, after the summary (an ordered set)
         self.data: dict | None = None
         self.note = ""
+        self.title = "your progress"
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         properties = report.user_properties
@@ -86,6 +87,7 @@ class ResultsRecorder:
         elif partial:
             self.note = "Only some checks ran (-k, -m, --lf or ::): results not saved."
         elif solutions and (self.config.getoption("results") is None or same_file(path, options.DEFAULT_RESULTS)):
+            self.title = "the kit's solutions"
             self.note = ("These were the kit's own solutions (--target solutions): your results file was not "
                          "touched.")
         else:
@@ -102,8 +104,7 @@ class ResultsRecorder:
     def pytest_terminal_summary(self, terminalreporter):
         yield
         if self.data is not None:
-            title = "your progress" if "kit's own solutions" not in self.note else "the kit's solutions"
-            terminalreporter.write_sep("=", title)
+            terminalreporter.write_sep("=", self.title)
             levels_run = {tally["level"] for tally in self.tests.values()}
             cwd = learners_folder(self.config.invocation_params.dir)
             graders = {slug: tally["grader"] for slug, tally in self.tests.items()}
