@@ -18,7 +18,7 @@ from . import options
 from .catalog import REPO_ROOT, load_catalog, read_kit_version
 from .commands import command_line, learners_folder
 from .progress import bar_line, level_order, next_level
-from .results_file import update_results
+from .results_file import read_results, update_results
 
 NOT_RUN_ENTRY = {"status": "not run", "passed": 0, "total": 0, "first_failure": None, "duration": 0.0,
                  "finished": None, "target": None, "seed": None, "runs": 0, "first_passed": None}
@@ -81,7 +81,8 @@ class ResultsRecorder:
         option = self.config.option
         partial = option.keyword or option.markexpr or getattr(option, "lf", False) or \
             "::" in " ".join(self.config.args)
-        self.data = merged({})
+        # Shown even when not saved: this run on top of the learner's earlier ones (the kit's solutions alone).
+        self.data = merged({} if solutions else read_results(path))
         if exitstatus == pytest.ExitCode.INTERRUPTED:
             self.note = "The run was interrupted: results not saved."
         elif partial:
@@ -111,7 +112,7 @@ class ResultsRecorder:
             for line in summary_lines(self.data["challenges"], sorted(levels_run, key=level_order), cwd, graders):
                 terminalreporter.write_line(line)
             for note in self.notes:
-                terminalreporter.write_line(note)
+                terminalreporter.write_line(textwrap.fill(note, 110, subsequent_indent="    "))
             terminalreporter.write_line(self.note)
 
 
