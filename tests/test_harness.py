@@ -224,7 +224,9 @@ def test_logs_each_request(server):
     assert results["learner"] == "Ada" and results["updated"]
     assert results["kit_version"] == read_toml(REPO / "pyproject.toml")["project"]["version"]
     good = results["challenges"]["good"]
-    assert set(good) == {"slug", "level", "status", "passed", "total", "first_failure", "duration", "finished"}
+    assert set(good) >= {"slug", "level", "status", "passed", "total", "first_failure", "duration", "finished",
+                         "first_failure_hint", "target", "seed", "runs", "first_passed"}  # added, never renamed
+    assert good["runs"] == 1 and good["first_passed"] == good["finished"] and isinstance(good["seed"], int)
     assert (good["slug"], good["level"], good["status"]) == ("good", "beginner", "passed")
     assert (good["passed"], good["total"]) == (2, 2)
     assert good["first_failure"] is None and good["duration"] > 0 and good["finished"]

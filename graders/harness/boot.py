@@ -17,7 +17,11 @@ import pytest
 from graders.supervisor import HOST, ServerFailed, ServerProcess, free_port
 
 from .catalog import REPO_ROOT
-from .messages import GraderFailure, indent
+from .messages import GraderFailure, clip_tail, indent
+
+TAIL_BYTES = 64_000   # the end of a server's log is enough for its last lines, whatever it printed before
+EXPOSED = ("your server also answers on this machine's network address ({address}), so others on the same "
+           "network (a workshop's Wi-Fi) can reach it: it listens on 0.0.0.0 or ''. Bind '127.0.0.1' instead.")
 
 
 class LocalServer:
@@ -30,6 +34,7 @@ class LocalServer:
         self.extra_env, self.boot_timeout = dict(env or {}), boot_timeout
         self.process: ServerProcess | None = None
         self.port, self.starts = 0, 0
+        self.network_note = ""   # set when the server can be reached from the network, not only from 127.0.0.1
 
     @property
     def url(self) -> str:
@@ -49,6 +54,8 @@ class LocalServer:
                                      {**env, **self.extra_env}, cwd=REPO_ROOT)
         self.process.start()
         self.wait_until_ready()
+        if self.starts == 1:
+            self.network_note = exposure_note(self.port)
 
     @property
     def log_path(self) -> Path:
@@ -102,7 +109,16 @@ class LocalServer:
         return self.process.output() if self.process else ""
 
     def tail(self, n: int = 20) -> str:
-        return "\n".join(self.output().splitlines()[-n:])
+        """The last `n` lines it printed, each cut to a readable width (read from the end of its log only)."""
+        if self.process is None:
+            return ""
+        try:
+            with open(self.log_path, "rb") as log:
+                log.seek(max(0, log.seek(0, os.SEEK_END) - TAIL_BYTES))
+                data = log.read()
+        except OSError:
+            return ""
+        return clip_tail(data.decode("utf-8", "replace").replace("\r\n", "\n"), n)
 
     def restart(self) -> None:
         """Stop and boot again, on a new port (the old one may linger in TIME_WAIT): read .url afterwards."""
@@ -118,6 +134,7 @@ class RemoteServer:
     """A server the learner started by hand (--server-url): nothing to boot, and its output is not ours to see."""
 
     exit_code = None
+    network_note = ""
 
     def __init__(self, url: str):
         parts = urllib.parse.urlsplit(url)
@@ -129,6 +146,8 @@ class RemoteServer:
         except OSError as error:
             raise GraderFailure(f"Nothing answers at {self.url} ({error}). Start your server first, or run the "
                                 "grader without --server-url so it starts the server itself.") from None
+        if self.host in ("127.0.0.1", "localhost"):
+            self.network_note = exposure_note(self.port)
 
     def output(self) -> str:
         pytest.skip("this check reads your server's output, which the grader cannot see with --server-url; "
@@ -142,3 +161,28 @@ class RemoteServer:
 
     def wait_for_exit(self, seconds: float) -> None:
         pass
+
+
+def exposure_note(port: int) -> str:
+    """A note when a server on 127.0.0.1:`port` also accepts connections on this machine's network address.
+    Cheap (one connect on the local machine, which never leaves it) and never a failure."""
+    address = network_address()
+    if address is None:
+        return ""
+    try:
+        socket.create_connection((address, port), timeout=0.3).close()
+    except OSError:
+        return ""
+    return EXPOSED.format(address=address)
+
+
+def network_address() -> str | None:
+    """This machine's own address on its network, or None without one. Connecting a UDP socket sends no
+    packet: it only asks the OS which local address would be used to reach that (private) address."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("10.255.255.255", 1))
+            address = probe.getsockname()[0]
+    except OSError:
+        return None
+    return None if address.startswith("127.") or address == "0.0.0.0" else address

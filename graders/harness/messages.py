@@ -29,7 +29,7 @@ def fail(exchange=None, *, expected: str, got: str | None = None, hint: str | No
     head = f"expected {expected}" + (f", but got {got}" if got else "")
     if exchange is not None:
         head = f"{exchange.request_line}: {head}"
-    parts = [head[0].upper() + head[1:] + ("" if head.endswith(".") else ".")]
+    parts = [sentence(head)]
     if exchange is not None:
         parts.append(exchange.describe())
     # No hint named: the first, the gentlest nudge. (A GraderFailure raised directly carries none.)
@@ -41,6 +41,20 @@ def expect(condition, exchange=None, *, expected: str, got: str | None = None, h
     __tracebackhide__ = True
     if not condition:
         fail(exchange, expected=expected, got=got, hint=hint)
+
+
+def sentence(text: str) -> str:
+    """A capital first letter, and a full stop unless the text already ends a sentence ("...answering?")."""
+    text = text.rstrip()
+    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "?", "!", ":")) else ".")
+
+
+def hint_shown(challenge: Challenge | None, name: str | None) -> str | None:
+    """The name of the hint a failure shows for `name` (None or "": the first), or None when none is shown."""
+    found = challenge.hint(name or None) if challenge and name is not None else None
+    if found is None or found[0] == len(challenge.hints) - 1:
+        return None
+    return found[1].name
 
 
 def hint_text(challenge: Challenge | None, name: str | None) -> str:
@@ -67,6 +81,16 @@ def visible(data: bytes | str, limit: int = 800) -> str:
     if more > 0:
         text += f"... ({more} more characters)"
     return text
+
+
+def clip(line: str, width: int = 300) -> str:
+    """One line cut to a readable width: a server that prints 10 MB on one line must not flood the report."""
+    return line if len(line) <= width else f"{line[:width]}... (cut: a line of more than {width} characters)"
+
+
+def clip_tail(text: str, lines: int = 20, width: int = 300) -> str:
+    """The last `lines` lines of `text`, each clipped to `width` characters."""
+    return "\n".join(clip(line, width) for line in text.splitlines()[-lines:])
 
 
 def indent(text: str, prefix: str = "    ") -> str:

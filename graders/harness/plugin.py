@@ -10,9 +10,8 @@ from . import messages
 from .boot import LocalServer, RemoteServer
 from .catalog import REPO_ROOT, challenge_for
 from .messages import GraderFailure, indent
+from .options import SEED, server_url, target_dir
 from .results import ResultsRecorder
-
-SEED = pytest.StashKey[int]()
 
 
 def pytest_addoption(parser):
@@ -20,10 +19,12 @@ def pytest_addoption(parser):
     group.addoption("--target", default="exercises",
                     help="folder holding <level>/<slug>/server.py: exercises (default), solutions, or your own")
     group.addoption("--server-url", default=None,
-                    help="grade a server you started yourself, e.g. http://127.0.0.1:8002")
+                    help="grade a server you started yourself, e.g. http://127.0.0.1:8002 (http:// may be left out)")
     group.addoption("--seed", type=int, default=None, help="seed for the random values graders pick")
-    group.addoption("--learner", default=None, help="your name in the results file (default: git user.name)")
-    group.addoption("--results", default="grader-results.json", help="results file (default: grader-results.json)")
+    group.addoption("--learner", default=None,
+                    help="your name in the results file, remembered for later runs (default: git user.name)")
+    group.addoption("--results", default=None,
+                    help="results file (default: grader-results.json at the kit's root, from any folder)")
 
 
 def pytest_configure(config):
@@ -45,17 +46,8 @@ def pytest_configure_node(node):  # pytest-xdist, in the controller: hand each w
 
 
 def pytest_report_header(config):
-    where = config.getoption("server_url") or target_dir(config)
+    where = server_url(config) or target_dir(config)
     return f"graders: server from {where}, seed {config.stash[SEED]}"
-
-
-def target_dir(config) -> Path:
-    """--target as given: absolute, or relative to where pytest was started, else to the repository root."""
-    target = Path(config.getoption("target"))
-    for base in (config.invocation_params.dir, REPO_ROOT):
-        if (base / target).is_dir():
-            return base / target
-    return REPO_ROOT / target
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +57,7 @@ def server(request, tmp_path_factory):
     if challenge is None:
         raise pytest.UsageError(f"the server fixture needs a grader named graders/<level>/test_<slug>.py, "
                                 f"not {request.module.__file__}")
-    url = request.config.getoption("server_url")
+    url = server_url(request.config)
     if url:
         remote = RemoteServer(url)
         remote.check_reachable()
@@ -100,18 +92,24 @@ def pytest_runtest_makereport(item, call):
     if challenge is None:
         return
     report.user_properties.append(("challenge", challenge.key))
+    server = getattr(item, "funcargs", {}).get("server")
+    note = getattr(server, "network_note", "")
+    if note and not getattr(server, "network_note_sent", False):
+        server.network_note_sent = True  # once per server; it reaches the controller inside this report
+        report.user_properties.append(("note", f"Note ({challenge.slug}): {note}"))
     if not report.failed or call.excinfo is None:
         return
     error = call.excinfo.value
     teaching = isinstance(error, GraderFailure)
     headline = error.headline if teaching else call.excinfo.exconly().strip().splitlines()[0]
-    report.user_properties.append(("failure", headline[:300]))
+    report.user_properties.append(("failure", messages.clip(headline, 300)))
+    report.user_properties.append(("hint", messages.hint_shown(challenge, error.hint) if teaching else None))
     if getattr(error, "explained", False):  # the same boot failure, raised again for the module's next test
         report.longrepr = f"Same problem as above: {headline}"
         return
     error.explained = teaching
 
-    server, first, last = getattr(item, "funcargs", {}).get("server"), [], []
+    first, last = [], []
     exited = isinstance(server, LocalServer) and server.exit_code is not None
     if exited and not (teaching and error.message.startswith("Your server")):
         first.append(server.exit_story("while the checks ran") + "\n\nWhat the check saw:")

@@ -1,101 +1,145 @@
 """The end of a run: the results file instructors collect, and the progress summary a learner reads.
 
 Only the controlling pytest process records (under pytest-xdist the workers' reports reach it with each test's
-user_properties), so the file is written once per run. The format is documented in graders/README.md.
+user_properties), so the file is written once per run. The format is documented in graders/README.md; the
+locking and the atomic write are in results_file.py.
 """
 from __future__ import annotations
 
 import datetime
-import getpass
-import json
-import os
-import shutil
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from .catalog import LEVELS, REPO_ROOT, load_catalog, read_kit_version
+from graders.learner.names import learner_name
+
+from . import options
+from .catalog import REPO_ROOT, load_catalog, read_kit_version
+from .commands import command_line, learners_folder
+from .progress import bar_line, level_order, next_level
+from .results_file import read_results, update_results
+
+NOT_RUN_ENTRY = {"status": "not run", "passed": 0, "total": 0, "first_failure": None, "duration": 0.0,
+                 "finished": None, "target": None, "seed": None, "runs": 0, "first_passed": None}
 
 
 class ResultsRecorder:
     def __init__(self, config: pytest.Config):
         self.config = config
         self.tests: dict[str, dict] = {}  # slug -> {"level", "outcomes": {nodeid: outcome}, "duration", "failure"}
+        self.notes: dict[str, None] = {}  # printed once each, after the summary (an ordered set)
         self.data: dict | None = None
         self.note = ""
+        self.title = "your progress"
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        properties = dict(report.user_properties)
-        if "challenge" not in properties:
+        properties = report.user_properties
+        found = dict(properties)
+        if "challenge" not in found:
             return  # not a grader
-        level, slug = properties["challenge"].split("/")
-        tally = self.tests.setdefault(slug, {"level": level, "outcomes": {}, "duration": 0.0, "failure": None})
+        level, slug = found["challenge"].split("/")
+        grader = Path(self.config.rootpath, report.nodeid.split("::")[0])
+        tally = self.tests.setdefault(slug, {"level": level, "outcomes": {}, "duration": 0.0, "failure": None,
+                                             "hint": None, "grader": grader})
         tally["duration"] += report.duration
         outcomes, before = tally["outcomes"], tally["outcomes"].get(report.nodeid)
         if report.failed:
             outcomes[report.nodeid] = "failed"
-            tally["failure"] = tally["failure"] or properties.get("failure")
+            if tally["failure"] is None and found.get("failure"):
+                tally["failure"], tally["hint"] = found["failure"], found.get("hint")
         elif report.when == "call" and report.passed and before != "failed":
             outcomes[report.nodeid] = "passed"
         elif report.skipped and before is None:
             outcomes[report.nodeid] = "skipped"
+        for name, value in properties:
+            if name == "note":
+                self.notes.setdefault(value)
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus) -> None:
         if not self.tests:
             return
         now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        target = options.server_url(self.config) or self.config.getoption("target")
+        seed = self.config.stash.get(options.SEED, None)
         finished = {}
         for slug, tally in self.tests.items():
             outcomes = list(tally["outcomes"].values())
             status = "failed" if "failed" in outcomes else "passed" if "passed" in outcomes else "not run"
             finished[slug] = {"slug": slug, "level": tally["level"], "status": status,
                               "passed": outcomes.count("passed"), "total": len(outcomes),
-                              "first_failure": tally["failure"], "duration": round(tally["duration"], 3),
-                              "finished": now}
-        path = Path(self.config.invocation_params.dir, self.config.getoption("results"))
-        self.data = merge(read_results(path), finished, learner_name(self.config.getoption("learner")), now)
+                              "first_failure": tally["failure"], "first_failure_hint": tally["hint"],
+                              "duration": round(tally["duration"], 3), "finished": now, "target": target,
+                              "seed": seed}
+        path = options.results_path(self.config)
+        solutions = options.grades_the_kits_solutions(self.config)
+        name = learner_name(self.config.getoption("learner"), remember=not solutions)
+
+        def merged(old: dict) -> dict:
+            return merge(old, finished, name, now)
+
         option = self.config.option
+        partial = option.keyword or option.markexpr or getattr(option, "lf", False) or \
+            "::" in " ".join(self.config.args)
+        # Shown even when not saved: this run on top of the learner's earlier ones (the kit's solutions alone).
+        self.data = merged({} if solutions else read_results(path))
         if exitstatus == pytest.ExitCode.INTERRUPTED:
             self.note = "The run was interrupted: results not saved."
-        elif option.keyword or option.markexpr or getattr(option, "lf", False) or "::" in " ".join(self.config.args):
+        elif partial:
             self.note = "Only some checks ran (-k, -m, --lf or ::): results not saved."
+        elif solutions and (self.config.getoption("results") is None or same_file(path, options.DEFAULT_RESULTS)):
+            self.title = "the kit's solutions"
+            self.note = ("These were the kit's own solutions (--target solutions): your results file was not "
+                         "touched.")
         else:
-            write_results(path, self.data)
-            self.note = f"Results saved to {path} for {self.data['learner']}."
+            try:
+                self.data = update_results(path, merged)
+                self.note = f"Results saved to {path} for {self.data['learner']}."
+            except OSError as error:
+                self.note = f"Could not save the results to {path}: {error}"
 
-    def pytest_terminal_summary(self, terminalreporter) -> None:
-        if self.data is None:
-            return
-        terminalreporter.write_sep("=", "your progress")
-        levels_run = {tally["level"] for tally in self.tests.values()}
-        for line in summary_lines(self.data["challenges"], sorted(levels_run, key=level_order)):
-            terminalreporter.write_line(line)
-        terminalreporter.write_line(self.note)
+    # A wrapper that runs first, so its code after `yield` runs last: after pytest's own "short test summary
+    # info" (the FAILED lines that -ra adds), which is printed when the terminal reporter's wrapper unwinds.
+    # The learner's progress is then the last thing on the screen, above only pytest's one-line count.
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_terminal_summary(self, terminalreporter):
+        yield
+        if self.data is not None:
+            terminalreporter.write_sep("=", self.title)
+            levels_run = {tally["level"] for tally in self.tests.values()}
+            cwd = learners_folder(self.config.invocation_params.dir)
+            graders = {slug: tally["grader"] for slug, tally in self.tests.items()}
+            for line in summary_lines(self.data["challenges"], sorted(levels_run, key=level_order), cwd, graders):
+                terminalreporter.write_line(line)
+            for note in self.notes:
+                terminalreporter.write_line(textwrap.fill(note, 110, subsequent_indent="    "))
+            terminalreporter.write_line(self.note)
 
 
-def level_order(level: str):
-    return (LEVELS.index(level) if level in LEVELS else len(LEVELS), level)
+def same_file(a: Path, b: Path) -> bool:
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except OSError:
+        return False
 
 
-def summary_lines(challenges: dict, levels: list[str]) -> list[str]:
-    """Per level: a progress bar, what passed, and what to do next with its first hint."""
-    full, empty = ("█", "░") if can_print("█░") else ("#", "-")
+def summary_lines(challenges: dict, levels: list[str], cwd: Path | None = None,
+                  graders: dict[str, Path] | None = None) -> list[str]:
+    """Per level: a progress bar, what passed, and what to do next with its first hint. `graders` gives the
+    grader files of this run (others are where the kit keeps them)."""
     catalog, lines = load_catalog(), []
     for level in levels:
         slugs = [c.slug for c in catalog if c.level == level]
-        slugs += [s for s, entry in challenges.items() if entry["level"] == level and s not in slugs]
+        slugs += [s for s, entry in challenges.items() if entry.get("level") == level and s not in slugs]
         status = {slug: challenges.get(slug, {}).get("status", "not run") for slug in slugs}
         passed = [slug for slug in slugs if status[slug] == "passed"]
-        cells = max(1, 8 // len(slugs))  # 4 challenges -> 2 cells each, like ██████░░
-        bar = full * cells * len(passed) + empty * cells * (len(slugs) - len(passed))
-        lines.append(f"{level:<13} {bar}  {len(passed)}/{len(slugs)}")
+        lines.append(bar_line(level, len(passed), len(slugs)))
         lines.append(f"  passed: {', '.join(passed) or 'none yet'}")
         failing = [slug for slug in slugs if status[slug] == "failed"] or [s for s in slugs if s not in passed]
         if not failing:
-            lines.append("  next:   nothing left at this level. Well done!")
+            after = next_level(level, catalog)
+            lines.append(f"  next:   nothing left at this level: next, {after}." if after else
+                         "  next:   nothing left at this level, and it was the last one. Well done!")
             continue
         slug = failing[0]
         challenge = next((c for c in catalog if c.slug == slug), None)
@@ -103,59 +147,22 @@ def summary_lines(challenges: dict, levels: list[str]) -> list[str]:
         if challenge and challenge.hints:
             lines.append(textwrap.fill(f"hint: {challenge.hints[0].text}", 110, initial_indent=" " * 10,
                                        subsequent_indent=" " * 16))
-        lines.append(f"          run:  pytest graders/{level}/test_{slug}.py")
+        grader = (graders or {}).get(slug) or REPO_ROOT / "graders" / level / f"test_{slug}.py"
+        lines.append(f"          run:  {command_line('-m', 'pytest', grader, cwd=cwd)}")
     return lines
 
 
-def can_print(text: str) -> bool:
-    try:
-        text.encode(sys.stdout.encoding or "ascii")
-        return True
-    except (UnicodeEncodeError, LookupError):
-        return False
-
-
-def read_results(path: Path) -> dict:
-    """The file from earlier runs. An unreadable one is kept aside as .bak, never silently lost."""
-    if not path.exists():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(data, dict) and isinstance(data.get("challenges"), dict):
-            return data
-    except (OSError, ValueError):
-        pass
-    shutil.copyfile(path, path.with_name(path.name + ".bak"))
-    return {}
-
-
 def merge(old: dict, finished: dict, learner: str, now: str) -> dict:
+    """Earlier runs' entries, with this run's on top. Fields this kit does not know are kept, never dropped."""
     challenges = dict(old.get("challenges", {}))
     for challenge in load_catalog():
-        challenges.setdefault(challenge.slug, {"slug": challenge.slug, "level": challenge.level, "status": "not run",
-                                               "passed": 0, "total": 0, "first_failure": None, "duration": 0.0,
-                                               "finished": None})
-    challenges.update(finished)
-    return {"learner": learner, "kit_version": read_kit_version(), "updated": now, "challenges": challenges}
-
-
-def write_results(path: Path, data: dict) -> None:
-    temporary = path.with_name(path.name + ".tmp")  # write, then rename: a crash never leaves half a file
-    temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
-
-
-def learner_name(given: str | None) -> str:
-    if given:
-        return given
-    try:
-        name = subprocess.run(["git", "config", "user.name"], capture_output=True, text=True, timeout=5,
-                              cwd=REPO_ROOT).stdout.strip()
-        if name:
-            return name
-    except (OSError, subprocess.SubprocessError):
-        pass
-    try:
-        return getpass.getuser()
-    except Exception:  # getuser raises different errors on different systems when no name is known
-        return "unknown"
+        challenges.setdefault(challenge.slug, {"slug": challenge.slug, "level": challenge.level, **NOT_RUN_ENTRY})
+    for slug, entry in finished.items():
+        before = challenges.get(slug, {})
+        if entry["status"] == "not run" and before.get("status") in ("passed", "failed"):
+            continue  # every check was skipped (--server-url): nothing was graded, the earlier result stands
+        earlier_pass = before.get("first_passed") or (before.get("finished") if before.get("status") == "passed"
+                                                      else None)
+        challenges[slug] = {"slug": slug, "level": entry["level"], **NOT_RUN_ENTRY, **before, **entry, "runs": int(before.get("runs") or 0) + 1,
+                            "first_passed": earlier_pass or (now if entry["status"] == "passed" else None)}
+    return {**old, "learner": learner, "kit_version": read_kit_version(), "updated": now, "challenges": challenges}

@@ -1,0 +1,91 @@
+"""`status`, `next` and `list`: where the learner stands, and what to do now."""
+from __future__ import annotations
+
+import textwrap
+
+from graders.harness.catalog import Challenge
+from graders.harness.commands import command_line
+from graders.harness.progress import FAILED, PASSED, bar_line, can_print, levels_of
+
+from .kit import Progress, challenges, cli_command, grader_file, show, starter_dir
+
+MARKS = {PASSED: ("✓", "+"), FAILED: ("✗", "x"), "not tried": ("·", ".")}
+
+
+def mark(status: str) -> str:
+    fancy, plain = MARKS.get(status, ("·", "."))
+    return fancy if can_print(fancy) else plain
+
+
+def status(progress: Progress) -> int:
+    name = progress.state.get("name") or progress.results.get("learner")
+    print("Web Servers from Scratch: your progress" + (f" ({name})" if name else ""))
+    print()
+    for line in level_bars(progress):
+        print(line)
+    print()
+    return show_next(progress, progress.current())
+
+
+def level_bars(progress: Progress) -> list[str]:
+    lines = []
+    for level in levels_of(challenges()):
+        at_level = [c for c in challenges() if c.level == level]
+        passed = sum(progress.status(c) == PASSED for c in at_level)
+        lines.append(bar_line(level, passed, len(at_level)))
+    return lines
+
+
+def next_(progress: Progress) -> int:
+    return show_next(progress, progress.current())
+
+
+def show_next(progress: Progress, challenge: Challenge | None) -> int:
+    if challenge is None:
+        print("Every challenge has passed. Well done! Compare your servers with the kit's solutions:")
+        print(f"    {cli_command('solution', '<slug>')}")
+        return 0
+    for line in instructions(progress, challenge):
+        print(line)
+    return 0
+
+
+def instructions(progress: Progress, challenge: Challenge, heading: str = "Next", watching: bool = False) -> list[str]:
+    """A challenge's title, summary, last result, the file to edit, and the commands to try, grade and watch it."""
+    lines = [f"{heading}: {challenge.slug} ({challenge.level}) - {challenge.title}".rstrip(" -")]
+    if challenge.summary:
+        lines += textwrap.wrap(challenge.summary, 100, initial_indent="  ", subsequent_indent="  ")
+    entry = progress.entry(challenge)
+    if progress.status(challenge) == FAILED:
+        lines.append(f"  Last run: {entry.get('passed', 0)} of {entry.get('total', 0)} checks passed.")
+        if entry.get("first_failure"):
+            lines += textwrap.wrap(f"First failure: {entry['first_failure']}", 100, initial_indent="  ",
+                                   subsequent_indent="    ")
+    seen, total = progress.hints_seen(challenge), len(challenge.hints)
+    server = starter_dir(challenge) / "server.py"
+    lines += [
+        "",
+        f"  Edit:      {show(server)}",
+        f"  Try it:    {command_line(server, '--port', '8002')}   (then open http://127.0.0.1:8002/)",
+    ]
+    if not watching:
+        lines += [
+            f"  Grade it:  {cli_command('check')}   (the same as "
+            f"{command_line('-m', 'pytest', grader_file(challenge))})",
+            f"  Watch:     {cli_command('watch')}   (grades it again on every save)",
+        ]
+    if total:
+        lines.append(f"  Stuck?     {cli_command('hint')}   ({seen} of {total} hints seen)")
+    return lines
+
+
+def list_(progress: Progress) -> int:
+    current = progress.current()
+    width = max(len(c.slug) for c in challenges())
+    for level in levels_of(challenges()):
+        print(level)
+        for challenge in (c for c in challenges() if c.level == level):
+            state = progress.status(challenge)
+            here = "   <- next" if current and challenge.slug == current.slug else ""
+            print(f"  {mark(state)} {challenge.slug:<{width}}  {state:<9}  {challenge.title}{here}")
+    return 0
