@@ -97,8 +97,9 @@ class Chromium:
                 self.stop()
                 raise BrowserError(f"Chromium did not start its DevTools endpoint: {output}")
             time.sleep(0.05)
+        # Entered by hand (and left in stop()): the connection lives as long as this object, not one block.
         self.socket = connect(f"ws://127.0.0.1:{lines[0]}{lines[1]}", max_size=None, proxy=None,
-                              open_timeout=10, ping_interval=None)
+                              open_timeout=10, ping_interval=None).__enter__()
 
     def stop(self) -> None:
         if self.socket is not None:

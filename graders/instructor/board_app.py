@@ -89,7 +89,7 @@ class BoardApp:
             ("GET", "/export.csv"): self.export_csv,
             ("POST", "/api/results"): self.post_results,
         }
-        self._snapshot: tuple[int, float, bytes] | None = None
+        self._snapshot: tuple[tuple, float, bytes] | None = None
 
     def handle(self, request: Request, client: str) -> Response:
         handler = self.routes.get((request.method if request.method != "HEAD" else "GET", request.path))
@@ -98,11 +98,14 @@ class BoardApp:
             if request.path == "/events":
                 allowed = ["GET"]
             if not allowed:
-                return error_page(404, f"There is no {request.path} on this board. The board is at /.")
+                return self.counted(error_page(404, f"There is no {request.path} on this board. The board is at /."))
             page = error_page(405, f"{request.method} is not allowed on {request.path}")
             page.headers.append(("Allow", ", ".join(allowed)))
-            return page
-        response = handler(request, client)
+            return self.counted(page)
+        return self.counted(handler(request, client))
+
+    def counted(self, response: Response) -> Response:
+        """Refusals are counted by status, for the instructor (and the tests) to see in /api/board."""
         if response.status >= 400:
             self.refused[response.status] = self.refused.get(response.status, 0) + 1
         return response
@@ -118,7 +121,7 @@ class BoardApp:
     def snapshot_bytes(self) -> bytes:
         """The board as JSON bytes, made once per change (and at most once a second while unchanged, so the
         stuck timers move) however many pages watch."""
-        version, now = self.store.version, time.monotonic()
+        version, now = (self.store.version, sum(self.refused.values())), time.monotonic()
         cached = self._snapshot
         if cached is None or cached[0] != version or now - cached[1] >= 1.0:
             data = self.store.snapshot(self.stuck_minutes)

@@ -95,8 +95,9 @@ class BoardServer:
                 if request is None:
                     return
             except HTTPError as error:
-                reply = (refusal(413, f"the body is larger than {MAX_POST // 1024} KB: is it a results file?")
-                         if error.status == 413 else error_page(error.status, error.message))
+                reply = self.app.counted(
+                    refusal(413, f"the body is larger than {MAX_POST // 1024} KB: is it a results file?")
+                    if error.status == 413 else error_page(error.status, error.message))
                 writer.write(reply.encode())
                 await writer.drain()
                 return

@@ -181,4 +181,4 @@ def stuck_on(checks: list, order: dict, now: float, stuck_minutes: float) -> dic
     minutes = (now - since) / 60
     if minutes < stuck_minutes:
         return None
-    return {"slug": slug, "check": key, "minutes": round(minutes, 1)}
+    return {"slug": slug, "check": key, "minutes": round(minutes, 2)}
