@@ -189,7 +189,7 @@ def test_a_learner_whose_same_check_keeps_failing_is_marked_stuck(tmp_path):
         board.post(results("Ada", {FIRST: "GET /a/9: expected status 200, but got 500."}, runs=2))
         board.post(results("Bo", {FIRST: "GET /a/1: expected Content-Type: text/html, but got text/plain."}, runs=2))
         stuck = board.learner("Ada")["stuck"]
-        assert stuck["slug"] == FIRST and stuck["check"] == "GET /a/N: expected status N" and stuck["minutes"] >= 0.02
+        assert stuck["slug"] == FIRST and stuck["check"] == "GET /a/N: expected status 200" and stuck["minutes"] >= 0.02
         assert board.learner("Bo")["stuck"] is None
         board.post(results("Ada", {FIRST: "passed", SECOND: "GET /b: expected status 200"}, runs=3))
         assert board.learner("Ada")["stuck"] is None            # passed, and now on a new check

@@ -103,7 +103,7 @@ def test_report_prints_the_table_and_writes_csv_and_html(class_folder, tmp_path)
 
     # Per challenge: passed counts and the most common first failure, grouped by the check.
     summary = next(line for line in lines if f" {SLUGS[2]} " in line and "passed" in line)
-    assert "0/6 passed" in summary and "2 of 2 failing: GET /x/N: expected status N" in summary
+    assert "0/6 passed" in summary and "2 of 2 failing: GET /x/N: expected status 200" in summary
     first = next(line for line in lines if f" {SLUGS[0]} " in line and "passed" in line)
     assert "5/6 passed" in first                               # Ada, Zoë, the XSS name, Grace, Old Timer
     assert "Carl Cheat: graded --target solutions" in run.stdout
@@ -184,6 +184,12 @@ def test_failures_are_grouped_by_the_check_not_the_text():
     assert failure_key("GET /x/1: expected status 200, but got 404.") == \
         failure_key("GET /x/99: expected status 200, but got 500.")
     assert failure_key("GET /x: expected status 200") != failure_key("GET /x: expected Content-Type: text/html")
+    assert failure_key("GET /x: expected status 200") != failure_key("GET /x: expected status 404")
+    assert failure_key("GET /: expected charset=utf-8") == "GET /: expected charset=utf-8"     # not utf-N
+    assert failure_key("GET /time: expected about 2026-11-21T15:09:00+00:00 (within 5 s)") == \
+        failure_key("GET /time: expected about 2026-11-21T16:10:42Z (within 5 s)")
+    assert failure_key("Your server exited with code 1 before accepting connections; it printed: NameError: x") == \
+        "Your server exited with code N before accepting connections"
     assert failure_key(None) == failure_key("") == "(no message)"
 
 
@@ -194,7 +200,7 @@ def test_the_most_common_first_failure_wins_and_ties_are_stable():
     room = build_classroom([validate_results(r) for r in rows])
     summary = room.summaries[SLUGS[0]]
     assert (summary.passed, summary.failed, summary.tried) == (1, 3, 4)
-    assert summary.failure == "GET /a/N: expected status N" and summary.failure_count == 2
+    assert summary.failure == "GET /a/N: expected status 200" and summary.failure_count == 2
 
 
 def test_validation_names_the_problem():

@@ -1,21 +1,27 @@
 """Group failures by the check that failed, not by their exact text.
 
 Two learners who fail the same check see different words: the grader picked random values, their servers
-answered differently, they listen on different ports. A first failure is a headline such as
+answered differently, the clock moved. A first failure is a headline such as
 
     GET /search?q=cats42: expected the body 'You searched for: cats42', but got 'None'.
 
 What identifies the check is what was expected, with the values taken out. So: the first line, cut before
-"but got", with quoted values and numbers replaced. Both learners above then share
+"but got", with quoted values, times and the request's own numbers replaced. Both learners above share
     GET /search?q=catsN: expected the body '…'
+Numbers that name the check stay: a status (200, 404), utf-8, HTTP/1.1.
 """
 from __future__ import annotations
 
 import re
 
+GOT = re.compile(r",?\s+but\s+(?:got|it|your|the server)\b.*$|[;:,]?\s+it printed\b.*$", re.IGNORECASE)
 QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|`[^`]*`")
-NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-GOT = re.compile(r",?\s+but\s+(?:got|it|your)\b.*$", re.IGNORECASE)
+TIMES = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d)?(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"   # ISO 8601
+                   r"|\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d(?: [+-]\d{4})?")                # Common Log Format
+REQUEST = re.compile(r"^([A-Z]+ \S+)(: .*)$")                  # "GET /path?query: expected ..."
+ANY_NUMBER = re.compile(r"\d+")
+LOOSE_NUMBER = re.compile(r"(?<![A-Za-z/.\-])\d+(?:[.,]\d+)*(?![A-Za-z])")
+STATUS = re.compile(r"[1-5]\d\d")
 SPACES = re.compile(r"\s+")
 
 
@@ -26,6 +32,11 @@ def failure_key(text: str | None) -> str:
     line = text.strip().splitlines()[0]
     line = GOT.sub("", line)
     line = QUOTED.sub("'…'", line)
-    line = NUMBER.sub("N", line)
-    line = SPACES.sub(" ", line).strip().rstrip(".…, ").strip()
+    line = TIMES.sub("TIME", line)
+    request, rest = "", line
+    found = REQUEST.match(line)
+    if found:   # the request's path holds the grader's random values: every number there goes
+        request, rest = ANY_NUMBER.sub("N", found.group(1)), found.group(2)
+    rest = LOOSE_NUMBER.sub(lambda m: m[0] if STATUS.fullmatch(m[0]) else "N", rest)
+    line = SPACES.sub(" ", request + rest).strip().rstrip(".…, ").strip()
     return line[:200] or "(no message)"

@@ -58,19 +58,17 @@ def render_table(room: Classroom, collected: Collected | None = None, encoding: 
     lines.append("")
 
     # Header: level names over their columns, then the column numbers written downwards (tens, then units).
-    def group_width(slugs):
-        return len(slugs) + len(f" {len(slugs)}/{len(slugs)}")
-    head = " " * NAME_WIDTH + "".join(f" {bar} " + fit(level, group_width(slugs))
-                                      for level, slugs in levels) + f" {bar} total"
+    widths = {level: max(len(slugs) + len(f" {len(slugs)}/{len(slugs)}"), len(level)) for level, slugs in levels}
+    head = " " * NAME_WIDTH + "".join(f" {bar} " + fit(level, widths[level]) for level, _ in levels) + f" {bar} total"
     lines.append(head.rstrip())
     for digit in (0, 1):
         cells = []
         for level, slugs in levels:
             text = "".join(f"{number[s]:>2}"[digit] for s in slugs)
-            cells.append(f" {bar} " + text.ljust(group_width(slugs)))
+            cells.append(f" {bar} " + text.ljust(widths[level]))
         lines.append((" " * NAME_WIDTH + "".join(cells) + f" {bar}").rstrip())
     for row in room.rows:
-        lines.append(table_row(row, levels, symbols, bar))
+        lines.append(table_row(row, levels, widths, symbols, bar))
     if not room.rows:
         lines.append("(no learners to show)")
     lines.append("")
@@ -95,14 +93,14 @@ def render_table(room: Classroom, collected: Collected | None = None, encoding: 
     return "\n".join(lines) + "\n"
 
 
-def table_row(row: Row, levels, symbols, bar) -> str:
+def table_row(row: Row, levels, widths, symbols, bar) -> str:
     parts = [fit(row.learner, NAME_WIDTH - 1) + " "]
     total = 0
-    for _, slugs in levels:
+    for level, slugs in levels:
         passed = row.passed_in(slugs)
         total += passed
-        parts.append(f" {bar} " + "".join(symbols[row.cells[s]] for s in slugs)
-                     + f" {passed:>{len(str(len(slugs)))}}/{len(slugs)}")
+        cells = "".join(symbols[row.cells[s]] for s in slugs) + f" {passed:>{len(str(len(slugs)))}}/{len(slugs)}"
+        parts.append(f" {bar} " + cells.ljust(widths[level]))
     count = sum(len(slugs) for _, slugs in levels)
     parts.append(f" {bar} {total:>{len(str(count))}}/{count}")
     return "".join(parts)
