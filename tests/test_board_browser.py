@@ -3,6 +3,7 @@
 learner named <script>alert(1)</script> is shown as text and runs nothing.
 
 Skipped, with the reason, where no Chromium is installed. CI installs Debian's `chromium` (.ci/run)."""
+import re
 import time
 
 import pytest
@@ -43,7 +44,7 @@ def test_the_page_shows_both_learners_and_updates_within_2_s_without_a_reload(bo
     assert page.evaluate(NAMES) == ["Ada Lovelace", "Grace Hopper"]
     assert page.evaluate(f"document.querySelector('#heat tr[data-name=\"Ada Lovelace\"] td.cell').className") \
         == "cell passed"
-    assert "1 of 2" in page.evaluate("document.getElementById('failures').textContent")
+    assert "1 of 1 failing: GET /x: expected status 200" in page.evaluate("document.getElementById('failures').textContent")
 
     page.evaluate("window.sameDocument = true")  # gone if the page reloads
     started = time.monotonic()
@@ -73,6 +74,20 @@ def test_a_learner_named_script_is_shown_as_text_and_runs_nothing(board, browser
     time.sleep(0.3)                                               # an onerror would have fired by now
     assert page.evaluate("typeof window.pwned") == "undefined"
     assert page.events("Page.javascriptDialogOpening") == []      # no alert() ever opened
+
+
+def test_a_stuck_learner_is_marked_on_the_page(tmp_path, browser):
+    with RunningBoard(tmp_path, None, "--code", "ABCD", "--stuck-minutes", "0.02") as board:   # 1.2 s
+        failing = results("Ada Lovelace", {FIRST: "GET /a/1: expected status 200, but got 404."}, runs=1)
+        assert board.post(failing).status_code == 201
+        page = browser.open(board.url + "/")
+        page.wait_for(f"{NAMES}.length == 1")
+        assert page.evaluate("document.querySelectorAll('#heat tr.stuck').length") == 0
+        time.sleep(1.3)
+        again = results("Ada Lovelace", {FIRST: "GET /a/7: expected status 200, but got 500."}, runs=2)
+        assert board.post(again).status_code == 201
+        note = page.wait_for("document.querySelector('#heat tr.stuck td.note')?.textContent", timeout=2.0)
+        assert re.fullmatch(rf"⚠ stuck \d+ s on {FIRST}", note), note
 
 
 def test_chromium_is_looked_for_under_each_platforms_names():
