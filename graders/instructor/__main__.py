@@ -9,7 +9,7 @@ USAGE = "usage: python -m graders.instructor {report,board} ...  (add --help aft
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("report", "board"):
         print(USAGE)
-        return 2 if argv and argv[0] not in ("-h", "--help") else 0
+        return 0 if argv and argv[0] in ("-h", "--help") else 2
     return (report_main if argv[0] == "report" else board_main)(argv[1:])
 
 

@@ -104,7 +104,12 @@ class BoardServer:
             if request.path == "/events" and request.method == "GET":
                 await self.stream(writer)
                 return
-            reply = self.app.handle(request, client)
+            try:
+                reply = self.app.handle(request, client)
+            except Exception as error:     # e.g. the disk is full: one line here, a 500 there, and go on
+                print(f"The board could not answer {request.method} {request.path}: {type(error).__name__}: {error}",
+                      file=sys.stderr, flush=True)
+                reply = self.app.counted(refusal(500, f"the board could not do that: {type(error).__name__}"))
             writer.write(reply.encode(include_body=request.method != "HEAD"))
             await writer.drain()
         except (asyncio.TimeoutError, ConnectionError):
