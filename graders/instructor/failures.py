@@ -22,7 +22,15 @@ REQUEST = re.compile(r"^([A-Z]+ \S+)(: .*)$")                  # "GET /path?quer
 ANY_NUMBER = re.compile(r"\d+")
 LOOSE_NUMBER = re.compile(r"(?<![A-Za-z/.\-])\d+(?:[.,]\d+)*(?![A-Za-z])")
 STATUS = re.compile(r"[1-5]\d\d")
+# A status names the check when it reads as one: "200 OK", "404 Not Found", "status 200", "the 404 page".
+STATUS_WORDS = re.compile(r" [A-Z]| page")
+STATUS_BEFORE = re.compile(r"(?:status|code|the) $", re.IGNORECASE)
 SPACES = re.compile(r"\s+")
+
+
+def is_status(number: re.Match) -> bool:
+    text, start, end = number.string, number.start(), number.end()
+    return bool(STATUS.fullmatch(number[0]) and (STATUS_WORDS.match(text, end) or STATUS_BEFORE.search(text[:start])))
 
 
 def failure_key(text: str | None) -> str:
@@ -37,6 +45,6 @@ def failure_key(text: str | None) -> str:
     found = REQUEST.match(line)
     if found:   # the request's path holds the grader's random values: every number there goes
         request, rest = ANY_NUMBER.sub("N", found.group(1)), found.group(2)
-    rest = LOOSE_NUMBER.sub(lambda m: m[0] if STATUS.fullmatch(m[0]) else "N", rest)
+    rest = LOOSE_NUMBER.sub(lambda m: m[0] if is_status(m) else "N", rest)
     line = SPACES.sub(" ", request + rest).strip().rstrip(".…, ").strip()
     return line[:200] or "(no message)"
