@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from . import messages
+from .board_post import BoardPoster
 from .boot import LocalServer, RemoteServer
 from .catalog import REPO_ROOT, challenge_for
 from .messages import GraderFailure, indent
@@ -38,6 +39,7 @@ def pytest_configure(config):
         config.option.tbstyle = "short"  # for other errors; GraderFailures show no traceback at all
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(ResultsRecorder(config), "grader-results")
+        config.pluginmanager.register(BoardPoster(config), "grader-board")
 
 
 @pytest.hookimpl(optionalhook=True)

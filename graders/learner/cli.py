@@ -21,6 +21,10 @@ VERBS = """verbs:
   doctor             check this computer's setup, each problem with its fix
   join URL           remember a workshop board and your name (--name NAME)
 
+for instructors:
+  report FILES...    a class table from many results files (--csv OUT, --html OUT)
+  board              a live workshop board (--port 8000, --lan)
+
 SLUG defaults to the current challenge: the first one not passed yet."""
 
 
@@ -101,6 +105,14 @@ def main(argv: list[str] | None = None) -> int:
         except (AttributeError, ValueError):
             pass
     kit.INVOKED_AS_WSFS = Path(sys.argv[0]).stem.lower() == "wsfs"
+    arguments = sys.argv[1:] if argv is None else argv
+    if arguments[:1] in (["report"], ["board"]):   # the instructor's verbs have options of their own
+        from graders.instructor import cli as instructor  # noqa: PLC0415
+        try:
+            main_of = instructor.report_main if arguments[0] == "report" else instructor.board_main
+            return main_of(arguments[1:])
+        except KeyboardInterrupt:
+            return 130
     try:
         code = run(build_parser().parse_args(argv))
         sys.stdout.flush()  # here, so that a closed pipe is caught below and not at the interpreter's exit

@@ -1,0 +1,17 @@
+"""python -m graders.instructor report|board ...  (python -m graders report|board once wired in)."""
+import sys
+
+from .cli import board_main, report_main
+
+USAGE = "usage: python -m graders.instructor {report,board} ...  (add --help after either for its options)"
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("report", "board"):
+        print(USAGE)
+        return 0 if argv and argv[0] in ("-h", "--help") else 2
+    return (report_main if argv[0] == "report" else board_main)(argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,184 @@
+"""The board's memory: SQLite (standard library), in one file the instructor names.
+
+A restart loses nothing: every accepted post is committed before the board answers it, and the join code is
+stored too, so learners who joined before a restart keep posting. Two boards on two files never meet.
+
+Besides each learner's latest results, the store remembers per learner and challenge since when the same
+check has been failing, measured with the board's own clock (a laptop's clock may be wrong). That is how the
+board marks a learner "stuck".
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import time
+from pathlib import Path
+
+from .classroom import FAILED, build_classroom
+from .collect import merge_same_learner
+from .failures import failure_key
+
+CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"     # no I or O: a code read aloud or off a projector is not misread
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS learners (
+    name_key TEXT PRIMARY KEY,   -- the name case-folded: "ada" and "Ada" are one learner, as in the report
+    name TEXT NOT NULL,
+    results TEXT NOT NULL,       -- the learner's results file (JSON), merged over their posts
+    first_seen REAL NOT NULL,
+    last_post REAL NOT NULL,
+    posts INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS checks (
+    name_key TEXT NOT NULL,
+    slug TEXT NOT NULL,
+    status TEXT NOT NULL,
+    run TEXT,                    -- what identifies a grading of it: finished time, status, run count
+    failure_key TEXT,            -- the failing check, grouped (failures.py)
+    since REAL,                  -- when this same check started failing
+    graded REAL,                 -- when a post last carried a new grading of it
+    PRIMARY KEY (name_key, slug)
+);
+"""
+
+
+def new_code(length: int = 4) -> str:
+    return "".join(secrets.choice(CODE_LETTERS) for _ in range(length))
+
+
+class BoardStore:
+    def __init__(self, path: Path | str, clock=time.time):
+        self.clock = clock
+        # check_same_thread=False: the server owns this connection from one thread, but it may not be the
+        # thread that opened it. Writes are transactions: a crash mid-post leaves the previous state.
+        self.db = sqlite3.connect(str(path), check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")        # readers never wait for a writer
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- the join code and a change counter, in the meta table ---------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def join_code(self, wanted: str | None = None, renew: bool = False) -> str:
+        """The stored code (so a restart keeps every learner's join), or `wanted`, or a new one."""
+        code = wanted or (None if renew else self.meta("code")) or new_code()
+        if code != self.meta("code"):
+            self.set_meta("code", code)
+        return code
+
+    @property
+    def version(self) -> int:
+        return int(self.meta("version") or 0)
+
+    # --- posts ---------------------------------------------------------------------------------------------------
+
+    def record(self, results: dict) -> int:
+        """Store a validated results file; return the board's new version number."""
+        now = self.clock()
+        key = results["learner"].casefold()
+        with self.db:   # one transaction: all of a post, or nothing
+            row = self.db.execute("SELECT results, first_seen, posts FROM learners WHERE name_key = ?",
+                                  (key,)).fetchone()
+            if row:
+                merged = merge_same_learner([(None, json.loads(row[0])), (None, results)])
+                merged["learner"] = results["learner"]       # the name as last spelled
+                first_seen, posts = row[1], row[2]
+            else:
+                merged, first_seen, posts = results, now, 0
+            self.db.execute("INSERT OR REPLACE INTO learners VALUES (?, ?, ?, ?, ?, ?)",
+                            (key, results["learner"], json.dumps(merged, ensure_ascii=False), first_seen, now,
+                             posts + 1))
+            previous = {r[0]: r[1:] for r in self.db.execute(
+                "SELECT slug, status, run, failure_key, since, graded FROM checks WHERE name_key = ?", (key,))}
+            for slug, entry in results["challenges"].items():
+                self.db.execute("INSERT OR REPLACE INTO checks VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                (key, slug, *check_state(entry, previous.get(slug), now)))
+            version = self.version + 1
+            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('version', ?)", (str(version),))
+        return version
+
+    # --- reading -------------------------------------------------------------------------------------------------
+
+    def results(self) -> list[dict]:
+        return [json.loads(r[0]) for r in self.db.execute("SELECT results FROM learners ORDER BY name_key")]
+
+    def posts_accepted(self) -> int:
+        return self.db.execute("SELECT COALESCE(SUM(posts), 0) FROM learners").fetchone()[0]
+
+    def snapshot(self, stuck_minutes: float) -> dict:
+        """Everything the page draws, as JSON-ready data. Texts are data: the page shows them as text."""
+        now = self.clock()
+        room = build_classroom(self.results())
+        learners = {r[0]: r[1:] for r in self.db.execute(
+            "SELECT name_key, first_seen, last_post, posts FROM learners")}
+        checks: dict[str, list] = {}
+        for row in self.db.execute("SELECT name_key, slug, status, failure_key, since, graded FROM checks"):
+            checks.setdefault(row[0], []).append(row[1:])
+        order = {slug: index for index, slug in enumerate(room.slugs)}
+
+        def learner(row, counted: bool) -> dict:
+            key = row.learner.casefold()
+            first_seen, last_post, posts = learners.get(key, (now, now, 0))
+            return {"name": row.learner, "counted": counted, "flagged": row.flagged,
+                    "cells": row.cells, "failures": row.failures, "passed": row.passed_in(room.slugs),
+                    "posts": posts, "last_post": last_post, "seconds_since_post": round(now - last_post, 1),
+                    "stuck": stuck_on(checks.get(key, []), order, now, stuck_minutes)}
+
+        return {
+            "version": self.version, "now": now, "stuck_minutes": stuck_minutes,
+            "posts_accepted": self.posts_accepted(),
+            "levels": [{"level": level, "slugs": slugs} for level, slugs in room.levels],
+            "challenges": [{"slug": c.slug, "level": c.level, "title": c.title,
+                            "passed": room.summaries[c.slug].passed, "failed": room.summaries[c.slug].failed,
+                            "failure": room.summaries[c.slug].failure,
+                            "failure_count": room.summaries[c.slug].failure_count,
+                            "failure_example": room.summaries[c.slug].failure_example} for c in room.columns],
+            "learners": [learner(row, True) for row in room.rows] + [learner(row, False) for row in room.flagged],
+        }
+
+
+def check_state(entry: dict, previous: tuple | None, now: float) -> tuple:
+    """(status, run, failure_key, since, graded) for one challenge of a new post."""
+    status = entry["status"]
+    run = json.dumps([entry.get("finished"), status, entry.get("runs")])
+    old_status, old_run, old_key, old_since, old_graded = previous or (None, None, None, None, None)
+    regraded = run != old_run and status != "not run"
+    graded = now if regraded else old_graded
+    if status != FAILED:
+        return status, run, None, None, graded
+    key = failure_key(entry.get("first_failure"))
+    since = old_since if (old_status == FAILED and old_key == key and old_since is not None) else now
+    return status, run, key, since, graded
+
+
+def stuck_on(checks: list, order: dict, now: float, stuck_minutes: float) -> dict | None:
+    """The challenge a learner is stuck on, or None.
+
+    Their current challenge is the first failing one (in catalog order) among those their latest run graded:
+    what the run's summary told them to do next. They are stuck when that same check has failed for
+    `stuck_minutes` or more. A learner who has moved on to another challenge is not stuck on the old one."""
+    graded = [c for c in checks if c[4] is not None]
+    if not graded:
+        return None
+    latest = max(c[4] for c in graded)
+    failing = sorted((c for c in graded if c[4] == latest and c[1] == FAILED and c[3] is not None),
+                     key=lambda c: order.get(c[0], len(order)))
+    if not failing:
+        return None
+    slug, _, key, since, _ = failing[0]
+    minutes = (now - since) / 60
+    if minutes < stuck_minutes:
+        return None
+    return {"slug": slug, "check": key, "minutes": round(minutes, 2)}

@@ -1,0 +1,96 @@
+"""The live board in a real headless Chromium, driven through the DevTools protocol (tools/chromium.py, with the
+`websockets` client): the page shows the learners, a new result appears within 2 s without a reload, and a
+learner named <script>alert(1)</script> is shown as text and runs nothing.
+
+Skipped, with the reason, where no Chromium is installed. CI installs Debian's `chromium` (.ci/run)."""
+import re
+import time
+
+import pytest
+
+from tests.board_helpers import SLUGS, RunningBoard, processes_mentioning, results
+from tools.chromium import Chromium, candidates, find_chromium
+
+XSS_NAMES = ["<script>alert(1)</script>", '<img src=x onerror="window.pwned=1;alert(2)">']
+XSS_FAILURE = '<img src=x onerror="window.pwned=2"> expected status 200'
+FIRST, SECOND = SLUGS[0], SLUGS[1]
+
+pytestmark = pytest.mark.skipif(
+    find_chromium() is None,
+    reason="no Chromium found (looked for chromium, chromium-browser, google-chrome): install one, e.g. Debian's "
+           "`apt-get install chromium`, or set CHROMIUM=/path/to/chrome")
+
+NAMES = "Array.from(document.querySelectorAll('#heat .learner-name')).map(cell => cell.textContent)"
+
+
+@pytest.fixture
+def board(tmp_path):
+    with RunningBoard(tmp_path, None, "--code", "ABCD") as running:
+        yield running
+
+
+@pytest.fixture
+def browser(tmp_path):
+    with Chromium(tmp_path) as chromium:       # its whole process group is killed on the way out
+        yield chromium
+    assert processes_mentioning(str(chromium.profile)) == [], "a Chromium process outlived the test"
+
+
+def test_the_page_shows_both_learners_and_updates_within_2_s_without_a_reload(board, browser):
+    assert board.post(results("Ada Lovelace", {FIRST: "passed"})).status_code == 201
+    assert board.post(results("Grace Hopper", {FIRST: "GET /x: expected status 200, but got 404."})).status_code == 201
+    page = browser.open(board.url + "/")
+    page.wait_for(f"{NAMES}.length == 2")
+    assert page.evaluate(NAMES) == ["Ada Lovelace", "Grace Hopper"]
+    assert page.evaluate(f"document.querySelector('#heat tr[data-name=\"Ada Lovelace\"] td.cell').className") \
+        == "cell passed"
+    assert "1 of 1 failing: GET /x: expected status 200" in page.evaluate("document.getElementById('failures').textContent")
+
+    page.evaluate("window.sameDocument = true")  # gone if the page reloads
+    started = time.monotonic()
+    assert board.post(results("Lin Chen", {FIRST: "passed"})).status_code == 201
+    page.wait_for(f"{NAMES}.includes('Lin Chen')", timeout=2.0)
+    assert time.monotonic() - started < 2.0
+    started = time.monotonic()
+    assert board.post(results("Grace Hopper", {FIRST: "passed", SECOND: "passed"},
+                              finished="2026-11-21T16:00:00+00:00")).status_code == 201
+    page.wait_for("document.querySelectorAll('#heat tr[data-name=\"Grace Hopper\"] td.cell.passed').length == 2",
+                  timeout=2.0)
+    assert time.monotonic() - started < 2.0
+    assert page.evaluate("window.sameDocument") is True
+    assert page.evaluate(NAMES) == ["Ada Lovelace", "Grace Hopper", "Lin Chen"]
+    assert page.evaluate("document.getElementById('status').textContent") == "live"
+
+
+def test_a_learner_named_script_is_shown_as_text_and_runs_nothing(board, browser):
+    for name in XSS_NAMES:
+        assert board.post(results(name, {FIRST: XSS_FAILURE})).status_code == 201
+    page = browser.open(board.url + "/")
+    page.wait_for(f"{NAMES}.length == 2")
+    assert sorted(page.evaluate(NAMES)) == sorted(XSS_NAMES)      # the exact text, angle brackets and all
+    assert "<img src=x onerror=" in page.evaluate("document.getElementById('failures').textContent")
+    assert page.evaluate("document.scripts.length") == 1          # only the page's own script
+    assert page.evaluate("document.querySelectorAll('#heat img, #failures img').length") == 0
+    time.sleep(0.3)                                               # an onerror would have fired by now
+    assert page.evaluate("typeof window.pwned") == "undefined"
+    assert page.events("Page.javascriptDialogOpening") == []      # no alert() ever opened
+
+
+def test_a_stuck_learner_is_marked_on_the_page(tmp_path, browser):
+    with RunningBoard(tmp_path, None, "--code", "ABCD", "--stuck-minutes", "0.02") as board:   # 1.2 s
+        failing = results("Ada Lovelace", {FIRST: "GET /a/1: expected status 200, but got 404."}, runs=1)
+        assert board.post(failing).status_code == 201
+        page = browser.open(board.url + "/")
+        page.wait_for(f"{NAMES}.length == 1")
+        assert page.evaluate("document.querySelectorAll('#heat tr.stuck').length") == 0
+        time.sleep(1.3)
+        again = results("Ada Lovelace", {FIRST: "GET /a/7: expected status 200, but got 500."}, runs=2)
+        assert board.post(again).status_code == 201
+        note = page.wait_for("document.querySelector('#heat tr.stuck td.note')?.textContent", timeout=2.0)
+        assert re.fullmatch(rf"⚠ stuck \d+ s on {FIRST}", note), note
+
+
+def test_chromium_is_looked_for_under_each_platforms_names():
+    assert candidates("linux")[:3] == ["chromium", "chromium-browser", "google-chrome"]
+    assert any(name.endswith("Google Chrome") for name in candidates("darwin"))
+    assert any(name.endswith("chrome.exe") for name in candidates("win32"))
