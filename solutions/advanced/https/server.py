@@ -12,8 +12,8 @@ Three things make it a real server:
 - every answer carries Strict-Transport-Security, so a browser uses HTTPS for this site from then on;
 - with --redirect-port M, a plain-HTTP listener on M sends visitors to the same page over HTTPS.
 
-Run it:    python exercises/advanced/https/server.py --port 8443 --cert cert.pem --key key.pem --redirect-port 8080
-           (a certificate for 127.0.0.1: `python -m trustme` writes server.pem, server.key and client.pem)
+Run it:    python -m trustme     (a throwaway certificate for 127.0.0.1: server.pem, server.key, client.pem)
+           python exercises/advanced/https/server.py --port 8443 --cert server.pem --key server.key --redirect-port 8080
 Try it:    curl -i --cacert client.pem https://127.0.0.1:8443/
            curl -i 'http://127.0.0.1:8080/about?from=plain'
 Check it:  python -m pytest graders/advanced/test_https.py
