@@ -7,6 +7,7 @@ the raw head).
 """
 import os
 import socket
+import ssl
 import sys
 import time
 
@@ -64,18 +65,41 @@ CORPUS = [
                                              body=b"[" * 100000 + b"]" * 100000), None),
     ("an id of 5,000 digits", head(f"GET /api/notes/{'7' * 5000} HTTP/1.1", "Host: x"), None),
 ]
-# Where a challenge gives an input a meaning of its own, its answer is graded by its grader, not here.
-ANSWERS_OF_THEIR_OWN = {"JSON 100,000 deep to /api/echo": {"intermediate/json_api": {400, 413}},
-                        "JSON 100,000 deep to /api/notes": {"advanced/rest_api": {400, 413}},
-                        "an id of 5,000 digits": {"advanced/rest_api": {404}},
-                        "non-ASCII WebSocket key on /ws": {"advanced/websocket_echo": {400}},
-                        "non-ASCII WebSocket key on /chat": {"advanced/websocket_chat": {400}}}
+# Inputs that mean something to one challenge only: graded there, merely survived everywhere else.
+CHALLENGE_INPUTS = {"JSON 100,000 deep to /api/echo": {"intermediate/json_api": {400, 413}},
+                    "JSON 100,000 deep to /api/notes": {"advanced/rest_api": {400, 413}},
+                    "an id of 5,000 digits": {"advanced/rest_api": {404}},
+                    "non-ASCII WebSocket key on /ws": {"advanced/websocket_echo": {400}},
+                    "non-ASCII WebSocket key on /chat": {"advanced/websocket_chat": {400}}}
+# Where a challenge's own app decides the answer: the asgi demo app answers every path itself.
+APP_DECIDES = {"advanced/asgi": {"segment over 255 bytes", "path over 4096 bytes", "absolute-form target"}}
 
 
-def answer_to(port: int, data: bytes, byte_by_byte: bool = False) -> int | str:
+def wanted_statuses(name: str, target: str, statuses):
+    if name in CHALLENGE_INPUTS:
+        return CHALLENGE_INPUTS[name].get(target)
+    if name in APP_DECIDES.get(target, ()):
+        return None
+    return statuses
+
+
+@pytest.fixture(scope="session")
+def tls(tmp_path_factory):
+    """A throwaway CA and a certificate for 127.0.0.1, for the https solution (it speaks only TLS)."""
+    trustme = pytest.importorskip("trustme")
+    folder, authority = tmp_path_factory.mktemp("tls"), trustme.CA()
+    certificate = authority.issue_cert("127.0.0.1")
+    certificate.private_key_and_cert_chain_pem.write_to_path(str(folder / "server.pem"))
+    context = ssl.create_default_context()
+    authority.configure_trust(context)
+    return folder / "server.pem", context
+
+
+def answer_to(port: int, data: bytes, byte_by_byte: bool = False, tls: ssl.SSLContext | None = None) -> int | str:
     """The status of the one answer to `data`, or "closed" / "silent" when there was none."""
-    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT + 2) as sock:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT + 2) as plain:
+        plain.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock = tls.wrap_socket(plain, server_hostname="127.0.0.1") if tls else plain
         try:
             if byte_by_byte:
                 for index in range(len(data)):
@@ -107,48 +131,48 @@ def answer_to(port: int, data: bytes, byte_by_byte: bool = False) -> int | str:
                 return "broken"
 
 
-def get_home(port: int) -> int | str:
-    return answer_to(port, head("GET / HTTP/1.1", "Host: x", "Connection: close"))
+def get_home(port: int, tls: ssl.SSLContext | None = None) -> int | str:
+    return answer_to(port, head("GET / HTTP/1.1", "Host: x", "Connection: close"), tls=tls)
 
 
-def command_for(target: str, port: int) -> list[str]:
+def command_for(target: str, port: int, tls_pem=None) -> list[str]:
     if "/" in target:
+        extra = ["--cert", str(tls_pem), "--key", str(tls_pem)] if target == "advanced/https" else []
         return [sys.executable, "-u", str(ROOT / "solutions" / target / "server.py"), "--port", str(port),
-                "--timeout", str(TIMEOUT)]
+                "--timeout", str(TIMEOUT), *extra]
     return [sys.executable, "-u", "-m", f"reference.{target}", "--port", str(port), "--timeout", str(TIMEOUT),
             *EXTRA_ARGS.get(target, [])]
 
 
 @pytest.fixture(scope="module", params=REFERENCE + SOLUTIONS)
-def server(request, tmp_path_factory):
+def server(request, tmp_path_factory, tls):
     target, port = request.param, free_port()
     log = tmp_path_factory.mktemp(target.replace("/", "-")) / "server.log"
-    process = ServerProcess(command_for(target, port), log, {**os.environ, "PYTHONPATH": str(ROOT)})
+    pem, context = tls
+    process = ServerProcess(command_for(target, port, pem), log, {**os.environ, "PYTHONPATH": str(ROOT)})
     process.start()
     try:
         process.wait_until_listening(port)
-        yield target, port, process
+        yield target, port, process, context if target == "advanced/https" else None
     finally:
         process.stop()
 
 
 @pytest.mark.parametrize("byte_by_byte", [False, True], ids=["whole", "byte-by-byte"])
 def test_no_input_kills_a_server(server, byte_by_byte):
-    target, port, process = server
+    target, port, process, context = server
     problems = []
     for name, data, statuses in CORPUS:
         if byte_by_byte and len(data) > 25000:
             continue                            # 200,000 one-byte writes prove nothing more than one write
         started = time.monotonic()
-        status = answer_to(port, data, byte_by_byte)
-        wanted = ANSWERS_OF_THEIR_OWN.get(name, {}).get(target, statuses)
-        if name in ANSWERS_OF_THEIR_OWN and target not in ANSWERS_OF_THEIR_OWN[name]:
-            wanted = None
+        status = answer_to(port, data, byte_by_byte, context)
+        wanted = wanted_statuses(name, target, statuses)
         if process.exit_code is not None:
             pytest.fail(f"{target} died on {name!r}: exit code {process.exit_code}\n{process.output()[-2000:]}")
         if wanted is not None and status not in wanted:
             problems.append(f"{name}: answered {status}, wanted one of {sorted(wanted)}")
-        after = get_home(port)
+        after = get_home(port, context)
         if after != 200:
             problems.append(f"{name}: the next GET / got {after} (it took {time.monotonic() - started:.1f} s)")
     assert not problems, f"{target}:\n" + "\n".join(problems)
@@ -171,9 +195,10 @@ else:
 
 @pytest.mark.skipif(os.name != "posix", reason="sets a POSIX resource limit")
 @pytest.mark.parametrize("target", REFERENCE + SOLUTIONS)
-def test_running_out_of_file_descriptors_never_kills_a_server(target, tmp_path):
-    port = free_port()
-    command = command_for(target, port)
+def test_running_out_of_file_descriptors_never_kills_a_server(target, tmp_path, tls):
+    port, (pem, context) = free_port(), tls
+    context = context if target == "advanced/https" else None
+    command = command_for(target, port, pem)
     # [python, -u, -m, module, args...] or [python, -u, path, args...] -> the same, under a 64-file limit.
     script, args = (command[3], command[4:]) if command[2] == "-m" else (command[2], command[3:])
     limited = ServerProcess([sys.executable, "-u", "-c", LIMITED, script, *args], tmp_path / "server.log",
@@ -193,7 +218,7 @@ def test_running_out_of_file_descriptors_never_kills_a_server(target, tmp_path):
         deadline, status = time.monotonic() + 8, None
         while time.monotonic() < deadline and status != 200 and limited.exit_code is None:
             try:
-                status = get_home(port)
+                status = get_home(port, context)
             except OSError:
                 time.sleep(0.2)
         assert limited.exit_code is None, f"{target} died:\n{limited.output()[-2000:]}"
