@@ -139,8 +139,8 @@ def too_short_a_length(body: bytes, extra: bytes) -> str:
         return story
     if characters == len(body):
         non_ascii = "".join(sorted({c for c in whole.decode("utf-8") if ord(c) > 127}))[:10]
-        story += (f". {len(body)} is the number of characters: the page holds {non_ascii!r}, which take more than "
-                  "one byte each in UTF-8. Encode the page first, then take len() of the bytes")
+        story += (f". {len(body)} is the number of characters: the page holds {non_ascii!r}, and each of those "
+                  "characters takes more than one byte in UTF-8. Encode the page first, then take len() of the bytes")
     return story
 
 
