@@ -60,8 +60,8 @@ def strict_answer(server, data: bytes, *, expected: str, hint: str, framing_hint
     except GraderFailure as failure:
         raise with_advice(failure, *gone(server, expected, hint, loop_hint)) from None
     with conn:
-        conn.send(data)
         try:
+            conn.send(data)
             exchange = conn.read_response()
         except GraderFailure as failure:
             if "message body" in failure.message:     # h11: the connection ended before Content-Length bytes came
