@@ -1,15 +1,14 @@
 """Challenge: route_decorator, the talk's part 3: pages made by functions, with @route.
 
-Every page so far was a file in static/. A framework adds pages that functions make when a request comes:
+So far every page was a file in static/. A framework adds pages that a function makes for each request:
 
     @route("/hello")
     def hello() -> str:
         return "<h1>Hello from a route</h1>"
 
-route("/hello") is called first, and returns the decorator; Python then calls the decorator with the
-function hello. Make it remember the function in ROUTES under its path, and give the function back
-unchanged. Then answer() tries, in this order: a route (call its handler now, for this request), a file
-from static/, and 404. A route wins over a file of the same name: /about is the route's page, not
+route("/hello") returns the decorator, and Python calls that with the function hello: make it store the
+function in ROUTES under its path, and give it back unchanged. Then answer() tries a route first (calling its
+handler now, for this request), then a file from static/, then 404: /about is the route's page, not
 static/about.html. The I/O is go_async's, unchanged.
 
 Run it:    python exercises/foundations/route_decorator/server.py --port 8002
