@@ -10,11 +10,19 @@ SERVERS = {
     "httpd_server": "the standard library's http.server, as a baseline",
 }
 
+# Not Python, so not run with -m: the talk's demos, run with the shell where their tools exist.
+DEMOS = {
+    "netcat_server.sh": "slide 3's one-liner: nc sends every client the same page (hello_socket is its twin)",
+}
+
 
 def main() -> None:
     print("The reference servers (each takes --port N, default 8002, and --open):\n")
     for name, summary in SERVERS.items():
         print(f"  python -m reference.{name:<17} {summary}")
+    print("\nThe demo (takes a port, default 8002):\n")
+    for name, summary in DEMOS.items():
+        print(f"  sh reference/{name:<18} {summary}")
     print("\nCompare them: python -m tools.bench")
 
 

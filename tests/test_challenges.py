@@ -5,6 +5,7 @@ The two grader runs happen once per session, in subprocesses, exactly as a learn
 solutions run under pytest-xdist with -n 2, which also proves parallel runs never collide).
 """
 import ast
+import difflib
 import json
 import os
 import subprocess
@@ -69,6 +70,63 @@ def test_graders_never_import_the_code_they_grade(grader):
             [node.module or ""] if isinstance(node, ast.ImportFrom) else []
         for name in names:
             assert name.split(".")[0] not in ("reference", "exercises", "solutions"), f"imports {name}"
+
+
+# --- foundations: the learner writes the socket code, and the four diffs retell the talk -------------
+
+FOUNDATIONS = [c["slug"] for c in CATALOG if c["level"] == "foundations"]
+IO_WORDS = ("socket", "asyncio", "await", "async def", "async with", "reader", "writer", "conn", "listener",
+            "sleep", "import time", "except", "main()")
+
+
+def imported_modules(path) -> list[str]:
+    names = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names.append("." * node.level + (node.module or ""))
+    return names
+
+
+def code_lines(path) -> list[str]:
+    """The file's lines after its module docstring (each challenge has its own docstring)."""
+    text = path.read_text(encoding="utf-8")
+    return text.splitlines()[ast.parse(text).body[1].lineno - 1:]
+
+
+def test_foundations_is_the_first_level_and_has_the_talks_four_steps():
+    assert CATALOG[0]["level"] == LEVELS[0] == "foundations"
+    assert FOUNDATIONS == ["hello_socket", "serve_files", "go_async", "route_decorator"]
+
+
+@pytest.mark.parametrize("tree", ["exercises", "solutions"])
+@pytest.mark.parametrize("slug", FOUNDATIONS)
+def test_foundations_files_use_the_standard_library_alone(tree, slug):
+    for name in imported_modules(ROOT / tree / "foundations" / slug / "server.py"):
+        assert name.split(".")[0] in sys.stdlib_module_names, \
+            f"{tree}/foundations/{slug}/server.py imports {name}: at this level the learner writes the socket code"
+
+
+@pytest.mark.parametrize("before, after", list(zip(FOUNDATIONS, FOUNDATIONS[1:])))
+def test_each_foundations_starter_is_the_previous_solution_plus_todos(before, after):
+    solved = code_lines(ROOT / "solutions" / "foundations" / before / "server.py")
+    starter = code_lines(ROOT / "exercises" / "foundations" / after / "server.py")
+    kept = sum(block.size for block in difflib.SequenceMatcher(None, solved, starter).get_matching_blocks())
+    assert kept >= 0.85 * len(solved), f"{after}'s starter keeps only {kept} of {before}'s {len(solved)} lines"
+
+
+def test_go_async_changes_only_the_io_lines_and_the_sleep():
+    starter = (ROOT / "exercises" / "foundations" / "go_async" / "server.py").read_text(encoding="utf-8")
+    solution = (ROOT / "solutions" / "foundations" / "go_async" / "server.py").read_text(encoding="utf-8")
+    made_async = {line.split("(")[0].replace("async def ", "def ").strip()
+                  for line in solution.splitlines() if line.startswith("async def ")}
+    for line in difflib.ndiff(starter.splitlines(), solution.splitlines()):
+        if line[:2] not in ("- ", "+ "):
+            continue
+        code = line[2:].split("  #")[0].strip()            # a TODO comment does not make a line an I/O line
+        io = any(word in code for word in IO_WORDS) or code.split("(")[0] in made_async
+        assert io or code in ("", "try:", "while True:", "continue", 'if os.name != "nt":'), f"not an I/O line: {line}"
 
 
 # --- both ways -------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 from . import messages
 from .board_post import BoardPoster
 from .boot import LocalServer, RemoteServer
-from .catalog import REPO_ROOT, challenge_for
+from .catalog import REPO_ROOT, challenge_for, load_catalog
 from .messages import GraderFailure, indent
 from .options import SEED, server_url, target_dir
 from .results import ResultsRecorder
@@ -45,6 +45,18 @@ def pytest_configure(config):
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node):  # pytest-xdist, in the controller: hand each worker the seed
     node.workerinput["grader_seed"] = node.config.stash[SEED]
+
+
+def pytest_collection_modifyitems(items):
+    """Grade in the catalog's order (hello_socket before go_async), so the first failure a learner reads is the
+    first challenge's. The sort is stable: each module's checks stay together, in the file's own order."""
+    order = {challenge.key: number for number, challenge in enumerate(load_catalog())}
+
+    def position(item) -> int:
+        challenge = challenge_for(item.path)
+        return order.get(challenge.key, len(order)) if challenge else len(order)
+
+    items.sort(key=position)
 
 
 def pytest_report_header(config):

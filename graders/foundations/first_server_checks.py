@@ -1,0 +1,224 @@
+"""Checks every foundations grader makes the same way: a first socket server, read byte by byte.
+
+A learner at this level writes the socket code, so the graders look at the bytes themselves, where a
+forgiving client (curl, a browser, even h11) would look away: every line of the head ends with \\r\\n,
+Content-Length counts the body's bytes, the server hangs up after answering a `Connection: close` request,
+and it has read the whole request before it answers. Each failure names the socket call to look at.
+
+The grader modules pass the names of their own catalog hints (`hint=`, `framing_hint=`, ...), so each
+challenge shows its own words.
+"""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import struct
+import time
+
+from graders.harness import Exchange, GraderFailure, fail, open_raw, send_raw, with_advice
+from graders.harness.messages import visible
+
+HANG_UP_WITHIN = 2.0    # after its answer, a server that was asked to close does so at once; 2 s is generous
+PAUSE = 0.5             # between two parts of one request: time enough to answer too early, even on a busy machine
+BARE_LF = re.compile(rb"(?<!\r)\n")
+
+
+def request(path: str, method: str = "GET", headers: str = "") -> bytes:
+    """A complete request: request line, Host, any extra header lines, Connection: close, the blank line."""
+    return (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}"
+            "User-Agent: web-servers-from-scratch-grader\r\nConnection: close\r\n\r\n").encode("latin-1")
+
+
+def wait_for_hang_up(conn, within: float) -> str:
+    """'closed' (a FIN), 'reset' (an RST) or 'open' after `within` seconds. Bytes that arrive stay in .buffer."""
+    deadline = time.monotonic() + within
+    try:
+        while (left := deadline - time.monotonic()) > 0:
+            conn.sock.settimeout(left)
+            chunk = conn.sock.recv(65536)
+            if not chunk:
+                return "closed"
+            conn.buffer += chunk
+        return "open"
+    except TimeoutError:
+        return "open"
+    except OSError:
+        return "reset"
+
+
+def strict_answer(server, data: bytes, *, expected: str, hint: str, framing_hint: str,
+                  read_hint: str | None = None, loop_hint: str | None = None, timeout: float = 5.0) -> Exchange:
+    """Send one request and read its answer with h11, then check what h11 forgives (see check_the_rest).
+
+    `hint` names the hint for "no answer at all", `framing_hint` the one about the answer's format,
+    `read_hint` the one about reading the whole request, `loop_hint` the one for a server that has exited
+    (each defaults to the one before)."""
+    method = data.split(b" ", 1)[0].decode("latin-1")
+    try:
+        conn = open_raw(server, timeout)
+    except GraderFailure as failure:
+        raise with_advice(failure, *gone(server, expected, hint, loop_hint)) from None
+    with conn:
+        try:
+            conn.send(data)
+            exchange = conn.read_response()
+        except GraderFailure as failure:
+            if "message body" in failure.message:     # h11: the connection ended before Content-Length bytes came
+                raise with_advice(failure, f"{expected}, with a Content-Length that counts exactly the bytes of "
+                                  "the body that follows, all of them sent (sendall(), not send())",
+                                  framing_hint) from None
+            raise with_advice(failure, *gone(server, expected, hint, loop_hint)) from None
+        check_the_rest(conn, exchange, method, expected=expected, framing_hint=framing_hint,
+                       read_hint=read_hint or framing_hint)
+    return exchange
+
+
+def check_the_rest(conn, exchange: Exchange, method: str, *, expected: str, framing_hint: str,
+                   read_hint: str) -> None:
+    """What h11 forgives, once it has read an answer: \\r\\n line endings, a Content-Length that counts the
+    body's bytes, and a clean hang-up after a Connection: close request (a reset means unread request bytes)."""
+    how = wait_for_hang_up(conn, HANG_UP_WITHIN)
+    extra = conn.buffer
+    check_line_endings(exchange, framing_hint)
+    length = exchange.headers.get("Content-Length")
+    if length is None:
+        fail(exchange, expected=f"{expected}, with a Content-Length header",
+             got="no Content-Length: the client cannot tell where the body ends. Add "
+                 "Content-Length: <the number of bytes in the body> to the head", hint=framing_hint)
+    if extra and method == "HEAD":
+        fail(exchange, expected="the answer to HEAD to be the head alone, with no body after it",
+             got=f"{len(extra)} more bytes after the head. HEAD asks for the headers GET would send, nothing more",
+             hint=framing_hint)
+    if extra:
+        fail(exchange, expected=f"Content-Length to count the body's bytes: {length} bytes, then the end",
+             got=too_short_a_length(exchange.body, extra), hint=framing_hint)
+    if how == "reset":
+        fail(exchange, expected="your server to read the whole request, up to its blank line, before it answers",
+             got="a reset connection after the answer: your server closed its socket while part of our request "
+                 "was still unread, so the kernel reset the connection (and a client may lose the answer). One "
+                 "recv(1024) is not a whole request: call recv() again until the data holds b'\\r\\n\\r\\n'",
+             hint=read_hint)
+    if how == "open":
+        fail(exchange, expected="your server to hang up after its answer, since the request said Connection: close",
+             got=f"the connection still open {HANG_UP_WITHIN:g} s later, so the client cannot know the answer is "
+                 "over. Call close() on the client's socket once sendall() is done", hint=framing_hint)
+
+
+def gone(server, expected: str, hint: str, loop_hint: str | None) -> tuple[str, str]:
+    """(expected, hint) for a failed connection, with a word on the accept loop if the server has exited."""
+    server.wait_for_exit(0.3)
+    if getattr(server, "exit_code", None) is None:
+        return expected, hint
+    return (f"{expected}. Your server is not running any more: see what it printed, above. (Before the checks, "
+            "the grader connects once and leaves without a byte, to see that your server is up: recv() then "
+            "returns b''. A server serves that client, and the next, in its accept loop)"), loop_hint or hint
+
+
+def check_line_endings(exchange: Exchange, hint: str) -> None:
+    """Every line of the head ends with \\r\\n: h11, curl and browsers accept \\n alone, HTTP does not."""
+    received = exchange.raw_head
+    end = re.search(rb"\r?\n\r?\n", received)
+    head = received[: end.end()] if end else received
+    if BARE_LF.search(head):
+        fail(exchange, expected="every line of the answer's head to end with \\r\\n: the status line, each header, "
+                                "and the empty line after them",
+             got="lines that end with \\n alone (see above: no \\r before the line break). Look at the text you "
+                 "pass to sendall(): write \\r\\n at the end of each line. A triple-quoted string breaks its lines "
+                 "with \\n alone", hint=hint)
+
+
+def too_short_a_length(body: bytes, extra: bytes) -> str:
+    """Explain a Content-Length smaller than the body, and say so when it counted characters."""
+    whole = body + extra
+    story = (f"{len(whole)} bytes after the blank line, {len(extra)} more than Content-Length said. The client "
+             "stops reading at Content-Length, so the end of the page is lost")
+    try:
+        characters = len(whole.decode("utf-8"))
+    except UnicodeDecodeError:
+        return story
+    if characters == len(body):
+        non_ascii = "".join(sorted({c for c in whole.decode("utf-8") if ord(c) > 127}))[:10]
+        story += (f". {len(body)} is the number of characters: the page holds {non_ascii!r}, and each of those "
+                  "characters takes more than one byte in UTF-8. Encode the page first, then take len() of the bytes")
+    return story
+
+
+def head_in_two_writes(server, path: str, *, split_blank_line: bool = False, expected: str, hint: str,
+                       framing_hint: str) -> Exchange:
+    """Send one request in two writes, PAUSE seconds apart, and fail if the server answers (or hangs up) before
+    the second part arrives. With split_blank_line, the cut is inside the final \\r\\n\\r\\n itself."""
+    whole = request(path)
+    cut = len(whole) - 1 if split_blank_line else whole.index(b"\r\n") + 2     # after \r\n\r, or the request line
+    first, second = whole[:cut], whole[cut:]
+    shown = visible(first) + ("" if first.endswith(b"\n") else "\n")
+    with open_raw(server) as conn:
+        started = time.perf_counter()
+        conn.send(first)
+        how = wait_for_hang_up(conn, PAUSE)
+        if how != "open" or conn.buffer:
+            early = Exchange("GET", path, f"{shown}-- a pause of {PAUSE:g} s: the rest is still to come --")
+            early.raw_head, early.elapsed = conn.buffer, time.perf_counter() - started
+            did = "answered" if conn.buffer else "hung up"
+            fail(early, expected=f"{expected}, sent once the whole request had arrived",
+                 got=f"an early answer: your server {did} after the first part, before the blank line. One recv() "
+                     "returns whatever has arrived so far, which may be half a request: keep calling recv() and "
+                     "adding to what you have until it holds b'\\r\\n\\r\\n'", hint=hint)
+        conn.sent = [f"{shown}-- a pause of {PAUSE:g} s, then --\n"]
+        conn.send(second)
+        try:
+            exchange = conn.read_response()
+        except GraderFailure as failure:
+            where = ("in two pieces, \\r\\n\\r and then \\n: look for b'\\r\\n\\r\\n' in everything received so "
+                     "far (head += chunk), not in the last chunk alone" if split_blank_line else
+                     "in two pieces: keep calling recv() until everything received so far holds b'\\r\\n\\r\\n'")
+            raise with_advice(failure, f"{expected}, once the request's blank line had arrived {where}",
+                              hint) from None
+        check_the_rest(conn, exchange, "GET", expected=expected, framing_hint=framing_hint, read_hint=hint)
+    return exchange
+
+
+def abortive_close(platform: str = os.name) -> bytes:
+    """SO_LINGER on, with a 0 s linger: close() then resets the connection. The C struct differs on Windows."""
+    return struct.pack("HH" if platform == "nt" else "ii", 1, 0)
+
+
+def leave_without_a_word(server, *, reset: bool) -> None:
+    """Connect, then leave without sending a byte: a plain close (recv() gives b""), or a reset (recv() raises)."""
+    with open_raw(server, 2.0) as conn:   # (a connection refused becomes a GraderFailure in plain words)
+        if reset:
+            conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, abortive_close())
+        time.sleep(0.1)      # long enough for the server to accept us and start waiting in recv()
+    time.sleep(0.2)          # and for a crash, if there is one, to happen
+
+
+def survives_clients_that_leave(server, path: str, *, expected: str, hint: str) -> None:
+    """A client that connects and leaves, politely or abruptly, does not stop the server serving the next."""
+    for reset in (False, True):
+        how = ("connected and reset the connection without sending a byte: recv() raised ConnectionResetError"
+               if reset else "connected and closed without sending a byte: recv() returned b''")
+        try:
+            leave_without_a_word(server, reset=reset)
+            exchange = send_raw(server, request(path))
+        except GraderFailure as failure:
+            raise with_advice(failure, f"{expected}, for the client after one that {how}. That client's trouble "
+                              "is not your server's: catch OSError around its recv() and sendall(), close its "
+                              "socket, and go back to accept()", hint) from None
+        if exchange.status >= 500:
+            fail(exchange, expected=f"{expected}, for the client after one that {how}",
+                 got=f"{exchange.status} {exchange.reason}", hint=hint)
+
+
+def serves_in_a_row(server, count: int, path: str, *, expected: str, hint: str) -> list[Exchange]:
+    """`count` clients one after another, each with one request: a server without an accept loop serves one."""
+    answers = []
+    for number in range(1, count + 1):
+        try:
+            answers.append(send_raw(server, request(path)))
+        except GraderFailure as failure:
+            raise with_advice(failure, f"{expected}, for each of {count} clients in a row, but client {number} "
+                              f"was not served ({number - 1} were). accept() belongs inside a loop, "
+                              "`while True: conn, address = listener.accept()`, so that after one client the "
+                              "server goes back for the next", hint) from None
+    return answers
+

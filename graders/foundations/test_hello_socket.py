@@ -1,0 +1,74 @@
+"""hello_socket: a bare socket server that answers every request with the same HTML page.
+
+The checks:
+- it answers on the port it was given: GET / gets HTTP/1.1 200 OK, Content-Type text/html with
+  charset=utf-8, and an HTML body containing "Hello";
+- any path gets the same page (random paths, a query string, a file name);
+- the answer is strict HTTP: every line of the head ends with \\r\\n, Content-Length counts the body's bytes
+  (the starter's page has a non-ASCII character, so counting characters comes up short), and the server
+  hangs up after answering, as the request's Connection: close asks;
+- 20 clients in a row are served, one after another (an accept loop, not a single accept);
+- a client that connects and leaves without sending a byte, by closing or by resetting the connection,
+  does not stop it: the next client is served;
+- a request whose head arrives in two writes, half a second apart, is answered only after its blank line,
+  also when the cut falls inside the blank line (\\r\\n\\r, then \\n).
+"""
+from graders.foundations.first_server_checks import (head_in_two_writes, request, serves_in_a_row,
+                                                     strict_answer, survives_clients_that_leave)
+from graders.harness import expect
+
+WORDS = ["kitten", "teapot", "rocket", "lemon", "harbour", "violin", "comet", "pebble", "walrus", "maple"]
+IN_A_ROW = 20
+
+
+def the_page(server, path: str, hint: str = "five_calls"):
+    """GET path, read strictly; the page must be the hello page: 200, text/html; charset=utf-8, 'Hello'."""
+    exchange = strict_answer(server, request(path), expected="200 OK with your page", hint=hint,
+                             framing_hint="answer_format", read_hint="read_head", loop_hint="keep_serving")
+    expect(exchange.status == 200, exchange, expected="the status line HTTP/1.1 200 OK",
+           got=f"{exchange.status} {exchange.reason}", hint="answer_format")
+    kind = exchange.headers.get("Content-Type", "")
+    expect(kind.split(";")[0].strip().lower() == "text/html", exchange,
+           expected="Content-Type: text/html; charset=utf-8, so the browser shows the page as HTML",
+           got=kind or "no Content-Type at all", hint="answer_format")
+    expect("charset=utf-8" in kind.lower().replace(" ", ""), exchange,
+           expected="charset=utf-8 in the Content-Type (text/html; charset=utf-8): the page is UTF-8, and "
+                    "without it a browser may guess another encoding and garble the non-ASCII characters",
+           got=kind, hint="answer_format")
+    expect("Hello" in exchange.text, exchange, expected="an HTML page containing 'Hello'",
+           got="a body without it", hint="answer_format")
+    return exchange
+
+
+def test_answers_on_its_port(server):
+    the_page(server, "/")
+
+
+def test_any_path_gets_the_same_page(server, rng):
+    home = the_page(server, "/")
+    word = rng.choice(WORDS)
+    for path in (f"/{word}", f"/{word}/{rng.randint(1, 999)}.html", f"/?q={word}{rng.randint(10, 99)}"):
+        exchange = the_page(server, path)
+        expect(exchange.body == home.body, exchange,
+               expected="the same page as for GET /: this server answers every path the same way",
+               got=f"another body ({len(exchange.body)} bytes instead of {len(home.body)})", hint="answer_format")
+
+
+def test_serves_twenty_clients_in_a_row(server):
+    for exchange in serves_in_a_row(server, IN_A_ROW, "/", expected="200 OK with your page", hint="keep_serving"):
+        expect(exchange.status == 200, exchange, expected="200 OK with your page, for every client",
+               got=f"{exchange.status} {exchange.reason}", hint="keep_serving")
+
+
+def test_a_client_that_leaves_without_a_word_does_not_stop_it(server):
+    survives_clients_that_leave(server, "/", expected="200 OK with your page", hint="keep_serving")
+    the_page(server, "/", hint="keep_serving")
+
+
+def test_head_in_two_writes_is_answered_after_its_blank_line(server, rng):
+    path = f"/{rng.choice(WORDS)}"
+    for split_blank_line in (False, True):
+        exchange = head_in_two_writes(server, path, split_blank_line=split_blank_line, expected="your page",
+                                      hint="read_head", framing_hint="answer_format")
+        expect(exchange.status == 200 and "Hello" in exchange.text, exchange,
+               expected="200 OK with your page", got=f"{exchange.status} {exchange.reason}", hint="read_head")
