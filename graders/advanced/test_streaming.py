@@ -21,7 +21,6 @@ sees the chunk framing exactly and knows whether a line left before the next one
 """
 import json
 import re
-import socket
 import time
 from dataclasses import dataclass, field
 

@@ -25,7 +25,6 @@ import random
 import select
 import socket
 import string
-import time
 from pathlib import Path
 
 import pytest
@@ -101,11 +100,19 @@ def where_it_differs(stored: bytes, sent: bytes) -> int:
     return next((i for i, (a, b) in enumerate(zip(stored, sent)) if a != b), min(len(stored), len(sent)))
 
 
-def expect_stored(answer: Exchange, folder: Path, entry: dict, content: bytes, what: str) -> None:
+def stored_bytes(server, folder: Path, name: str) -> bytes | None:
+    """The bytes stored under `name`: read from DIR, or (--server-url: DIR is not ours) from GET /uploads/."""
+    if not isinstance(server, LocalServer):
+        answer = fetch(server, "GET", f"/uploads/{name}")
+        return answer.body if answer.status == 200 else None
+    path = folder / name
+    return path.read_bytes() if "\x00" not in name and path.is_file() else None
+
+
+def expect_stored(server, answer: Exchange, folder: Path, entry: dict, content: bytes, what: str) -> None:
     """The entry's size and sha256, the file in the folder, and its bytes are what was sent."""
     name = entry["name"]
-    path = folder / name
-    stored = path.read_bytes() if "\x00" not in name and path.is_file() else None
+    stored = stored_bytes(server, folder, name)
     expect(stored is not None, answer, expected=f"the file stored as {folder}/{name}, the name your server gave",
            got="no such file in the uploads folder", hint="safe_name")
     if stored != content:
@@ -159,7 +166,7 @@ def test_a_binary_file_is_stored_byte_for_byte(server, uploads, rng):
     answer = post(server, boundary, multipart(boundary, [("file", name, content)]))
     [entry] = listing(answer, 1, hint="parts")
     plain_name(answer, entry["name"], name)
-    expect_stored(answer, uploads, entry, content, f"the {len(content)} bytes of {name} (all 256 byte values)")
+    expect_stored(server, answer, uploads, entry, content, f"the {len(content)} bytes of {name} (all 256 byte values)")
     expect_served(server, entry["name"], content)
 
 
@@ -174,7 +181,7 @@ def test_crlf_and_boundary_like_lines_stay_in_the_file(server, uploads, rng):
     name = f"notes-{rng.randint(100, 999)}.txt"
     answer = post(server, boundary, multipart(boundary, [("file", name, content)]))
     [entry] = listing(answer, 1, hint="parts")
-    expect_stored(answer, uploads, entry, content, f"the {len(content)} bytes of {name}")
+    expect_stored(server, answer, uploads, entry, content, f"the {len(content)} bytes of {name}")
     expect_served(server, entry["name"], content)
 
 
@@ -190,7 +197,7 @@ def test_several_files_are_listed_in_order(server, uploads, rng):
         expect(entry.get("size") == len(content), answer,
                expected=f"the entries in the order of the parts: {[name for name, _ in files]}, with their sizes "
                         f"{[len(content) for _, content in files]}", got=f"{entries!r}"[:400], hint="parts")
-        expect_stored(answer, uploads, entry, content, f"the {len(content)} bytes of {name}")
+        expect_stored(server, answer, uploads, entry, content, f"the {len(content)} bytes of {name}")
 
 
 # --- file names ----------------------------------------------------------------------------------------
@@ -229,7 +236,7 @@ def test_client_file_names_never_place_a_file_outside_the_folder(server, uploads
                      "only its last piece, without folders, drives or leading dots", hint="safe_name")
         [entry] = listing(answer, 1, hint="safe_name")
         plain_name(answer, entry["name"], filename)
-        expect_stored(answer, uploads, entry, content, f"the file the client named {filename!r}")
+        expect_stored(server, answer, uploads, entry, content, f"the file the client named {filename!r}")
 
 
 def test_the_same_name_twice_keeps_both_files(server, uploads, rng):
@@ -242,10 +249,10 @@ def test_the_same_name_twice_keeps_both_files(server, uploads, rng):
     expect(first["name"] != second["name"], answer,
            expected=f"a new name for the second {name}: the first upload must not be overwritten",
            got=f"both stored as {first['name']!r}", hint="unique")
-    expect((uploads / first["name"]).read_bytes() == first_content, answer,
-           expected=f"the first {name} still holding its own bytes, {first_content!r}",
-           got=f"{(uploads / first['name']).read_bytes()!r}", hint="unique")
-    expect_stored(answer, uploads, second, second_content, f"the second {name}")
+    kept = stored_bytes(server, uploads, first["name"])
+    expect(kept == first_content, answer, expected=f"the first {name} still holding its own bytes, {first_content!r}",
+           got=f"{kept!r}", hint="unique")
+    expect_stored(server, answer, uploads, second, second_content, f"the second {name}")
 
 
 # --- the size limit --------------------------------------------------------------------------------------
