@@ -311,6 +311,7 @@ def test_the_limit_is_checked_before_the_body_is_read(small_limit, rng):
     sent = start + bytes(SMALL_LIMIT + 1000 - len(start))       # more than the limit, far less than claimed
     with open_raw(other, timeout=3.0) as connection:
         connection.send(head)
+        connection.sent.append(f"-- then {len(sent)} bytes of the body (of the {claimed} promised), and a wait --\n")
         try:
             connection.sock.sendall(sent)
         except OSError:
@@ -352,6 +353,7 @@ def test_the_default_limit_is_10_mb(server, uploads, rng):
             f"Content-Type: multipart/form-data; boundary={boundary.decode()}\r\n\r\n").encode()
     with open_raw(server, timeout=5.0) as connection:
         connection.send(head)
+        connection.sent.append(f"-- then the {claimed} bytes of the body, until an answer comes --\n")
         send_while_unanswered(connection.sock, bytes(claimed))
         try:
             answer = connection.read_response()
@@ -375,6 +377,8 @@ def test_a_body_cut_short_gives_400(server, uploads, rng):
     with open_raw(server, timeout=3.0) as connection:
         connection.send(head + body[:cut])
         connection.sock.shutdown(socket.SHUT_WR)            # "that is all I will send"
+        on_new_line = "" if connection.sent[-1].endswith("\n") else "\n"
+        connection.sent.append(f"{on_new_line}-- {cut} of {len(body)} bytes sent, then the client's side closed --\n")
         try:
             answer = connection.read_response()
         except GraderFailure as failure:
