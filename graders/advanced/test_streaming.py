@@ -1,0 +1,487 @@
+"""streaming: answers sent piece by piece with chunked encoding, Server-Sent Events, chunked request bodies.
+
+Streams are read on raw sockets, byte by byte as they arrive, with the time each byte came, so the grader
+sees the chunk framing exactly and knows whether a line left before the next one existed. The checks:
+- GET /countdown?from=N (HTTP/1.1) answers 200, text/plain, "Transfer-Encoding: chunked" and no
+  Content-Length; the lines N, ..., 1, liftoff, each ended by \\n; every chunk framed exactly (its size in
+  hex, CRLF, the bytes, CRLF) and the stream ended by the zero chunk 0\\r\\n\\r\\n; the first line arrives
+  within 0.5 s although the last one exists only N x 0.2 s later, and the lines are spread over that time;
+  a strict parser (h11) reads the same lines;
+- the same countdown asked for over HTTP/1.0 comes unframed (no chunk sizes), line by line, then the
+  connection closes;
+- GET /events is text/event-stream with Cache-Control: no-cache, chunked, each event with an "id:" line
+  and "data: {"tick": i}" (consecutive ticks), the first at once and then one every 0.2 s; chunk sizes
+  are checked here too (events are longer than 9 bytes, so a size in decimal shows);
+- POST /upper with a chunked body (several chunks in several writes, some with ;extensions) answers the
+  decoded body in upper case, without sizes, CRLFs or extensions;
+- a malformed chunk size (not hex digits: "xyz", "-5", "0x5") gives 400;
+- 20 streams abandoned by their clients after the first piece: every new stream still starts at once, no
+  traceback is printed for a client that left, and afterwards GET / is answered at once. (The starter serves
+  from a fixed pool of worker threads: a stream that goes on after its client has gone holds a worker.)
+"""
+import json
+import re
+import time
+from dataclasses import dataclass, field
+
+import h11
+
+from graders.harness import Exchange, GraderFailure, Headers, LocalServer, expect, fail, fetch, open_raw, \
+    send_raw, with_advice
+
+TICK = 0.2                # the spec: one line (or event) per 0.2 s
+FIRST_WITHIN = 0.5        # the first piece must come this soon: a buffered countdown takes 0.8 s or more
+WORDS = ["kettle", "walrus", "lantern", "pebble", "noodle", "quill", "crumpet", "otter", "socket", "teapot"]
+HEX = re.compile(rb"[0-9A-Fa-f]+")
+
+
+def request(target: str, version: str = "HTTP/1.1") -> bytes:
+    host = "Host: 127.0.0.1\r\n" if version == "HTTP/1.1" else ""
+    return f"GET {target} {version}\r\n{host}\r\n".encode()
+
+
+def countdown_lines(start: int) -> bytes:
+    return "".join(f"{number}\n" for number in range(start, 0, -1)).encode() + b"liftoff\n"
+
+
+@dataclass
+class Chunks:
+    """A chunked body read strictly: the decoded bytes, where each chunk ended, and what is wrong, if anything."""
+    data: bytes = b""
+    ends: list[int] = field(default_factory=list)   # offset in the raw body where each chunk's bytes end
+    finished: bool = False                          # the zero chunk and its blank line came
+    problem: str = ""
+    hint: str = "frame"
+
+
+def read_chunks(body: bytes) -> Chunks:
+    chunks, position, data = Chunks(), 0, []
+    while True:
+        line_end = body.find(b"\r\n", position)
+        if line_end < 0:
+            break                                   # incomplete (the caller knows if the connection closed)
+        line = body[position:line_end]
+        size_text = line.split(b";")[0].rstrip(b" \t")
+        if not HEX.fullmatch(size_text):
+            if not chunks.ends:
+                chunks.problem = (f"a body that is not chunked: it starts {body[:24]!r}, where a chunk starts with "
+                                  "its size in hex and CRLF (\"2\\r\\n\" before \"5\\n\")")
+            else:
+                chunks.problem = f"a chunk size line {line[:24]!r} that is not a size in hex"
+            break
+        size, start = int(size_text, 16), line_end + 2
+        if size == 0:
+            if body.find(b"\r\n\r\n", line_end) >= 0:   # (trailer lines, if any, end at the blank line)
+                chunks.finished = True
+            break
+        decimal = int(size_text) if size_text.isdigit() else None
+        hex_fits = body[start + size:start + size + 2] == b"\r\n"
+        if decimal is not None and decimal != size and not hex_fits \
+                and body[start + decimal:start + decimal + 2] == b"\r\n":
+            chunks.problem = (f"a chunk size of {size_text.decode()} before a chunk of {decimal} bytes: the size "
+                              f"is written in decimal, but chunk sizes are hex ({decimal} bytes is "
+                              f"\"{decimal:x}\"), so a client reads {size} bytes and loses its place")
+            chunks.hint = "frame"
+            break
+        if len(body) < start + size + 2:
+            break                                   # this chunk has not fully arrived
+        if not hex_fits:
+            chunks.problem = (f"a chunk of {size} bytes (size line {line!r}) followed by CRLF, but the bytes after "
+                              f"it are {body[start + size:start + size + 8]!r}")
+            break
+        data.append(body[start:start + size])
+        chunks.ends.append(start + size)
+        position = start + size + 2
+    chunks.data = b"".join(data)
+    return chunks
+
+
+@dataclass
+class Watched:
+    """One request on a raw socket, and every byte that came back, with when it came."""
+    method: str
+    target: str
+    sent: bytes
+    arrivals: list[tuple[float, bytes]] = field(default_factory=list)   # (seconds after sending, bytes)
+    closed: bool = False
+
+    @property
+    def raw(self) -> bytes:
+        return b"".join(data for _, data in self.arrivals)
+
+    @property
+    def head(self) -> bytes:
+        end = self.raw.find(b"\r\n\r\n")
+        return self.raw[:end + 4] if end >= 0 else b""
+
+    @property
+    def body(self) -> bytes:
+        return self.raw[len(self.head):] if self.head else b""
+
+    def when(self, body_offset: int) -> float:
+        """When the byte at `body_offset` of the body (0 = the first one) arrived."""
+        wanted, seen = len(self.head) + body_offset, 0
+        for at, data in self.arrivals:
+            seen += len(data)
+            if seen > wanted:
+                return at
+        return self.arrivals[-1][0] if self.arrivals else 0.0
+
+    def status_and_headers(self) -> tuple[int, str, Headers]:
+        lines = self.head.decode("latin-1").split("\r\n")
+        found = re.fullmatch(r"HTTP/1\.[01] (\d{3}) ?(.*)", lines[0]) if lines else None
+        if not found:
+            return 0, "", Headers([])
+        pairs = [line.split(":", 1) for line in lines[1:] if ":" in line]
+        return int(found[1]), found[2], Headers((name.strip(), value.strip()) for name, value in pairs)
+
+    def exchange(self) -> Exchange:
+        status, reason, headers = self.status_and_headers()
+        sent = self.sent.decode("latin-1").replace("\r\n", "\\r\\n\n")
+        elapsed = self.arrivals[-1][0] if self.arrivals else 0.0
+        return Exchange(self.method, self.target, sent, status=status, reason=reason, headers=headers,
+                        body=self.body, elapsed=elapsed, raw_head=self.head or self.raw)
+
+
+def watch(server, data: bytes, seconds: float, enough=lambda watched: False) -> Watched:
+    """Send `data`, then keep what comes back until the server closes, `enough(watched)`, or `seconds` pass."""
+    method, target = data.split(b" ")[:2]
+    watched = Watched(method.decode(), target.decode(), data)
+    with open_raw(server, timeout=seconds) as connection:
+        connection.send(data)
+        started = time.perf_counter()
+        while (left := started + seconds - time.perf_counter()) > 0:
+            connection.sock.settimeout(left)
+            try:
+                received = connection.sock.recv(65536)
+            except TimeoutError:
+                break
+            except OSError:
+                received = b""                       # a reset ends the answer too
+            if not received:
+                watched.closed = True
+                break
+            watched.arrivals.append((time.perf_counter() - started, received))
+            if enough(watched):
+                break
+    return watched
+
+
+def expect_started(watched: Watched, seconds: float, hint: str) -> Exchange:
+    exchange = watched.exchange()
+    if not watched.head:
+        if watched.arrivals:
+            what = "an answer without the blank line (\\r\\n\\r\\n) that ends the head"
+        elif watched.closed:
+            what = "the connection closed without an answer"
+        else:
+            what = (f"nothing at all within {seconds:g} s. A server that waits for the end of a stream before "
+                    "sending never sends /events, which has no end")
+        fail(exchange, expected="an answer that starts at once, its head first", got=what, hint=hint)
+    expect(exchange.status == 200, exchange, expected="200 OK", got=f"{exchange.status} {exchange.reason}",
+           hint=hint)
+    return exchange
+
+
+def expect_chunked_head(exchange: Exchange, watched: Watched, what: str) -> None:
+    coding = exchange.headers.get("Transfer-Encoding", "")
+    length = exchange.headers.get("Content-Length")
+    if "chunked" not in coding.lower():
+        if length is not None:
+            got = (f"Content-Length: {length}, which is known only once the whole {what} is made: the answer was "
+                   f"buffered, and its first byte left {watched.when(0):.2f} s after the request")
+        else:
+            got = f"Transfer-Encoding: {coding}" if coding else "no Transfer-Encoding header"
+        fail(exchange, expected=f"'Transfer-Encoding: chunked' (an HTTP/1.1 client), so the {what} can go out "
+                                "piece by piece before its length is known", got=got, hint="send_each")
+    expect(length is None, exchange, expected="no Content-Length beside Transfer-Encoding: chunked",
+           got=f"Content-Length: {length}. With both, a client cannot tell which one ends the body", hint="frame")
+
+
+def expect_framing(exchange: Exchange, chunks: Chunks) -> None:
+    if chunks.problem:
+        fail(exchange, expected="a body framed in chunks: the size in hex, CRLF, the bytes, CRLF",
+             got=chunks.problem, hint=chunks.hint)
+
+
+def h11_reads(watched: Watched) -> bytes:
+    """The body as h11, a strict client, reads it (it checks the head and the framing its own way)."""
+    client = h11.Connection(our_role=h11.CLIENT)
+    client.send(h11.Request(method="GET", target="/", headers=[("Host", "grader")]))
+    client.send(h11.EndOfMessage())
+    client.receive_data(watched.raw)
+    if watched.closed:
+        client.receive_data(b"")
+    body = b""
+    while True:
+        event = client.next_event()
+        if isinstance(event, h11.Data):
+            body += event.data
+        elif event is h11.NEED_DATA or isinstance(event, (h11.EndOfMessage, h11.ConnectionClosed)):
+            return body
+
+
+# --- the countdown ------------------------------------------------------------------------------------
+
+def test_countdown_is_chunked_and_each_line_leaves_as_it_is_made(server, rng):
+    start = rng.randint(4, 5)
+    expected = countdown_lines(start)
+    watched = watch(server, request(f"/countdown?from={start}"), start * TICK + 3.0,
+                    enough=lambda w: read_chunks(w.body).finished)
+    exchange = expect_started(watched, start * TICK + 3.0, hint="send_each")
+    content_type = exchange.headers.get("Content-Type", "")
+    expect(content_type.startswith("text/plain"), exchange, expected="Content-Type: text/plain",
+           got=f"Content-Type: {content_type}" if content_type else "no Content-Type", hint="send_each")
+    expect_chunked_head(exchange, watched, "countdown")
+    chunks = read_chunks(watched.body)
+    expect_framing(exchange, chunks)
+    expect(expected.startswith(chunks.data), exchange, expected=f"the lines {expected!r} in the chunks",
+           got=f"{chunks.data!r}", hint="frame")
+    if not chunks.finished:
+        why = ("the connection closed without it, so a client cannot tell a finished countdown from a broken one"
+               if watched.closed else "nothing ended the stream: the client waits for more for ever")
+        fail(exchange, expected=f"after the last line, the zero chunk 0\\r\\n\\r\\n that ends a chunked answer",
+             got=f"{chunks.data!r} and then {why}", hint="frame")
+    expect(chunks.data == expected, exchange, expected=f"exactly the lines {expected!r}", got=f"{chunks.data!r}",
+           hint="frame")
+    first, last = watched.when(chunks.ends[0] - 1), watched.when(chunks.ends[-1] - 1)
+    expect(first < FIRST_WITHIN, exchange,
+           expected=f"the first line within {FIRST_WITHIN:g} s: the last one exists only {start * TICK:.1f} s after "
+                    "the request, and each line should leave as soon as it is made",
+           got=f"the first line {first:.2f} s after the request (the last at {last:.2f} s): everything was "
+               "buffered and sent at the end", hint="send_each")
+    expect(last - first >= (start - 1) * TICK * 0.6, exchange,
+           expected=f"one line every {TICK:g} s, so the last line comes about {start * TICK:.1f} s after the first",
+           got=f"the first line at {first:.2f} s and the last at {last:.2f} s, all at once", hint="send_each")
+    try:
+        strict = h11_reads(watched)
+    except h11.RemoteProtocolError as error:
+        fail(exchange, expected="an answer that h11, a strict HTTP parser, reads", got=f"h11 says: {error}",
+             hint="frame")
+    expect(strict == expected, exchange, expected=f"h11 (a strict parser) to read the lines {expected!r}",
+           got=f"{strict!r}", hint="frame")
+
+
+def test_http10_client_gets_the_lines_unframed_then_the_close(server, rng):
+    start = 4
+    expected = countdown_lines(start)
+    watched = watch(server, request(f"/countdown?from={start}", "HTTP/1.0"), start * TICK + 3.0)
+    exchange = expect_started(watched, start * TICK + 3.0, hint="send_each")
+    coding = exchange.headers.get("Transfer-Encoding", "")
+    expect("chunked" not in coding.lower(), exchange,
+           expected="no Transfer-Encoding: chunked for an HTTP/1.0 client, which does not know chunks",
+           got=f"Transfer-Encoding: {coding}", hint="send_each")
+    if read_chunks(watched.body).data and watched.body != expected:
+        fail(exchange, expected=f"the lines as they are, {expected!r}: HTTP/1.0 knows no chunks",
+             got=f"{watched.body!r}, the chunk framing (sizes and CRLFs) meant for HTTP/1.1", hint="send_each")
+    expect(watched.closed, exchange,
+           expected="the connection closed after 'liftoff': for an HTTP/1.0 client the close ends the answer",
+           got=f"it still open {start * TICK + 3.0:g} s after the request", hint="send_each")
+    expect(watched.body == expected, exchange, expected=f"exactly the lines {expected!r}", got=f"{watched.body!r}",
+           hint="send_each")
+    first = watched.when(0)
+    expect(first < FIRST_WITHIN, exchange,
+           expected=f"the first line within {FIRST_WITHIN:g} s, each line leaving as it is made (HTTP/1.0 too)",
+           got=f"the first byte {first:.2f} s after the request: the answer was buffered", hint="send_each")
+
+
+# --- Server-Sent Events -------------------------------------------------------------------------------
+
+def events_in(data: bytes) -> list[dict[str, str]]:
+    """The complete events in an SSE stream: blocks of 'field: value' lines, ended by a blank line."""
+    text = data.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
+    events = []
+    for block in text.split("\n\n")[:-1]:           # the last part is not ended yet
+        fields = {}
+        for line in block.split("\n"):
+            name, _, value = line.partition(":")
+            if name:                                 # a line starting with ':' is a comment
+                fields.setdefault(name, value[1:] if value.startswith(" ") else value)
+        if fields:
+            events.append(fields)
+    return events
+
+
+def test_events_are_server_sent_events_one_every_tick(server, rng):
+    wanted = 3
+    watched = watch(server, request("/events"), 3.0,
+                    enough=lambda w: len(events_in(read_chunks(w.body).data)) >= wanted)
+    exchange = expect_started(watched, 3.0, hint="send_each")
+    content_type = exchange.headers.get("Content-Type", "")
+    expect(content_type.split(";")[0].strip().lower() == "text/event-stream", exchange,
+           expected="Content-Type: text/event-stream, what a browser's EventSource reads",
+           got=f"Content-Type: {content_type}" if content_type else "no Content-Type", hint="send_each")
+    cache = exchange.headers.get("Cache-Control", "")
+    expect("no-cache" in cache.lower(), exchange, expected="Cache-Control: no-cache: every visit is live",
+           got=f"Cache-Control: {cache}" if cache else "no Cache-Control", hint="send_each")
+    expect_chunked_head(exchange, watched, "stream of events")
+    chunks = read_chunks(watched.body)
+    expect_framing(exchange, chunks)
+    events = events_in(chunks.data)
+    expect(chunks.data, exchange, expected=f"the first event at once, then one every {TICK:g} s",
+           got="the head, then nothing within 3 s. /events never ends: a server that waits for the end of a "
+               "stream before sending its body never sends it", hint="send_each")
+    expect(len(events) >= wanted, exchange, expected=f"{wanted} events within 3 s, one every {TICK:g} s, each "
+           "ended by a blank line", got=f"{len(events)} complete events", hint="frame")
+    for event in events:
+        expect("id" in event, exchange, expected="an 'id:' line in every event", got=f"an event with {event}",
+               hint="frame")
+        try:
+            tick = json.loads(event.get("data", ""))["tick"]
+        except (ValueError, TypeError, KeyError):
+            tick = None
+        expect(isinstance(tick, int), exchange, expected='a data line \'data: {"tick": i}\' in every event',
+               got=f"an event with {event}", hint="frame")
+    ticks = [json.loads(event["data"])["tick"] for event in events]
+    expect(all(b == a + 1 for a, b in zip(ticks, ticks[1:])), exchange,
+           expected="consecutive ticks, one more in each event", got=f"the ticks {ticks}", hint="frame")
+    first = watched.when(0)
+    expect(first < FIRST_WITHIN, exchange, expected=f"the first event within {FIRST_WITHIN:g} s",
+           got=f"it {first:.2f} s after the request", hint="send_each")
+    span = watched.when(len(watched.body) - 1) - first
+    expect(span >= (wanted - 1) * TICK * 0.6, exchange,
+           expected=f"one event every {TICK:g} s, as each is made",
+           got=f"{wanted} events within {span:.2f} s", hint="send_each")
+
+
+# --- chunked request bodies ---------------------------------------------------------------------------
+
+def chunked_post(pieces: list[bytes]) -> list[bytes]:
+    head = b"POST /upper HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n" \
+           b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    return [head] + pieces
+
+
+def test_chunked_request_body_is_decoded(server, rng):
+    texts, pieces, extensions = [], [], []
+    for number in range(rng.randint(3, 4)):
+        text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 6))) + f" {rng.randint(10, 99)} "
+        texts.append(text)
+        extension = ""
+        if number % 2 == 0:                        # chunk extensions: ;name or ;name=value, to be ignored
+            extension = rng.choice([f";part={number}", ";note=\"x y\"", f";a;b={rng.randint(1, 9)}"])
+            extensions.append(extension)
+        pieces.append(f"{len(text.encode()):x}{extension}\r\n{text}\r\n".encode())
+    pieces.append(b"0\r\n\r\n")
+    expected = "".join(texts).upper().encode()
+    try:
+        answer = send_raw(server, chunked_post(pieces), pause=0.05, timeout=3.0)
+    except GraderFailure as failure:
+        raise with_advice(failure, expected=f"200 with the decoded body in upper case, {expected[:60]!r}...",
+                          hint="dechunk") from None
+    refused = f". Some size lines carry extensions ({extensions[0]}): what follows ';' is not part of the size, " \
+              "and not data either: drop it" if answer.status == 400 else ""
+    expect(answer.status == 200, answer, expected="200 with the decoded body in upper case",
+           got=f"{answer.status} {answer.reason}{refused}", hint="dechunk")
+    if answer.body != expected:
+        if answer.body.endswith(b"0\r\n\r\n"):
+            fail(answer, expected=f"the decoded body in upper case, {expected!r}",
+                 got="the body still chunked: its sizes, CRLFs and zero chunk are in the answer. Decode the "
+                     "chunks: read each size, then that many bytes", hint="dechunk")
+        kept = [ext for ext in extensions if ext.upper().encode() in answer.body]
+        if kept:
+            fail(answer, expected=f"the decoded body in upper case, {expected!r}",
+                 got=f"the chunk extension {kept[0]!r} in the body: what follows ';' on a size line is not data",
+                 hint="dechunk")
+        if b"\r\n" in answer.body:
+            fail(answer, expected=f"the decoded body in upper case, {expected!r}",
+                 got="CRLFs of the chunk framing in the body: after a chunk's bytes comes a CRLF that is not data",
+                 hint="dechunk")
+        fail(answer, expected=f"the decoded body in upper case, {expected!r}", got=f"{answer.body!r}",
+             hint="dechunk")
+
+
+def test_malformed_chunk_size_gives_400(server, rng):
+    for bad in ["xyz", "-5", "0x5"]:
+        data = b"".join(chunked_post([f"{bad}\r\nhello\r\n0\r\n\r\n".encode()]))
+        why = f"'{bad}' is not a chunk size: a size is hex digits and nothing else"
+        try:
+            answer = send_raw(server, data, timeout=3.0)
+        except GraderFailure as failure:
+            raise with_advice(failure, expected=f"400 Bad Request: {why}", hint="dechunk") from None
+        expect(answer.status == 400, answer, expected=f"400 Bad Request: {why}",
+               got=f"{answer.status} {answer.reason}" + (". int(size, 16) accepts '0x5', '-5' and ' 5': check "
+                                                         "that the size is hex digits only" if bad != "xyz" and
+                                                         answer.status < 300 else ""),
+               hint="dechunk")
+
+
+# --- clients that leave (keep this test last: a server that fails it may have no worker left) --------------
+
+CONNECTION_ERRORS = ("BrokenPipeError", "ConnectionResetError", "ConnectionAbortedError", "Broken pipe")
+
+
+def tracebacks_for_clients_that_left(server) -> str:
+    """The first traceback of a connection error in the server's output, or ''."""
+    if not isinstance(server, LocalServer):
+        return ""                                  # --server-url: the grader cannot see the output
+    output = server.output()
+    for block in output.split("Traceback (most recent call last)")[1:]:
+        lines = block.strip().splitlines()
+        ending = next((line for line in lines if any(name in line for name in CONNECTION_ERRORS)), "")
+        if ending:
+            return ending.strip()
+    return ""
+
+
+def first_piece(server, target: str, seconds: float) -> float | None:
+    """Ask for a stream and leave as soon as its first piece came: seconds it took, or None if it never came."""
+    started = time.perf_counter()
+    with open_raw(server, timeout=seconds) as connection:
+        connection.send(request(target))
+        received = b""
+        while time.perf_counter() - started < seconds:
+            try:
+                data = connection.sock.recv(65536)
+            except (TimeoutError, OSError):
+                return None
+            if not data:
+                return None
+            received += data
+            end = received.find(b"\r\n\r\n")
+            if end >= 0 and len(received) > end + 4:
+                return time.perf_counter() - started
+    return None
+
+
+def test_clients_that_leave_mid_stream_end_their_streams(server, rng):
+    wait = 2.5      # a freed worker takes about 0.4 s to notice; one held to the end of a countdown takes 4 s
+    for number in range(1, 21):
+        target = "/countdown?from=20" if number % 2 else "/events"
+        took = first_piece(server, target, wait)
+        if took is None:
+            crash = tracebacks_for_clients_that_left(server)
+            attempt = Exchange("GET", target, request(target).decode().replace("\r\n", "\\r\\n\n"))
+            if number == 1:
+                fail(attempt, expected="the first piece of a 20-line countdown at once",
+                     got=f"nothing within {wait:g} s: the countdown takes 4 s to make, and a server that sends it "
+                         "only once it is complete starts late", hint="send_each")
+            if crash:
+                fail(attempt, expected=f"stream number {number} to start at once, after {number - 1} clients left "
+                     "theirs after the first piece",
+                     got=f"no first piece within {wait:g} s. When a client left, your server printed a traceback "
+                         f"({crash}): the exception ended that worker (or thread) instead of just the stream. "
+                         "Catch ConnectionError around the writes and stop the stream there", hint="client_gone")
+            fail(attempt, expected=f"stream number {number} to start at once, after {number - 1} clients left "
+                 "theirs after the first piece",
+                 got=f"no first piece within {wait:g} s: the streams whose clients left are still running, each "
+                     "holding a worker. When sendall() fails the client has gone: stop the stream then",
+                 hint="client_gone")
+    crash = tracebacks_for_clients_that_left(server)
+    if crash:
+        fail(expected="no traceback when a client leaves mid-stream: that is normal, not an error",
+             got=f"a traceback ending in {crash}. A client that leaves makes sendall() raise ConnectionError: "
+                 "catch it and end the stream quietly", hint="client_gone")
+    if isinstance(server, LocalServer) and "socket.send() raised exception" in server.output():
+        fail(expected="every stream to stop writing once its client has gone",
+             got="asyncio's warning 'socket.send() raised exception.': a stream kept writing to a connection "
+                 "whose client had left. await writer.drain() after each write raises then: stop there",
+             hint="client_gone")
+    try:
+        answer = fetch(server, "GET", "/", timeout=3.0)
+    except GraderFailure as failure:
+        raise with_advice(failure, expected="GET / answered at once after 20 abandoned streams",
+                          hint="client_gone") from None
+    expect(answer.status == 200 and answer.elapsed < 1.5, answer,
+           expected="GET / answered at once (200) after 20 abandoned streams",
+           got=f"{answer.status} {answer.reason} after {answer.elapsed:.2f} s", hint="client_gone")

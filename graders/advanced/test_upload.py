@@ -1,0 +1,406 @@
+"""upload: multipart/form-data parsed by hand, files stored under safe, unique names, and a size limit.
+
+The server is started with --uploads DIR, a folder deep inside a temporary folder, so the grader can look
+at what was written and where (a file that escapes DIR lands in the temporary folder too, where the grader
+finds it and removes it). The grader builds each multipart body itself, with a random boundary. The checks:
+- GET /upload is an HTML form: method post, enctype multipart/form-data, a file input;
+- a file holding all 256 byte values is stored byte for byte: the JSON entry's size and sha256, the file in
+  DIR and GET /uploads/<name> all agree with what was sent;
+- a file holding CRLFs, a blank line, a CRLF at its very end, and lines that look like the boundary (after a
+  bare LF, inside a line, a boundary cut short) is stored whole;
+- several files, with plain form fields between them, give 201 and one entry per file, in order;
+- client file names that climb out ("../", "..\\"), absolute paths, drive paths ("C:\\", "C:"), folders and
+  a NUL byte are stored directly in DIR under a name with none of those, and nothing appears outside DIR;
+- the same file name uploaded twice keeps both files, under two names, each with its own bytes;
+- with --max-upload N: a body of exactly N bytes is taken; N + 1 bytes give 413 and store nothing; a
+  Content-Length far above N gives 413 at once, before the body has been sent (a server that reads the
+  whole body first never answers, since the rest never comes);
+- with the default limit (10 MB): 3 MB is taken, and a Content-Length of 11 MB gives 413;
+- a body cut short (the client stops sending and says so), a body whose closing boundary is missing, and
+  multipart/form-data without a boundary each give 400.
+"""
+import hashlib
+import os
+import random
+import select
+import socket
+import string
+from pathlib import Path
+
+import pytest
+
+from graders.harness import Exchange, GraderFailure, LocalServer, expect, fail, fetch, open_raw, with_advice
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SMALL_LIMIT = 50_000
+DEFAULT_LIMIT = 10 * 1024 * 1024
+WORDS = ["kettle", "walrus", "lantern", "pebble", "noodle", "quill", "crumpet", "otter", "socket", "teapot"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def uploads(request, tmp_path_factory) -> Path:
+    """DIR, two folders below a temporary folder of its own: '../../x' from DIR still lands where we look."""
+    base = tmp_path_factory.mktemp("upload")
+    folder = base / "site" / "data" / "uploads"
+    folder.mkdir(parents=True)
+    request.module.SERVER_ARGS = ["--uploads", str(folder)]
+    yield folder
+    request.module.SERVER_ARGS = []
+
+
+def new_boundary(rng) -> bytes:
+    return ("----grader" + "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(24))).encode()
+
+
+def multipart(boundary: bytes, parts: list[tuple[str, str | None, bytes]]) -> bytes:
+    """parts: (field name, file name or None for a plain field, content)."""
+    body = b""
+    for name, filename, content in parts:
+        disposition = f'form-data; name="{name}"'
+        if filename is not None:
+            disposition += f'; filename="{filename}"'
+        body += b"--" + boundary + b"\r\nContent-Disposition: " + disposition.encode("utf-8") + b"\r\n"
+        if filename is not None:
+            body += b"Content-Type: application/octet-stream\r\n"
+        body += b"\r\n" + content + b"\r\n"
+    return body + b"--" + boundary + b"--\r\n"
+
+
+def post(server, boundary: bytes, body: bytes, timeout: float = 5.0) -> Exchange:
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary.decode()}"}
+    return fetch(server, "POST", "/upload", headers=headers, data=body, timeout=timeout)
+
+
+def listing(answer: Exchange, count: int, hint: str) -> list[dict]:
+    expect(answer.status == 201, answer, expected="201 Created with a JSON list of the stored files",
+           got=f"{answer.status} {answer.reason}", hint=hint)
+    data = answer.json()
+    files = data.get("files") if isinstance(data, dict) else None
+    expect(isinstance(files, list) and all(isinstance(entry, dict) for entry in files), answer,
+           expected='JSON {"files": [{"name": ..., "size": ..., "sha256": ...}, ...]}', got=f"{data!r}"[:300],
+           hint=hint)
+    expect(len(files) == count, answer,
+           expected=f"{count} entries in files, one per file part (plain form fields are not files)",
+           got=f"{len(files)}", hint="parts")
+    for entry in files:
+        expect(isinstance(entry.get("name"), str) and entry["name"], answer,
+               expected="a name in each entry: the name the file was stored under", got=f"{entry!r}", hint=hint)
+    return files
+
+
+def plain_name(answer: Exchange, name: str, sent: str) -> None:
+    bad = [what for what, found in [("/", "/" in name), ("\\", "\\" in name), ("a NUL byte", "\x00" in name),
+                                    ("':' (a drive)", ":" in name), ("'..' as the name", name in (".", ".."))]
+           if found]
+    expect(not bad, answer, expected=f"a stored name that means a file directly in the uploads folder, "
+           f"whatever the client sent ({sent!r})", got=f"the name {name!r}, with {', '.join(bad)}", hint="safe_name")
+
+
+def where_it_differs(stored: bytes, sent: bytes) -> int:
+    return next((i for i, (a, b) in enumerate(zip(stored, sent)) if a != b), min(len(stored), len(sent)))
+
+
+def stored_bytes(server, folder: Path, name: str) -> bytes | None:
+    """The bytes stored under `name`: read from DIR, or (--server-url: DIR is not ours) from GET /uploads/."""
+    if not isinstance(server, LocalServer):
+        answer = fetch(server, "GET", f"/uploads/{name}")
+        return answer.body if answer.status == 200 else None
+    path = folder / name
+    return path.read_bytes() if "\x00" not in name and path.is_file() else None
+
+
+def expect_stored(server, answer: Exchange, folder: Path, entry: dict, content: bytes, what: str) -> None:
+    """The entry's size and sha256, the file in the folder, and its bytes are what was sent."""
+    name = entry["name"]
+    stored = stored_bytes(server, folder, name)
+    expect(stored is not None, answer, expected=f"the file stored as {folder}/{name}, the name your server gave",
+           got="no such file in the uploads folder", hint="safe_name")
+    if stored != content:
+        if stored in (content.decode("utf-8", "replace").encode(), content.decode("latin-1").encode()):
+            fail(answer, expected=f"{what}, stored byte for byte",
+                 got=f"{len(stored)} bytes instead of {len(content)}: the file was decoded as text and encoded "
+                     "again, which changes every byte that is not plain ASCII. A file is bytes: keep the body "
+                     "as bytes from the socket to the disk", hint="parts")
+        at = where_it_differs(stored, content)
+        fail(answer, expected=f"{what}, stored whole ({len(content)} bytes)",
+             got=f"{len(stored)} bytes, which part ways with the file at byte {at}, where the file holds "
+                 f"{content[at:at + 24]!r}. Only CRLF + '--' + the boundary ends a part: a CRLF, a blank line "
+                 "or a line that looks like the boundary inside the file is part of the file", hint="parts")
+    expect(entry.get("size") == len(content), answer, expected=f"size {len(content)} in the entry for {name}",
+           got=f"size {entry.get('size')!r}", hint="parts")
+    digest = hashlib.sha256(content).hexdigest()
+    expect(entry.get("sha256") == digest, answer, expected=f"sha256 {digest} in the entry for {name}",
+           got=f"sha256 {entry.get('sha256')!r}", hint="parts")
+
+
+def expect_served(server, name: str, content: bytes) -> None:
+    answer = fetch(server, "GET", f"/uploads/{name}")
+    expect(answer.status == 200 and answer.body == content, answer,
+           expected=f"200 and the {len(content)} bytes stored as {name}",
+           got=f"{answer.status} {answer.reason} and {len(answer.body)} bytes"
+               + (" that differ" if answer.status == 200 else ""), hint="parts")
+
+
+def snapshot(folder: Path) -> set[str]:
+    return {path.name for path in folder.iterdir()}
+
+
+# --- the form, and files stored byte for byte ------------------------------------------------------------
+
+def test_get_upload_is_a_multipart_form(server):
+    answer = fetch(server, "GET", "/upload")
+    page = answer.text.lower().replace("'", '"')
+    expect(answer.status == 200 and "<form" in page, answer, expected="200 and an HTML page with a <form>",
+           got=f"{answer.status} {answer.reason}", hint="parts")
+    for needed, why in [('method="post"', "the files go up in a POST"),
+                        ('enctype="multipart/form-data"', "without it a browser sends only the file names"),
+                        ('type="file"', "an <input type=\"file\"> to pick files with")]:
+        expect(needed in page, answer, expected=f"{needed} in the form: {why}", got="it is not there", hint="parts")
+
+
+def test_a_binary_file_is_stored_byte_for_byte(server, uploads, rng):
+    content = bytes(range(256)) + bytes(rng.randrange(256) for _ in range(rng.randint(500, 2000)))
+    content = bytes(rng.sample(list(content), len(content)))   # every byte value, in a random order
+    boundary = new_boundary(rng)
+    name = f"{rng.choice(WORDS)}-{rng.randint(100, 999)}.bin"
+    answer = post(server, boundary, multipart(boundary, [("file", name, content)]))
+    [entry] = listing(answer, 1, hint="parts")
+    plain_name(answer, entry["name"], name)
+    expect_stored(server, answer, uploads, entry, content, f"the {len(content)} bytes of {name} (all 256 byte values)")
+    expect_served(server, entry["name"], content)
+
+
+def test_crlf_and_boundary_like_lines_stay_in_the_file(server, uploads, rng):
+    boundary = new_boundary(rng)
+    word = rng.choice(WORDS).encode()
+    content = (b"first line\r\nsecond line\r\n\r\nafter a blank line\r\n"
+               + b"x\n--" + boundary + b"\n"                        # the boundary after a bare LF: not a delimiter
+               + word + b" --" + boundary + b"-- " + word + b"\r\n"  # inside a line
+               + b"--" + boundary[:-3] + b"\r\n"                    # a boundary cut short
+               + b"last line, then a CRLF that belongs to the file\r\n")
+    name = f"notes-{rng.randint(100, 999)}.txt"
+    answer = post(server, boundary, multipart(boundary, [("file", name, content)]))
+    [entry] = listing(answer, 1, hint="parts")
+    expect_stored(server, answer, uploads, entry, content, f"the {len(content)} bytes of {name}")
+    expect_served(server, entry["name"], content)
+
+
+def test_several_files_are_listed_in_order(server, uploads, rng):
+    boundary = new_boundary(rng)
+    files = [(f"{word}-{rng.randint(100, 999)}.txt", f"{word} {rng.random()}\r\n".encode() * rng.randint(1, 40))
+             for word in rng.sample(WORDS, 3)]
+    parts = [("note", None, b"a plain field, not a file"), ("file", *files[0]), ("file", *files[1]),
+             ("title", None, rng.choice(WORDS).encode()), ("file", *files[2])]
+    answer = post(server, boundary, multipart(boundary, parts))
+    entries = listing(answer, 3, hint="parts")
+    for entry, (name, content) in zip(entries, files):
+        expect(entry.get("size") == len(content), answer,
+               expected=f"the entries in the order of the parts: {[name for name, _ in files]}, with their sizes "
+                        f"{[len(content) for _, content in files]}", got=f"{entries!r}"[:400], hint="parts")
+        expect_stored(server, answer, uploads, entry, content, f"the {len(content)} bytes of {name}")
+
+
+# --- file names ----------------------------------------------------------------------------------------
+
+def escaped_copies(uploads: Path, filename: str, marker: str) -> list[Path]:
+    """Files holding `marker` in their name anywhere but directly in DIR: where a trusted name would land."""
+    base = uploads.parents[2]
+    found = [path for path in base.rglob(f"*{marker}*") if path.parent != uploads]
+    if "\x00" not in filename:
+        for start in (uploads, REPO_ROOT):               # a name joined to DIR, or opened from the server's folder
+            candidate = Path(os.path.normpath(start / filename.replace("\\", os.sep)))
+            if candidate.is_file() and candidate.parent != uploads:
+                found.append(candidate)
+    return sorted(set(found))
+
+
+def test_client_file_names_never_place_a_file_outside_the_folder(server, uploads, rng):
+    marker = f"escape{rng.randint(10_000, 99_999)}"
+    outside = uploads.parents[2] / f"{marker}-absolute.txt"
+    names = [f"../../{marker}.txt", f"..\\..\\{marker}.txt", str(outside), f"C:\\{marker}.txt", f"C:{marker}.txt",
+             f"sub/dir/{marker}.txt", f"{marker}\x00.txt.png", ".."]
+    for filename in names:
+        content = f"uploaded as {filename!r}\n".encode()
+        boundary = new_boundary(rng)
+        try:
+            answer = post(server, boundary, multipart(boundary, [("file", filename, content)]))
+        except GraderFailure as failure:
+            raise with_advice(failure, expected=f"201 for a file the client named {filename!r}, stored under a "
+                              "safe name", hint="safe_name") from None
+        escaped = escaped_copies(uploads, filename, marker)
+        for path in escaped:
+            path.unlink(missing_ok=True)                 # clean up: nothing of ours stays outside the folder
+        if escaped:
+            fail(answer, expected=f"the file the client named {filename!r} stored inside the uploads folder",
+                 got=f"a file written outside it, at {escaped[0]}. The client's file name is a suggestion: keep "
+                     "only its last piece, without folders, drives or leading dots", hint="safe_name")
+        [entry] = listing(answer, 1, hint="safe_name")
+        plain_name(answer, entry["name"], filename)
+        expect_stored(server, answer, uploads, entry, content, f"the file the client named {filename!r}")
+
+
+def test_the_same_name_twice_keeps_both_files(server, uploads, rng):
+    name = f"report-{rng.randint(1000, 9999)}.txt"
+    first_content, second_content = b"the first report\n", b"the second report, longer than the first\n"
+    boundary = new_boundary(rng)
+    [first] = listing(post(server, boundary, multipart(boundary, [("file", name, first_content)])), 1, "unique")
+    answer = post(server, boundary, multipart(boundary, [("file", name, second_content)]))
+    [second] = listing(answer, 1, "unique")
+    expect(first["name"] != second["name"], answer,
+           expected=f"a new name for the second {name}: the first upload must not be overwritten",
+           got=f"both stored as {first['name']!r}", hint="unique")
+    kept = stored_bytes(server, uploads, first["name"])
+    expect(kept == first_content, answer, expected=f"the first {name} still holding its own bytes, {first_content!r}",
+           got=f"{kept!r}", hint="unique")
+    expect_stored(server, answer, uploads, second, second_content, f"the second {name}")
+
+
+# --- the size limit --------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def small_limit(server, uploads, tmp_path_factory):
+    """The same server.py started again with --max-upload 50000, in a folder of its own."""
+    if not isinstance(server, LocalServer):
+        pytest.skip("with --server-url the grader cannot start your server with --max-upload")
+    folder = uploads.parents[2] / "small" / "uploads"
+    folder.mkdir(parents=True)
+    other = LocalServer(server.script, tmp_path_factory.mktemp("upload-limit"),
+                        ["--uploads", str(folder), "--max-upload", str(SMALL_LIMIT)])
+    try:
+        other.start()
+        yield other, folder
+    finally:
+        other.stop()
+
+
+def body_of_size(boundary: bytes, size: int, rng) -> bytes:
+    empty = multipart(boundary, [("file", "big.bin", b"")])
+    return multipart(boundary, [("file", "big.bin", random.Random(rng.random()).randbytes(size - len(empty)))])
+
+
+def test_a_body_over_the_limit_gives_413_and_stores_nothing(small_limit, rng):
+    other, folder = small_limit
+    boundary = new_boundary(rng)
+    at_limit = body_of_size(boundary, SMALL_LIMIT, rng)
+    answer = post(other, boundary, at_limit)
+    expect(answer.status == 201, answer, expected=f"201: the body is exactly --max-upload {SMALL_LIMIT} bytes, "
+           "which is allowed (only a larger one is refused)", got=f"{answer.status} {answer.reason}", hint="limit")
+    before = snapshot(folder)
+    over = body_of_size(boundary, SMALL_LIMIT + 1, rng)
+    try:
+        answer = post(other, boundary, over)
+    except GraderFailure as failure:
+        raise with_advice(failure, expected=f"413 for a body of {SMALL_LIMIT + 1} bytes (--max-upload "
+                          f"{SMALL_LIMIT}). If you answer before reading the body, read and drop what still comes "
+                          "for a moment before closing: closing with unread bytes resets the connection, and the "
+                          "reset can wipe your answer", hint="limit") from None
+    expect(answer.status == 413, answer, expected=f"413 Content Too Large: the body has {SMALL_LIMIT + 1} bytes, "
+           f"one more than --max-upload {SMALL_LIMIT}", got=f"{answer.status} {answer.reason}", hint="limit")
+    expect(snapshot(folder) == before, answer, expected="nothing stored for a refused body",
+           got=f"new files in the uploads folder: {sorted(snapshot(folder) - before)}", hint="limit")
+
+
+def test_the_limit_is_checked_before_the_body_is_read(small_limit, rng):
+    other, folder = small_limit
+    before = snapshot(folder)
+    boundary = new_boundary(rng)
+    claimed = SMALL_LIMIT * 40
+    head = (f"POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {claimed}\r\n"
+            f"Content-Type: multipart/form-data; boundary={boundary.decode()}\r\n\r\n").encode()
+    start = multipart(boundary, [("file", "huge.bin", b"")])[:-len(boundary) - 8]
+    sent = start + bytes(SMALL_LIMIT + 1000 - len(start))       # more than the limit, far less than claimed
+    with open_raw(other, timeout=3.0) as connection:
+        connection.send(head)
+        connection.sent.append(f"-- then {len(sent)} bytes of the body (of the {claimed} promised), and a wait --\n")
+        try:
+            connection.sock.sendall(sent)
+        except OSError:
+            pass                                    # answered and closed already: read the answer
+        try:
+            answer = connection.read_response()
+        except GraderFailure as failure:
+            raise with_advice(failure, expected=f"413 at once: Content-Length says {claimed} bytes, over "
+                              f"--max-upload {SMALL_LIMIT}. Your server seems to wait for the whole body before "
+                              "checking its size, and it would hold all of it: check Content-Length (or count the "
+                              "bytes as they come) before reading on", hint="limit") from None
+    expect(answer.status == 413, answer, expected=f"413: Content-Length {claimed} is over --max-upload {SMALL_LIMIT}",
+           got=f"{answer.status} {answer.reason}", hint="limit")
+    expect(snapshot(folder) == before, answer, expected="nothing stored for a refused body",
+           got=f"new files in the uploads folder: {sorted(snapshot(folder) - before)}", hint="limit")
+
+
+def send_while_unanswered(sock: socket.socket, data: bytes, piece: int = 1 << 20) -> None:
+    """Send `data` in pieces, and stop once the server has answered (and maybe stopped reading)."""
+    for start in range(0, len(data), piece):
+        if select.select([sock], [], [], 0)[0]:
+            return
+        try:
+            sock.sendall(data[start:start + piece])
+        except OSError:
+            return
+
+
+def test_the_default_limit_is_10_mb(server, uploads, rng):
+    boundary = new_boundary(rng)
+    content = random.Random(rng.random()).randbytes(3 * 1024 * 1024)
+    answer = post(server, boundary, multipart(boundary, [("file", "three-mb.bin", content)]), timeout=10.0)
+    [entry] = listing(answer, 1, hint="limit")      # 201: 3 MB is under the default limit of 10 MB
+    expect(entry.get("size") == len(content), answer, expected=f"size {len(content)}, the whole 3 MB file",
+           got=f"size {entry.get('size')!r}", hint="parts")
+    before = snapshot(uploads)
+    claimed = 11 * 1024 * 1024
+    head = (f"POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {claimed}\r\n"
+            f"Content-Type: multipart/form-data; boundary={boundary.decode()}\r\n\r\n").encode()
+    with open_raw(server, timeout=5.0) as connection:
+        connection.send(head)
+        connection.sent.append(f"-- then the {claimed} bytes of the body, until an answer comes --\n")
+        send_while_unanswered(connection.sock, bytes(claimed))
+        try:
+            answer = connection.read_response()
+        except GraderFailure as failure:
+            raise with_advice(failure, expected=f"413 for a body of {claimed} bytes: the default --max-upload is "
+                              "10 MB", hint="limit") from None
+    expect(answer.status == 413, answer, expected=f"413 for a body of {claimed} bytes (11 MB): the default "
+           "--max-upload is 10 MB", got=f"{answer.status} {answer.reason}", hint="limit")
+    expect(snapshot(uploads) == before, answer, expected="nothing stored for a refused body",
+           got=f"new files in the uploads folder: {sorted(snapshot(uploads) - before)}", hint="limit")
+
+
+# --- broken bodies -----------------------------------------------------------------------------------------
+
+def test_a_body_cut_short_gives_400(server, uploads, rng):
+    boundary = new_boundary(rng)
+    body = multipart(boundary, [("file", "cut.txt", b"some bytes\r\n" * 50)])
+    cut = rng.randint(20, len(body) - 20)
+    head = (f"POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n"
+            f"Content-Type: multipart/form-data; boundary={boundary.decode()}\r\n\r\n").encode()
+    with open_raw(server, timeout=3.0) as connection:
+        connection.send(head + body[:cut])
+        connection.sock.shutdown(socket.SHUT_WR)            # "that is all I will send"
+        on_new_line = "" if connection.sent[-1].endswith("\n") else "\n"
+        connection.sent.append(f"{on_new_line}-- {cut} of {len(body)} bytes sent, then the client's side closed --\n")
+        try:
+            answer = connection.read_response()
+        except GraderFailure as failure:
+            raise with_advice(failure, expected=f"400: the client sent {cut} of the {len(body)} bytes its "
+                              "Content-Length promised, then stopped sending (it still reads)",
+                              hint="limit") from None
+    expect(answer.status == 400, answer, expected=f"400 Bad Request: the body stopped after {cut} of its {len(body)} "
+           "bytes", got=f"{answer.status} {answer.reason}", hint="limit")
+
+
+def test_a_missing_closing_boundary_gives_400(server, uploads, rng):
+    boundary = new_boundary(rng)
+    body = multipart(boundary, [("file", "open-ended.txt", b"no end in sight\r\n" * 5)])
+    body = body[:-len(boundary) - 8]                          # the last delimiter, "\r\n--boundary--\r\n", is gone
+    answer = post(server, boundary, body)
+    expect(answer.status == 400, answer, expected="400 Bad Request: the body ends inside its only part, with no "
+           "closing boundary", got=f"{answer.status} {answer.reason}", hint="parts")
+
+
+def test_multipart_without_a_boundary_gives_400(server, uploads, rng):
+    boundary = new_boundary(rng)
+    body = multipart(boundary, [("file", "a.txt", b"hello\r\n")])
+    answer = fetch(server, "POST", "/upload", headers={"Content-Type": "multipart/form-data"}, data=body)
+    expect(answer.status == 400, answer, expected="400 Bad Request: Content-Type multipart/form-data names no "
+           "boundary, so nobody can tell where the parts end", got=f"{answer.status} {answer.reason}", hint="parts")

@@ -1,0 +1,252 @@
+r"""upload: receive files from a browser form, safely.
+
+A form with enctype="multipart/form-data" sends each of its fields as one "part" of the body. The parts
+sit between delimiters made of a boundary the browser picked and announced in Content-Type:
+
+    POST /upload HTTP/1.1
+    Content-Type: multipart/form-data; boundary=----xyz
+    Content-Length: 181
+
+    ------xyz\r\n
+    Content-Disposition: form-data; name="file"; filename="cat.png"\r\n
+    Content-Type: image/png\r\n
+    \r\n
+    <the file's bytes: any bytes at all>\r\n
+    ------xyz--\r\n
+
+The cgi module that parsed this is gone (Python 3.13); this server parses it itself. What makes that right:
+- a file is bytes, not text: decoding a photo ruins it;
+- only CRLF, "--" and the boundary end a part: a file may hold CRLFs, and lines that look like the boundary;
+- the client's filename is a suggestion: "../../.bashrc" must not land outside the uploads folder, and a
+  second "cat.png" must not overwrite the first;
+- a body larger than --max-upload is refused (413) before it is read: never keep a stranger's gigabytes.
+
+What to build (each place is marked TODO below): boundary_of, split_parts, safe_name, store, and the size
+check in read_request.
+
+Run it:    python exercises/advanced/upload/server.py --port 8002 [--uploads DIR] [--max-upload BYTES]
+Try it:    open http://127.0.0.1:8002/upload in a browser, or
+           curl -i -F 'file=@static/images/logo.png' http://127.0.0.1:8002/upload
+Check it:  python -m pytest graders/advanced/test_upload.py
+"""
+import hashlib
+import itertools
+import json
+import re
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+
+from reference import cli
+from reference.blocking_server import connections, recv_before
+from reference.core import mime, static_files, static_site
+from reference.core.request_parser import HTTPError, Request, content_length, parse_head, split_head
+from reference.core.response import Response, error_page, error_reply, html, not_allowed, reply_to
+
+MAX_UPLOAD = 10 * 1024 * 1024        # 10 MB, the default of --max-upload
+UNSAFE = re.compile(r"[^A-Za-z0-9._ -]")          # anything else in a name becomes "_" (NUL, ":", "%" ...)
+WINDOWS_DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"COM{n}" for n in range(1, 10)), *(f"LPT{n}" for n in range(1, 10))}
+ALLOWED = ("GET", "HEAD", "POST")
+SHOWN_AS_IS = {"image/png", "image/jpeg", "image/gif", "image/webp", "text/plain; charset=utf-8"}
+
+FORM = """<!doctype html>
+<title>Upload</title>
+<link rel="stylesheet" href="/styles.css">
+<h1>Upload files</h1>
+<form method="post" action="/upload" enctype="multipart/form-data">
+  <input type="file" name="file" multiple>
+  <button>Upload</button>
+</form>
+"""
+
+
+def boundary_of(content_type: str) -> bytes:
+    """The boundary in 'multipart/form-data; boundary=----xyz' (maybe in quotes). HTTPError(400) without one."""
+    kind = content_type.split(";")[0].strip().lower()
+    if kind != "multipart/form-data":
+        raise HTTPError(415, "send the files as multipart/form-data")
+    found = re.search(r';\s*boundary=(?:"([^"]{1,70})"|([^;\s"]{1,70}))', content_type, re.IGNORECASE)
+    if found is None:
+        raise HTTPError(400, "multipart/form-data without a boundary: where would the parts end?")
+    return (found[1] or found[2]).encode("latin-1")
+
+
+def split_parts(body: bytes, boundary: bytes) -> list[tuple[dict[str, str], bytes]]:
+    """The parts of a multipart body, each as (its headers, lower-cased names; its content, exact bytes).
+
+    Only CRLF + "--" + boundary ends a part, so a CRLF or a boundary-like line inside a file stays in it.
+    The body starts with "--" + boundary, without the CRLF: adding one makes every delimiter look the same.
+    """
+    delimiter = b"\r\n--" + boundary
+    data = b"\r\n" + body
+    position = data.find(delimiter)
+    if position < 0:
+        raise HTTPError(400, "the boundary is nowhere in the body")
+    parts = []
+    while True:
+        position += len(delimiter)
+        if data.startswith(b"--", position):
+            return parts                                    # "--boundary--": the last delimiter
+        line_end = data.find(b"\r\n", position)
+        if line_end < 0 or data[position:line_end].strip(b" \t"):
+            raise HTTPError(400, "a boundary line must end right after the boundary")
+        end = data.find(delimiter, line_end)
+        if end < 0:
+            raise HTTPError(400, "the body ends inside a part: its closing boundary is missing")
+        head, blank_line, content = data[line_end:end].partition(b"\r\n\r\n")
+        if not blank_line:
+            raise HTTPError(400, "a part without the blank line that ends its headers")
+        parts.append((part_headers(head), content))         # content: exact bytes, never decoded
+        position = end
+
+
+def part_headers(head: bytes) -> dict[str, str]:
+    headers = {}
+    for line in head.decode("utf-8", "replace").split("\r\n"):   # browsers send file names in UTF-8
+        name, colon, value = line.partition(":")
+        if colon:
+            headers[name.strip().lower()] = value.strip()
+    return headers
+
+
+def disposition_parameters(value: str) -> dict[str, str]:
+    """'form-data; name="file"; filename="a b.txt"' -> {'name': 'file', 'filename': 'a b.txt'}.
+
+    Browsers write a quote inside a name as %22, so a quoted value runs to the next quote."""
+    found = re.findall(r';\s*([\w*-]+)\s*=\s*(?:"([^"]*)"|([^;]*))', value)
+    return {key.lower(): quoted if quoted or not bare else bare.strip() for key, quoted, bare in found}
+
+
+def safe_name(filename: str) -> str:
+    """A name that can only mean a file directly inside the uploads folder, whatever the client sent."""
+    name = re.split(r"[/\\]", filename)[-1]           # the last piece: no folders, from any system's paths
+    name = name.split(":")[-1]                         # "C:evil.txt" would be relative to a drive on Windows
+    name = UNSAFE.sub("_", name).strip(" .")           # NUL and friends; no leading dots: "..", ".bashrc"
+    if name.split(".")[0].upper() in WINDOWS_DEVICES:
+        name = "_" + name                              # "CON.txt" is the console on Windows, not a file
+    return name[:100] or "upload"
+
+
+def store(folder: Path, name: str, content: bytes) -> Path:
+    """Write a new file and return it: never overwrite. 'cat.png', then 'cat-1.png', 'cat-2.png'..."""
+    stem, suffix = Path(name).stem, Path(name).suffix
+    for number in itertools.count():
+        path = folder / (name if number == 0 else f"{stem}-{number}{suffix}")
+        try:
+            with open(path, "xb") as file:             # "x": fails if it exists, even if made a moment ago
+                file.write(content)
+            return path
+        except FileExistsError:
+            continue
+
+
+def receive_upload(request, args) -> Response:
+    boundary = boundary_of(request.header("content-type", ""))
+    files = []
+    for headers, content in split_parts(request.body, boundary):
+        filename = disposition_parameters(headers.get("content-disposition", "")).get("filename")
+        if not filename:
+            continue                                   # a plain form field, or a file input left empty
+        path = store(args.uploads, safe_name(filename), content)
+        files.append({"name": path.name, "size": len(content), "sha256": hashlib.sha256(content).hexdigest(),
+                      "type": headers.get("content-type", "application/octet-stream")})
+    return Response(201, [("Content-Type", "application/json")], json.dumps({"files": files}).encode())
+
+
+def serve_upload(request, args) -> Response:
+    """GET /uploads/<name>: the stored bytes, never run as a page of this site (an upload may be HTML)."""
+    file = static_files.resolve(request.path.removeprefix("/uploads"), args.uploads)
+    if file is None:
+        return error_page(404, "no such upload")
+    kind = mime.content_type(file)
+    headers = [("Content-Type", kind if kind in SHOWN_AS_IS else "application/octet-stream"),
+               ("X-Content-Type-Options", "nosniff")]
+    return Response(200, headers, file.read_bytes())
+
+
+def answer(request, args) -> Response:
+    if request.path == "/upload":
+        if request.method == "POST":
+            return receive_upload(request, args)
+        if request.method in ("GET", "HEAD"):
+            return html(FORM)
+        return not_allowed(request.method, request.path, ALLOWED)
+    if request.path.startswith("/uploads/") and request.method in ("GET", "HEAD"):
+        return serve_upload(request, args)
+    return static_site.respond(request, args.static)
+
+
+def read_request(conn: socket.socket, deadline: float, limit: int) -> Request | None:
+    """One request, its body read by Content-Length, at most `limit` bytes of it. None if the client left."""
+    data = b""
+    while (parts := split_head(data)) is None:
+        received = recv_before(conn, deadline)
+        if not received:
+            return None
+        data += received
+    head, start = parts
+    request = parse_head(head, max_body=sys.maxsize)   # the size limit is this server's, checked here
+    if request.method == "POST" and "content-length" not in request.headers:
+        raise HTTPError(411, "an upload needs a Content-Length")
+    length = content_length(request.headers, sys.maxsize)
+    # Refuse a body over the limit before reading it: it may be gigabytes, and we would hold them all.
+    if length > limit:
+        raise HTTPError(413, f"this server takes uploads of up to {limit} bytes")
+    body = bytearray(start)
+    while len(body) < length:
+        received = recv_before(conn, deadline)
+        if not received:
+            raise HTTPError(400, f"the body ended after {len(body)} of its {length} bytes")
+        body += received
+    request.body = bytes(body[:length])
+    return request
+
+
+def close_gently(conn: socket.socket, seconds: float = 2.0) -> None:
+    """After a refusal, the client may still be sending its body. Closing a socket with unread bytes resets
+    the connection, and the reset can wipe our answer before the client reads it: so stop writing, then
+    read and drop what still comes, for a moment, keeping none of it."""
+    try:
+        conn.shutdown(socket.SHUT_WR)
+        deadline = time.monotonic() + seconds
+        while recv_before(conn, deadline):
+            pass
+    except OSError:                                    # TimeoutError included: enough waiting
+        pass
+
+
+def serve_client(conn: socket.socket, args) -> None:
+    deadline = time.monotonic() + args.timeout
+    with conn:
+        try:
+            request = read_request(conn, deadline, args.max_upload)
+            if request is None:
+                return
+            reply, refused = reply_to(request, answer(request, args)), False
+        except HTTPError as error:
+            reply, refused = error_reply(error), True
+        except (TimeoutError, ConnectionError):
+            return
+        try:
+            conn.sendall(reply)
+        except ConnectionError:
+            return
+        if refused:
+            close_gently(conn)
+
+
+def main(args) -> None:
+    args.uploads.mkdir(parents=True, exist_ok=True)
+    with socket.create_server((cli.HOST, args.port), backlog=128) as listener:
+        cli.announce("upload", args)
+        for conn, _address in connections(listener):
+            threading.Thread(target=serve_client, args=(conn, args), daemon=True).start()
+
+
+if __name__ == "__main__":
+    cli.run("upload", main, cli.parse_args(
+        __doc__.splitlines()[0],
+        uploads={"type": Path, "default": Path("uploads"), "help": "folder for uploaded files (default ./uploads)"},
+        **{"max-upload": {"type": int, "default": MAX_UPLOAD, "help": "largest body taken, in bytes (10 MB)"}}))
