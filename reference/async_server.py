@@ -35,6 +35,7 @@ async def serve_client(reader, writer, args, answer=answer_static) -> None:
     # (One timer per request, where asyncio.wait_for on every read would start a task each time.)
     deadline = asyncio.get_running_loop().call_later(args.timeout, writer.transport.abort)
     try:
+        request = None
         try:
             request = await read_request(reader)
             if request is None:
@@ -51,11 +52,25 @@ async def serve_client(reader, writer, args, answer=answer_static) -> None:
         try:
             writer.write(reply)
             await writer.drain()
+            if request is None:
+                await drain(reader)        # refused early: the rest of the request may still be coming
         except ConnectionError:
             pass                           # the client left before reading its answer
     finally:
         deadline.cancel()
         writer.close()
+
+
+async def drain(reader, seconds: float = 1.0) -> None:
+    """Read and drop what the client still sends, for a moment. Closing with unread bytes makes the kernel
+    reset the connection, and a client (Windows' above all) may then lose the answer it has not read yet."""
+    async def discard():
+        while await reader.read(65536):
+            pass
+    try:
+        await asyncio.wait_for(discard(), seconds)
+    except (asyncio.TimeoutError, ConnectionError):
+        pass
 
 
 async def serve(args, name="async_server", answer=answer_static) -> None:

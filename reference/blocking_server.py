@@ -35,6 +35,7 @@ def serve_client(conn: socket.socket, args, answer=answer_static, read=read_requ
     # The whole request must arrive by the deadline, not each recv(): one byte a second must not hold us.
     deadline = time.monotonic() + args.timeout
     with conn:
+        request = None
         try:
             request = read(conn, deadline)
             if request is None:
@@ -46,8 +47,23 @@ def serve_client(conn: socket.socket, args, answer=answer_static, read=read_requ
             return                         # stalled or gone: drop the connection
         try:
             conn.sendall(reply)
+            if request is None:
+                drain(conn)                # refused early: the rest of the request may still be coming
         except ConnectionError:
             pass                           # the client left before reading its answer
+
+
+def drain(conn: socket.socket, seconds: float = 1.0) -> None:
+    """Read and drop what the client still sends, for a moment. Closing with unread bytes makes the kernel
+    reset the connection, and a client (Windows' above all) may then lose the answer it has not read yet."""
+    give_up = time.monotonic() + seconds
+    try:
+        while (left := give_up - time.monotonic()) > 0:
+            conn.settimeout(min(left, 0.2))
+            if not conn.recv(65536):
+                return                     # the client has finished and closed its side
+    except OSError:
+        pass                               # quiet for a while (TimeoutError), or gone
 
 
 def recv_before(conn: socket.socket, deadline: float) -> bytes:

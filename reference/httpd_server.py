@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from reference import cli
+from reference.blocking_server import drain
 from reference.core import mime, static_files, static_site
 from reference.core.request_parser import MAX_HEAD, HTTPError, content_length, parse_head
 from reference.core.response import Response, not_allowed
@@ -66,6 +67,8 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
         except HTTPError as error:
             self.close_connection = True
             self.send_error(error.status, explain=error.message)
+            self.wfile.flush()
+            drain(self.connection)         # refused early: read what is still coming, or closing resets
             return False
         return True
 

@@ -25,8 +25,9 @@ class Connection:
     def __init__(self, conn: socket.socket, deadline: float):
         self.conn = conn
         self.parser = RequestParser()
-        self.state = "reading"         # then "waiting" (the slow handler), then "writing"
+        self.state = "reading"         # then "waiting" (the slow handler), "writing", maybe "draining"
         self.deadline = deadline       # reading: drop the client if its request is not complete by then
+        self.refused = False           # answered before its request was whole: drain it before closing
         self.reply_at = 0.0            # waiting: when to start writing
         self.outgoing = b""
 
@@ -57,10 +58,13 @@ class EventLoop:
         except ConnectionError:
             data = b""
         if not data:
-            return self.close(client)       # the client hung up before finishing its request
+            return self.close(client)       # the client hung up (before finishing its request, or after)
+        if client.state == "draining":
+            return                          # what it still sends after an early answer: read and dropped
         try:
             request = client.parser.receive(data)
         except HTTPError as error:
+            client.refused = True
             return self.reply(client, error_reply(error), delay=0)
         if request is not None:
             self.reply(client, reply_to(request, self.answer(request, self.args)), delay=self.args.delay)
@@ -76,7 +80,14 @@ class EventLoop:
         except ConnectionError:
             return self.close(client)
         client.outgoing = client.outgoing[sent:]
-        if not client.outgoing:
+        if client.outgoing:
+            return
+        if client.refused:
+            # Closing with unread bytes makes the kernel reset the connection, and the client may lose the
+            # answer: read what it still sends, for a moment, then close.
+            client.state, client.deadline = "draining", time.monotonic() + 1.0
+            self.selector.modify(client.conn, selectors.EVENT_READ)
+        else:
             self.close(client)
 
     def close(self, client: Connection) -> None:
@@ -91,9 +102,9 @@ class EventLoop:
         """Start due replies and drop stalled clients; return how long select() may sleep."""
         now, next_wakeup = time.monotonic(), 0.5       # 0.5 s at most, so Ctrl+C works on Windows too
         for client in list(self.clients.values()):
-            if client.state == "reading" and now >= client.deadline:
-                self.close(client)                      # sent half a request and stalled: drop it
-            elif client.state == "reading":
+            if client.state in ("reading", "draining") and now >= client.deadline:
+                self.close(client)                      # sent half a request and stalled (or drained): drop it
+            elif client.state in ("reading", "draining"):
                 next_wakeup = min(next_wakeup, client.deadline - now)
             elif client.state == "waiting" and now >= client.reply_at:
                 client.state = "writing"                # due: write whenever the socket can take bytes

@@ -205,3 +205,27 @@ def test_a_client_dripping_one_byte_a_second_is_dropped_at_the_deadline(name, si
                 break
         assert dropped is not None, f"{name} kept a dripping client for {time.monotonic() - started:.1f} s"
         assert dropped < STALL_TIMEOUT + 1, f"{name} dropped it after {dropped:.1f} s, not within --timeout + 1 s"
+
+
+def test_an_early_refusal_reaches_a_client_that_is_still_sending(server):
+    """413 comes before the body is read; the client is still sending. The server must read (and drop) what
+    follows before it closes: closing with unread bytes sends a reset, which on Windows wipes the answer.
+    Linux keeps the answer anyway, so the check is on the reset itself: the connection must end cleanly."""
+    name, port, _site = server
+    problems = []
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(b"POST /about HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 50000000\r\n\r\n")
+        time.sleep(0.1)                        # the server has refused by now, and the body keeps coming
+        try:
+            for _ in range(16):
+                sock.sendall(b"x" * 16384)
+        except OSError as error:
+            problems.append(f"sending the rest of the body failed: {error!r}")
+        raw = b""
+        try:
+            while chunk := sock.recv(65536):
+                raw += chunk
+        except OSError as error:
+            problems.append(f"reading the answer failed: {error!r}")
+    assert parse_reply(raw).status == 413, f"{name} answered {raw[:60]!r}"
+    assert not problems, f"{name} reset the connection instead of closing it: " + "; ".join(problems)
