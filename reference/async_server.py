@@ -74,11 +74,20 @@ async def drain(reader, seconds: float = 1.0) -> None:
 
 
 async def serve(args, name="async_server", answer=answer_static) -> None:
+    asyncio.get_running_loop().set_exception_handler(quiet_connection_resets)
     server = await asyncio.start_server(
         lambda reader, writer: serve_client(reader, writer, args, answer), cli.HOST, args.port, backlog=128)
     async with server:
         cli.announce(name, args)
         await server.serve_forever()
+
+
+def quiet_connection_resets(loop, context: dict) -> None:
+    """Windows' event loop reports every client that resets its connection ("WinError 10054"): that is a
+    client leaving, not a problem of ours. Keep quiet about it; report everything else as usual."""
+    if isinstance(context.get("exception"), (ConnectionResetError, ConnectionAbortedError)):
+        return
+    loop.default_exception_handler(context)
 
 
 def main(args) -> None:

@@ -2,6 +2,7 @@
 import argparse
 import errno
 import os
+import socket
 import sys
 import webbrowser
 from pathlib import Path
@@ -39,13 +40,46 @@ def announce(name: str, args: argparse.Namespace) -> None:
 
 
 def run(name: str, main, args: argparse.Namespace) -> None:
-    """Run main(args); turn Ctrl+C and a busy port into one plain line instead of a traceback."""
+    """Run main(args); turn Ctrl+C and a port we cannot have into one plain line instead of a traceback."""
+    if taken_by_another_server(args.port):
+        sys.exit(busy_port(name, args.port))
     try:
         main(args)
     except KeyboardInterrupt:
         print(f"\n{name} stopped. Bye!", flush=True)
     except OSError as error:
-        if error.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
-            sys.exit(f"{name}: port {args.port} is already in use. Is another server running? "
-                     f"Stop it, or try --port {args.port + 1}.")
-        raise
+        problem = port_problem(error, name, args.port)
+        if problem is None:
+            raise
+        sys.exit(problem)
+
+
+def busy_port(name: str, port: int) -> str:
+    return (f"{name}: port {port} is already in use. Is another server running? "
+            f"Stop it, or try --port {port + 1}.")
+
+
+def port_problem(error: OSError, name: str, port: int, platform: str = sys.platform) -> str | None:
+    """One line a beginner can act on, for the ways a port can be refused; None for any other error."""
+    if error.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)) or \
+            getattr(error, "winerror", None) == 10048:
+        return busy_port(name, port)
+    if error.errno in (errno.EACCES, getattr(errno, "WSAEACCES", -1)) or getattr(error, "winerror", None) == 10013:
+        if platform == "win32":   # Hyper-V, WSL2 and Docker reserve ranges of ports that nobody may bind
+            return (f"{name}: Windows does not let us use port {port}; it may be reserved. "
+                    f"`netsh int ipv4 show excludedportrange protocol=tcp` lists the reserved ports: pick "
+                    f"another, such as --port 8080.")
+        return f"{name}: port {port} needs administrator rights (ports below 1024 do): try --port 8002."
+    return None
+
+
+def taken_by_another_server(port: int, platform: str = sys.platform, connect=socket.create_connection) -> bool:
+    """On macOS, binding 127.0.0.1:PORT succeeds even while another program listens on *:PORT, so the port
+    looks free and our server silently gets no visitors. There, ask first: does anything answer on it?"""
+    if platform != "darwin":
+        return False                      # elsewhere, the bind itself says "in use"
+    try:
+        connect((HOST, port), timeout=0.2).close()
+        return True
+    except OSError:
+        return False

@@ -7,6 +7,7 @@ kit's own parse_head() on it: the same rules as every other server here. It serv
 """
 import http.server
 import socket
+import sys
 import threading
 import time
 from pathlib import Path
@@ -112,10 +113,17 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
             self.wfile.write(page.body)
 
 
+def reuse_address_is_safe(platform: str = sys.platform) -> bool:
+    """SO_REUSEADDR lets a restarted server take its port back at once on POSIX. On Windows it means something
+    else: a second server may bind a port already in use, and the "port in use" message would never come."""
+    return platform != "win32"
+
+
 class SiteServer(http.server.ThreadingHTTPServer):
     # socketserver's default listen backlog is 5: at 100 concurrent clients most connections would be
     # refused and retried a second later. 128 is what our other servers use, so the comparison is fair.
     request_queue_size = 128
+    allow_reuse_address = reuse_address_is_safe()
 
 
 def main(args) -> None:

@@ -6,7 +6,6 @@ learner needs when it goes wrong: in plain words, why the server did not start, 
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import sys
 import urllib.parse
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from graders.supervisor import HOST, ServerFailed, ServerProcess, free_port
+from graders.supervisor import HOST, ServerFailed, ServerProcess, exit_codes, free_port
 
 from .catalog import REPO_ROOT
 from .messages import GraderFailure, clip_tail, indent
@@ -77,13 +76,7 @@ class LocalServer:
     def exit_story(self, when: str) -> str:
         """'Your server exited with code 1 <when>; it printed: ...', in words a beginner understands."""
         code = self.exit_code
-        how = f"exited with code {code}"
-        if code < 0:
-            try:
-                how = f"was killed by signal {-code} ({signal.Signals(-code).name})"
-            except ValueError:
-                how = f"was killed by signal {-code}"
-        story = f"Your server {how} {when}; it printed:\n{indent(self.tail())}"
+        story = f"Your server {exit_codes.describe(code)} {when}; it printed:\n{indent(self.tail())}"
         if code == 0:
             story += "\nA server should keep running: does your code reach its accept loop (or serve_forever())?"
         return story

@@ -8,14 +8,15 @@ from __future__ import annotations
 import collections
 import http.client
 import re
-import shlex
 import socket
+import sys
 import time
 
 import h11
 import requests
 import urllib3
 
+from .commands import curl_name, quote
 from .exchange import Exchange, Headers
 from .messages import GraderFailure, indent, visible
 
@@ -58,9 +59,9 @@ def fetch(server, method, path, *, headers=None, data=None, json=None, timeout=5
     return exchange
 
 
-def curl_line(prepared) -> str:
-    """The same request as a curl command the learner can paste into a terminal."""
-    words = ["curl", "-I"] if prepared.method == "HEAD" else ["curl", "-i"]
+def curl_line(prepared, platform: str = sys.platform) -> str:
+    """The same request as a curl command the learner can paste into their terminal (cmd and PowerShell too)."""
+    words = ["-I"] if prepared.method == "HEAD" else ["-i"]
     if prepared.method not in ("GET", "HEAD"):
         words += ["-X", prepared.method]
     words.append(prepared.url)
@@ -71,7 +72,7 @@ def curl_line(prepared) -> str:
     if body:
         printable = len(body) <= 400 and body.decode("utf-8", "replace").isprintable()
         words += ["--data-binary", body.decode() if printable else f"<{len(body)} bytes>"]
-    return " ".join(shlex.quote(word) for word in words)
+    return " ".join([curl_name(platform)] + [quote(word, platform) for word in words])
 
 
 def connection_problem(error: BaseException, server) -> str:

@@ -49,10 +49,20 @@ WINDOWS_SPECIAL = re.compile(r'[\s&|<>^()%!"\'`;,]')
 
 
 def quote(word: str, platform: str = sys.platform) -> str:
-    """One word of a command, quoted only when it needs it: 'single' for POSIX shells, "double" for Windows."""
+    """One word of a command, quoted only when it needs it: 'single' for POSIX shells, "double" for Windows
+    (where a double quote inside is written \", as programs such as curl.exe read their arguments)."""
     if platform == "win32":
-        return f'"{word}"' if (not word or WINDOWS_SPECIAL.search(word)) else word
+        if word and not WINDOWS_SPECIAL.search(word):
+            return word
+        # Backslashes count only before a quote (and before the closing one): there, each is doubled.
+        escaped = re.sub(r'(\\*)"', lambda m: m.group(1) * 2 + '\\"', word)
+        return '"' + re.sub(r'(\\+)$', lambda m: m.group(1) * 2, escaped) + '"'
     return shlex.quote(word)
+
+
+def curl_name(platform: str = sys.platform) -> str:
+    """In Windows PowerShell, `curl` is another program (Invoke-WebRequest); `curl.exe` is the real one."""
+    return "curl.exe" if platform == "win32" else "curl"
 
 
 def shown_path(path: Path, cwd: Path | None = None, root: Path = REPO_ROOT) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+import sys
 from pathlib import Path
 
 import pytest
@@ -37,9 +38,22 @@ def pytest_configure(config):
     config.stash[SEED] = seed
     if config.option.tbstyle == "auto":
         config.option.tbstyle = "short"  # for other errors; GraderFailures show no traceback at all
+    readable_on_any_console(sys.stdout)
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(ResultsRecorder(config), "grader-results")
         config.pluginmanager.register(BoardPoster(config), "grader-board")
+
+
+def readable_on_any_console(stream) -> None:
+    """A console that cannot show every character (cp1252 on Windows, a redirected output) makes pytest escape
+    a whole failure into one line of \\uXXXX. Escape only the characters it lacks (PYTHONUTF8=1 avoids even
+    that: see the README)."""
+    encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+    if encoding not in ("utf8", "utf_8"):
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError):
+            pass  # not a text stream we can change: pytest keeps its own fallback
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -17,6 +17,9 @@ import subprocess
 import sys
 import threading
 
+from exit_codes import for_os_exit          # beside this file: a script's folder is on sys.path
+from windows_job import end_job, hold_in_job
+
 POSIX = os.name == "posix"
 
 
@@ -25,6 +28,8 @@ def main(command: list[str]) -> None:
         os.setsid()  # lead our own group, so that killing "our group" can never reach whoever started us
     group = {} if POSIX else {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
     server = subprocess.Popen(command, stdin=subprocess.DEVNULL, **group)
+    # Windows: a job holds the server and all it starts; if this launcher dies, Windows ends them all.
+    job = hold_in_job(server._handle) if not POSIX else None
     if POSIX:
         # Ignore SIGTERM and SIGHUP only after the server started, so the server keeps the default behaviour.
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -37,7 +42,7 @@ def main(command: list[str]) -> None:
         if code is not None:
             stop_descendants()         # the server is gone; whatever it started must not outlive it
             exit_like(code)
-    stop(server)
+    stop(server, job)
 
 
 def wait_for_eof(lifeline_cut: threading.Event) -> None:
@@ -49,7 +54,7 @@ def wait_for_eof(lifeline_cut: threading.Event) -> None:
     lifeline_cut.set()
 
 
-def stop(server: subprocess.Popen) -> None:
+def stop(server: subprocess.Popen, job=None) -> None:
     """Terminate, wait a moment, then kill: the whole group and every descendant, so nothing survives."""
     if POSIX:
         escaped = descendants(os.getpid())
@@ -66,6 +71,7 @@ def stop(server: subprocess.Popen) -> None:
             server.wait(1.0)
         except (OSError, subprocess.TimeoutExpired):
             pass
+        end_job(job)                             # the whole tree, children whose parent is gone included
         subprocess.run(["taskkill", "/T", "/F", "/PID", str(server.pid)], capture_output=True)
 
 
@@ -122,7 +128,7 @@ def exit_like(code: int) -> None:
         if -code != signal.SIGKILL:  # SIGKILL cannot be handled, so it needs no reset
             signal.signal(-code, signal.SIG_DFL)
         os.kill(os.getpid(), -code)
-    os._exit(code)  # at once: a normal exit would wait on the thread blocked in read()
+    os._exit(for_os_exit(code))  # at once: a normal exit would wait on the thread blocked in read()
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ Three things make it a real server:
 Run it:    python -m trustme     (a throwaway certificate for 127.0.0.1: server.pem, server.key, client.pem)
            python exercises/advanced/https/server.py --port 8443 --cert server.pem --key server.key --redirect-port 8080
 Try it:    curl -i --cacert client.pem https://127.0.0.1:8443/
-           curl -i 'http://127.0.0.1:8080/about?from=plain'
+           curl -i "http://127.0.0.1:8080/about?from=plain"
 Check it:  python -m pytest graders/advanced/test_https.py
 """
 import socket

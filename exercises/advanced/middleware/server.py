@@ -16,7 +16,7 @@ gets 204 with Access-Control-Allow-Origin and Access-Control-Allow-Methods.
 
 Run it:    ADMIN_TOKEN=s3cret python exercises/advanced/middleware/server.py --port 8002
 Try it:    curl -i http://127.0.0.1:8002/trace
-           curl -i -H 'Authorization: Bearer s3cret' http://127.0.0.1:8002/admin/stats
+           curl -i -H "Authorization: Bearer s3cret" http://127.0.0.1:8002/admin/stats
 Check it:  python -m pytest graders/advanced/test_middleware.py
 """
 import asyncio

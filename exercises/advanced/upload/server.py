@@ -26,7 +26,7 @@ check in read_request.
 
 Run it:    python exercises/advanced/upload/server.py --port 8002 [--uploads DIR] [--max-upload BYTES]
 Try it:    open http://127.0.0.1:8002/upload in a browser, or
-           curl -i -F 'file=@static/images/logo.png' http://127.0.0.1:8002/upload
+           curl -i -F "file=@static/images/logo.png" http://127.0.0.1:8002/upload
 Check it:  python -m pytest graders/advanced/test_upload.py
 """
 import hashlib

@@ -17,7 +17,7 @@ The answer is a page that says "Thanks, Ada!". Two TODOs:
    HTML-escaped: whatever a user types must never become markup in your page.
 
 Run it:    python exercises/intermediate/post_form/server.py --port 8002   (then open /contact)
-Try it:    curl -i -d 'name=Ada&message=Hello+there' http://127.0.0.1:8002/contact
+Try it:    curl -i -d "name=Ada&message=Hello+there" http://127.0.0.1:8002/contact
 Check it:  python -m pytest graders/intermediate/test_post_form.py
 """
 import socket

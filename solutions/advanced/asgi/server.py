@@ -21,7 +21,7 @@ The socket work is done (asyncio streams and the kit's request parser). Fill in 
 5. Lifespan: tell the app the server starts and stops (lifespan.startup and lifespan.shutdown).
 
 Run it:    python exercises/advanced/asgi/server.py --port 8002 --app graders.advanced.asgi_probe_app:app
-Try it:    curl -i 'http://127.0.0.1:8002/echo/caf%C3%A9?x=1' -H 'X-Greeting: hi'
+Try it:    curl -i "http://127.0.0.1:8002/echo/caf%C3%A9?x=1" -H "X-Greeting: hi"
            curl -N http://127.0.0.1:8002/stream/5/500/tick     (five lines, half a second apart)
 Check it:  python -m pytest graders/advanced/test_asgi.py
 """

@@ -18,9 +18,9 @@ What to build (each place is marked TODO below):
 3. 206 for Range (bytes=a-b, bytes=a-, bytes=-n), 416 for a range beyond the end, If-Range.
 
 Run it:    python exercises/advanced/caching/server.py --port 8002 [--static DIR]
-Try it:    curl -si http://127.0.0.1:8002/styles.css | head -8
-           curl -si -H 'If-None-Match: <the ETag you got>' http://127.0.0.1:8002/styles.css | head -3
-           curl -si -H 'Range: bytes=0-99' http://127.0.0.1:8002/styles.css
+Try it:    curl -sI http://127.0.0.1:8002/styles.css
+           curl -si -H "If-None-Match: <the ETag you got>" http://127.0.0.1:8002/styles.css
+           curl -si -H "Range: bytes=0-99" http://127.0.0.1:8002/styles.css
 Check it:  python -m pytest graders/advanced/test_caching.py
 """
 import email.utils

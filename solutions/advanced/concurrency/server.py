@@ -10,7 +10,7 @@ requests finish together in about one second and /fast answers at once. A thread
 one line; asyncio works too (then the slow route must `await asyncio.sleep`, not `time.sleep`).
 
 Run it:    python exercises/advanced/concurrency/server.py --port 8002
-Try it:    time (for i in 1 2 3 4 5; do curl -s http://127.0.0.1:8002/slow & done; wait)
+Try it:    open http://127.0.0.1:8002/slow in three browser tabs at once: do they wait in turn?
 Check it:  python -m pytest graders/advanced/test_concurrency.py
 """
 import socket

@@ -16,7 +16,7 @@ What to build (each place is marked TODO below):
 Run it:    python exercises/advanced/cookies/server.py --port 8002
 Try it:    curl -i --cookie visits=41 http://127.0.0.1:8002/visits
            curl -i -d username=ada http://127.0.0.1:8002/login
-           curl -i --cookie session=<the id you got> http://127.0.0.1:8002/me
+           curl -i --cookie "session=<the id you got>" http://127.0.0.1:8002/me
 Check it:  python -m pytest graders/advanced/test_cookies.py
 """
 import asyncio

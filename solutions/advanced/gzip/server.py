@@ -9,8 +9,8 @@ One more header: "Vary: Accept-Encoding" tells caches that the answer depends on
 header. Otherwise a cache could hand a gzipped page to a client that cannot read it.
 
 Run it:    python exercises/advanced/gzip/server.py --port 8002
-Try it:    curl -si -H 'Accept-Encoding: gzip' http://127.0.0.1:8002/styles.css | head -5
-           curl -s --compressed http://127.0.0.1:8002/styles.css | head -5
+Try it:    curl -sI -H "Accept-Encoding: gzip" http://127.0.0.1:8002/styles.css
+           curl --compressed http://127.0.0.1:8002/styles.css
 Check it:  python -m pytest graders/advanced/test_gzip.py
 """
 import asyncio

@@ -13,7 +13,7 @@ Then GET /inspect?x=1 returns JSON {"method": "GET", "path": "/inspect", "query"
 "headers": {...}} with lower-cased header names, and GET /cookies sets both a=1 and b=2.
 
 Run it:    python exercises/advanced/request_response/server.py --port 8002
-Try it:    curl -i -H 'X-Shouting: YES' 'http://127.0.0.1:8002/inspect?x=caf%C3%A9'
+Try it:    curl -i -H "X-Shouting: YES" "http://127.0.0.1:8002/inspect?x=caf%C3%A9"
            curl -i http://127.0.0.1:8002/cookies
 Check it:  python -m pytest graders/advanced/test_request_response.py
 """

@@ -13,7 +13,7 @@ What to build (each place is marked TODO below):
 GET /api/notes (the list), GET /api/notes/<id> and PUT /api/notes/<id> are done.
 
 Run it:    python exercises/advanced/rest_api/server.py --port 8002
-Try it:    curl -i -H 'Content-Type: application/json' -d '{"text": "buy milk"}' http://127.0.0.1:8002/api/notes
+Try it:    curl -i -H "Content-Type: application/json" -d "{\"text\": \"buy milk\"}" http://127.0.0.1:8002/api/notes
            curl -i http://127.0.0.1:8002/api/notes
 Check it:  python -m pytest graders/advanced/test_rest_api.py
 """

@@ -15,7 +15,7 @@ A proxy is a server and a client at once, and the HTTP it speaks on each side is
 Run it:    python -m reference.wsgi_server --port 8000 --app graders.advanced.wsgi_probe_app:app &
            (an upstream that answers with the request it got; any server will do)
            python exercises/advanced/reverse_proxy/server.py --port 8002 --upstream http://127.0.0.1:8000
-Try it:    curl -i 'http://127.0.0.1:8002/api/hello?x=1' -H 'X-Forwarded-For: 203.0.113.7'
+Try it:    curl -i "http://127.0.0.1:8002/api/hello?x=1" -H "X-Forwarded-For: 203.0.113.7"
            curl -i http://127.0.0.1:8002/about                  (from static/, not the upstream)
 Check it:  python -m pytest graders/advanced/test_reverse_proxy.py
 """

@@ -26,10 +26,10 @@ What to build (each place is marked TODO below):
 4. decode chunked request bodies: POST /upper answers its body in upper case.
 
 Run it:    python exercises/advanced/streaming/server.py --port 8002
-Try it:    curl -N http://127.0.0.1:8002/countdown?from=5          (-N: print each line as it comes)
-           curl -s --raw http://127.0.0.1:8002/countdown?from=3    (--raw: see the chunk sizes)
+Try it:    curl -N "http://127.0.0.1:8002/countdown?from=5"          (-N: print each line as it comes)
+           curl -s --raw "http://127.0.0.1:8002/countdown?from=3"    (--raw: see the chunk sizes)
            curl -N http://127.0.0.1:8002/events                    (Ctrl+C to leave)
-           curl -H 'Transfer-Encoding: chunked' --data-binary 'hello, chunks' http://127.0.0.1:8002/upper
+           curl -H "Transfer-Encoding: chunked" --data-binary "hello, chunks" http://127.0.0.1:8002/upper
 Check it:  python -m pytest graders/advanced/test_streaming.py
 """
 import json

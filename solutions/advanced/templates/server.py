@@ -13,8 +13,8 @@ What to build (each place is marked TODO, in render()):
   that must raise, so the server answers 500 and logs a line naming the placeholder.
 
 Run it:    python exercises/advanced/templates/server.py --port 8002
-Try it:    curl -i 'http://127.0.0.1:8002/hello?name=%3Cscript%3E'
-           curl -i 'http://127.0.0.1:8002/items?item=tea&item=cake'
+Try it:    curl -i "http://127.0.0.1:8002/hello?name=%3Cscript%3E"
+           curl -i "http://127.0.0.1:8002/items?item=tea&item=cake"
 Check it:  python -m pytest graders/advanced/test_templates.py
 """
 import asyncio

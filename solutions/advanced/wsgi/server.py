@@ -18,7 +18,7 @@ The socket work is done (the threaded server). Fill in the WSGI side:
 
 Run it:    python exercises/advanced/wsgi/server.py --port 8002 --app wsgiref.simple_server:demo_app
            (without --app it serves the site, through tools/demo_apps/site_app.py)
-Try it:    curl -i 'http://127.0.0.1:8002/hello?name=you' -H 'X-Greeting: hi'
+Try it:    curl -i "http://127.0.0.1:8002/hello?name=you" -H "X-Greeting: hi"
 Check it:  python -m pytest graders/advanced/test_wsgi.py
 """
 import importlib

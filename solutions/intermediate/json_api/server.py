@@ -10,7 +10,7 @@ bytes: json_response() below writes the response out by hand, so you can see eve
 
 Run it:    python exercises/intermediate/json_api/server.py --port 8002
 Try it:    curl -i http://127.0.0.1:8002/api/status
-           curl -i -H 'Content-Type: application/json' -d '{"city": "Zürich"}' http://127.0.0.1:8002/api/echo
+           curl -i -H "Content-Type: application/json" -d "{\"city\": \"Zürich\"}" http://127.0.0.1:8002/api/echo
 Check it:  python -m pytest graders/intermediate/test_json_api.py
 """
 import asyncio

@@ -16,7 +16,7 @@ first "?" picks the page; the part after it, the query string, is for that page 
 request.target, to see there is no magic in it.)
 
 Run it:    python exercises/intermediate/query_params/server.py --port 8002
-Try it:    curl -i 'http://127.0.0.1:8002/search?q=caf%C3%A9+au+lait'
+Try it:    curl -i "http://127.0.0.1:8002/search?q=caf%C3%A9+au+lait"
 Check it:  python -m pytest graders/intermediate/test_query_params.py
 """
 import asyncio
