@@ -14,9 +14,10 @@ What to build (each place is marked TODO below):
 The timing, CORS and trace middlewares are done: read them as examples. An OPTIONS preflight
 gets 204 with Access-Control-Allow-Origin and Access-Control-Allow-Methods.
 
-Run it:    ADMIN_TOKEN=s3cret python exercises/advanced/middleware/server.py --port 8002
+Run it:    python exercises/advanced/middleware/server.py --port 8002   (ADMIN_TOKEN is the token: letmein,
+           unless you set it: export ADMIN_TOKEN=s3cret, or in PowerShell $env:ADMIN_TOKEN="s3cret")
 Try it:    curl -i http://127.0.0.1:8002/trace
-           curl -i -H "Authorization: Bearer s3cret" http://127.0.0.1:8002/admin/stats
+           curl -i -H "Authorization: Bearer letmein" http://127.0.0.1:8002/admin/stats
 Check it:  python -m pytest graders/advanced/test_middleware.py
 """
 import asyncio
