@@ -13,7 +13,8 @@ from reference.core.response import error_reply, reply_to
 
 
 async def answer_static(request, args):
-    await asyncio.sleep(args.delay)        # a slow handler: other clients are served while we wait
+    if args.delay:
+        await asyncio.sleep(args.delay)    # a slow handler: other clients are served while we wait
     return static_site.respond(request, args.static)
 
 

@@ -1,5 +1,6 @@
 """The sans-I/O core on its own: no sockets, just bytes in and bytes out."""
 import ast
+import os
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,22 @@ def test_resolve_stays_inside_the_root(tmp_path):
     assert static_files.resolve("/sub/", root) == (root / "sub" / "index.html").resolve()
     for path in ["/../static-private/s.txt", "/a\x00b", "/..\\x", "/C:/Windows", "/sub/../../static-private/s.txt"]:
         assert static_files.resolve(path, root) is None, path
+
+
+def test_the_file_cache_serves_a_changed_file_at_once(tmp_path):
+    from reference.core import static_site
+    page = tmp_path / "page.html"
+    page.write_text("first")
+    first = static_files.locate("/page.html", tmp_path)
+    assert static_site.read_file(*first) == b"first"
+    page.write_text("second, longer")                 # another size
+    assert static_site.read_file(*static_files.locate("/page.html", tmp_path)) == b"second, longer"
+    os.utime(page, ns=(first[1].st_atime_ns, first[1].st_mtime_ns + 1))
+    page.write_bytes(b"third, longer!")                # the same size: the time tells the change
+    os.utime(page, ns=(first[1].st_atime_ns, first[1].st_mtime_ns + 5_000_000))
+    assert static_site.read_file(*static_files.locate("/page.html", tmp_path)) == b"third, longer!"
+
+
+def test_the_file_cache_stays_small():
+    from reference.core import static_site
+    assert static_site.CACHE_FILES <= 256 and static_site.CACHE_FILE_SIZE <= 1024 * 1024

@@ -3,6 +3,7 @@
 A browser trusts this header, not the file name. We keep our own table rather than the `mimetypes`
 module because that one reads the operating system's registry, which differs between machines.
 """
+import os
 from pathlib import PurePath
 
 MIME_TYPES = {
@@ -28,4 +29,4 @@ DEFAULT_TYPE = "application/octet-stream"   # "some bytes": the browser offers t
 
 
 def content_type(path: str | PurePath, table: dict[str, str] = MIME_TYPES) -> str:
-    return table.get(PurePath(path).suffix.lower(), DEFAULT_TYPE)
+    return table.get(os.path.splitext(path)[1].lower(), DEFAULT_TYPE)   # ".PNG" is a PNG too

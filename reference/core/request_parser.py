@@ -15,7 +15,7 @@ HEAD_END = re.compile(rb"\r?\n\r?\n")        # RFC 9112 lets a server accept a b
 TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 VERSION = re.compile(r"HTTP/1\.[01]")
 DIGITS = re.compile(r"[0-9]+")                 # int() would accept "+1_0", " 7" and "-1"
-CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")    # no NUL, no bare CR, no control byte but TAB (RFC 9110, 5.5)
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")    # no NUL, no bare CR, no control byte but TAB (RFC 9110, 5.5)
 ABSOLUTE = re.compile(r"https?://[^/?#]*", re.IGNORECASE)  # "GET http://host:8002/page HTTP/1.1" (a proxy's form)
 
 
@@ -91,10 +91,11 @@ def split_head(data: bytes, max_head: int = MAX_HEAD) -> tuple[bytes, bytes] | N
 def parse_head(head: bytes, max_body: int = MAX_BODY) -> Request:
     """Parse the request line and headers (everything before the blank line)."""
     # Latin-1 maps every byte to one character, so decoding can never fail.
-    lines = head.decode("latin-1").replace("\r\n", "\n").split("\n")
-    for line in lines:
-        if CONTROL.search(line):   # a NUL or a lone CR can smuggle a second request past a proxy
-            raise HTTPError(400, f"a control character in {line!r}")
+    text = head.decode("latin-1").replace("\r\n", "\n")
+    control = CONTROL.search(text)   # a NUL or a lone CR can smuggle a second request past a proxy
+    if control:
+        raise HTTPError(400, f"a control character, {control.group()!r}, in the request's head")
+    lines = text.split("\n")
     parts = lines[0].split(" ")
     if len(parts) != 3:
         raise HTTPError(400, f"bad request line {lines[0]!r}: expected METHOD TARGET HTTP/1.1")
@@ -137,6 +138,8 @@ def parse_head(head: bytes, max_body: int = MAX_BODY) -> Request:
 def origin_form(target: str) -> str:
     """The path and query of a target. A server must accept the absolute form too, "http://host/path?q"
     (RFC 9112, 3.2.2): then the path is what follows the host, and "/" when nothing does."""
+    if target.startswith("/"):
+        return target                                   # the usual origin form: nothing to do
     absolute = ABSOLUTE.match(target)
     return (target[absolute.end():] or "/") if absolute else target
 

@@ -34,11 +34,11 @@ def reply_to(request, response: Response, keep_alive: bool = False) -> bytes:
     return response.encode(include_body=request.method != "HEAD", keep_alive=keep_alive)
 
 
+REASONS = {status.value: status.phrase for status in HTTPStatus}   # 404 -> "Not Found"
+
+
 def reason(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Unknown"
+    return REASONS.get(status, "Unknown")
 
 
 def text(body: str, status: int = 200, content_type: str = "text/plain; charset=utf-8") -> Response:

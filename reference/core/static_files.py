@@ -18,6 +18,12 @@ STATIC_ROOT = Path(__file__).resolve().parents[2] / "static"
 
 def resolve(url_path: str, root: Path = STATIC_ROOT) -> Path | None:
     """The file to serve for a decoded URL path, or None when there is none (or it is off limits)."""
+    found = locate(url_path, root)
+    return Path(found[0]) if found else None
+
+
+def locate(url_path: str, root: Path = STATIC_ROOT) -> tuple[str, os.stat_result] | None:
+    """resolve(), as (path, its os.stat() result): a server can tell from the stat whether the file changed."""
     if "\x00" in url_path or "\\" in url_path:
         return None
     parts = [part for part in url_path.split("/") if part]   # "//etc/passwd" becomes etc/passwd
@@ -27,7 +33,7 @@ def resolve(url_path: str, root: Path = STATIC_ROOT) -> Path | None:
     found = walk(base, parts)
     if found is None and parts and "." not in parts[-1]:
         found = walk(base, parts[:-1] + [parts[-1] + ".html"])      # /about serves about.html
-    return Path(found) if found else None
+    return found
 
 
 @functools.lru_cache(maxsize=8)
@@ -36,25 +42,25 @@ def real_root(root: Path) -> str:
     return os.path.realpath(root)
 
 
-def walk(base: str, parts: list[str]) -> str | None:
+def walk(base: str, parts: list[str]) -> tuple[str, os.stat_result] | None:
     """base/part/part..., checked one part at a time; a folder means its index.html."""
-    path, mode = base, stat.S_IFDIR
+    path, info = base, None
     try:
         for part in parts:
-            path, mode = step(base, os.path.join(path, part))
-        if stat.S_ISDIR(mode):
-            path, mode = step(base, os.path.join(path, "index.html"))
+            path, info = step(base, os.path.join(path, part))
+        if info is None or stat.S_ISDIR(info.st_mode):
+            path, info = step(base, os.path.join(path, "index.html"))
     except OSError:     # missing, not a folder, a name too long for the file system, or off limits
         return None
-    return path if stat.S_ISREG(mode) else None
+    return (path, info) if stat.S_ISREG(info.st_mode) else None
 
 
-def step(base: str, path: str) -> tuple[str, int]:
-    """(path, its mode); a symlink is followed, but only while it stays inside base."""
-    mode = os.lstat(path).st_mode
-    if stat.S_ISLNK(mode):
+def step(base: str, path: str) -> tuple[str, os.stat_result]:
+    """(path, its stat); a symlink is followed, but only while it stays inside base."""
+    info = os.lstat(path)
+    if stat.S_ISLNK(info.st_mode):
         path = os.path.realpath(path)
         if not path.startswith(base + os.sep):
             raise PermissionError(f"{path} is outside {base}")
-        mode = os.stat(path).st_mode
-    return path, mode
+        info = os.stat(path)
+    return path, info
