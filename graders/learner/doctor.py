@@ -24,7 +24,8 @@ from .names import git_user_name
 
 OK, WARNING, PROBLEM = "ok", "warning", "problem"
 PACKAGES = [("pytest", "pytest"), ("pytest_timeout", "pytest-timeout"), ("xdist", "pytest-xdist"),
-            ("requests", "requests"), ("websockets", "websockets"), ("h11", "h11")]
+            ("requests", "requests"), ("websockets", "websockets"), ("h11", "h11"),
+            ("trustme", "trustme"), ("starlette", "starlette")]   # https and asgi graders
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
 PORT = 8002
 
