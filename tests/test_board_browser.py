@@ -42,7 +42,7 @@ def test_the_page_shows_both_learners_and_updates_within_2_s_without_a_reload(bo
     page = browser.open(board.url + "/")
     page.wait_for(f"{NAMES}.length == 2")
     assert page.evaluate(NAMES) == ["Ada Lovelace", "Grace Hopper"]
-    assert page.evaluate(f"document.querySelector('#heat tr[data-name=\"Ada Lovelace\"] td.cell').className") \
+    assert page.evaluate("document.querySelector('#heat tr[data-name=\"Ada Lovelace\"] td.cell').className") \
         == "cell passed"
     assert "1 of 1 failing: GET /x: expected status 200" in page.evaluate("document.getElementById('failures').textContent")
 

@@ -231,7 +231,7 @@ def main():
 
     save(logo, STATIC / "files" / "favicon.ico", sizes=[(16, 16), (32, 32), (48, 48)])
     (STATIC / "favicon.ico").write_bytes((STATIC / "files" / "favicon.ico").read_bytes())
-    print(f"static/favicon.ico: copied from static/files/favicon.ico")
+    print("static/favicon.ico: copied from static/files/favicon.ico")
 
     if font_path is None:
         print("error: cannot build font.woff2 without a TTF; pass --font PATH", file=sys.stderr)

@@ -275,7 +275,7 @@ def test_app_exception_gives_500_and_the_server_goes_on(server, rng):
     try:
         exchange = fetch(server, "GET", path)
     except GraderFailure as failure:
-        raise with_advice(failure, expected=f"a 500 page: the app raised before http.response.start, so nothing "
+        raise with_advice(failure, expected="a 500 page: the app raised before http.response.start, so nothing "
                           "reached the client yet", hint="errors")
     expect(exchange.status == 500, exchange, expected="500 Internal Server Error: the app raised before "
            "http.response.start", got=f"{exchange.status} {exchange.reason}", hint="errors")

@@ -240,7 +240,7 @@ def test_countdown_is_chunked_and_each_line_leaves_as_it_is_made(server, rng):
     if not chunks.finished:
         why = ("the connection closed without it, so a client cannot tell a finished countdown from a broken one"
                if watched.closed else "nothing ended the stream: the client waits for more for ever")
-        fail(exchange, expected=f"after the last line, the zero chunk 0\\r\\n\\r\\n that ends a chunked answer",
+        fail(exchange, expected="after the last line, the zero chunk 0\\r\\n\\r\\n that ends a chunked answer",
              got=f"{chunks.data!r} and then {why}", hint="frame")
     expect(chunks.data == expected, exchange, expected=f"exactly the lines {expected!r}", got=f"{chunks.data!r}",
            hint="frame")

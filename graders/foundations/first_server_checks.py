@@ -30,23 +30,6 @@ def request(path: str, method: str = "GET", headers: str = "") -> bytes:
             "User-Agent: web-servers-from-scratch-grader\r\nConnection: close\r\n\r\n").encode("latin-1")
 
 
-def wait_for_hang_up(conn, within: float) -> str:
-    """'closed' (a FIN), 'reset' (an RST) or 'open' after `within` seconds. Bytes that arrive stay in .buffer."""
-    deadline = time.monotonic() + within
-    try:
-        while (left := deadline - time.monotonic()) > 0:
-            conn.sock.settimeout(left)
-            chunk = conn.sock.recv(65536)
-            if not chunk:
-                return "closed"
-            conn.buffer += chunk
-        return "open"
-    except TimeoutError:
-        return "open"
-    except OSError:
-        return "reset"
-
-
 def strict_answer(server, data: bytes, *, expected: str, hint: str, framing_hint: str,
                   read_hint: str | None = None, loop_hint: str | None = None, timeout: float = 5.0) -> Exchange:
     """Send one request and read its answer with h11, then check what h11 forgives (see check_the_rest).
@@ -78,7 +61,7 @@ def check_the_rest(conn, exchange: Exchange, method: str, *, expected: str, fram
                    read_hint: str) -> None:
     """What h11 forgives, once it has read an answer: \\r\\n line endings, a Content-Length that counts the
     body's bytes, and a clean hang-up after a Connection: close request (a reset means unread request bytes)."""
-    how = wait_for_hang_up(conn, HANG_UP_WITHIN)
+    how = conn.wait_for_hang_up(HANG_UP_WITHIN)
     extra = conn.buffer
     check_line_endings(exchange, framing_hint)
     length = exchange.headers.get("Content-Length")
@@ -155,7 +138,7 @@ def head_in_two_writes(server, path: str, *, split_blank_line: bool = False, exp
     with open_raw(server) as conn:
         started = time.perf_counter()
         conn.send(first)
-        how = wait_for_hang_up(conn, PAUSE)
+        how = conn.wait_for_hang_up(PAUSE)
         if how != "open" or conn.buffer:
             early = Exchange("GET", path, f"{shown}-- a pause of {PAUSE:g} s: the rest is still to come --")
             early.raw_head, early.elapsed = conn.buffer, time.perf_counter() - started

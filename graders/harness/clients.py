@@ -231,19 +231,23 @@ class RawConnection:
 
     def is_closed(self, within: float = 1.0) -> bool:
         """True if the server closes the connection within `within` seconds (data that arrives is kept)."""
+        return self.wait_for_hang_up(within) != "open"
+
+    def wait_for_hang_up(self, within: float) -> str:
+        """'closed' (a FIN), 'reset' (an RST) or 'open' after `within` seconds. Bytes that arrive stay in .buffer."""
         deadline = time.monotonic() + within
         try:
             while (left := deadline - time.monotonic()) > 0:
                 self.sock.settimeout(left)
                 chunk = self.sock.recv(65536)
                 if not chunk:
-                    return True
+                    return "closed"
                 self.buffer += chunk
-            return False
+            return "open"
         except TimeoutError:
-            return False
+            return "open"
         except OSError:
-            return True  # reset counts as closed
+            return "reset"
         finally:
             self.sock.settimeout(self.timeout)
 

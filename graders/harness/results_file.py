@@ -8,15 +8,13 @@ a run that died is older than STALE_AFTER seconds and is broken.
 """
 from __future__ import annotations
 
-import json
 import os
 import random
-import shutil
-import stat
-import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
+
+from graders.jsonfiles import read_json_object, write_json_atomically
 
 from .catalog import REPO_ROOT
 
@@ -72,54 +70,7 @@ def lock_age(lock: Path) -> float:
 
 def read_results(path: Path) -> dict:
     """The file from earlier runs. An unreadable one is kept aside as .bak, never silently lost."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError):
-        data = None
-    if isinstance(data, dict) and isinstance(data.get("challenges"), dict):
-        return data
-    try:
-        shutil.copyfile(path, path.with_name(path.name + ".bak"))
-    except OSError:
-        pass
-    return {}
-
-
-def write_atomically(path: Path, data: dict) -> None:
-    """A temporary file of our own in the same folder, then an atomic rename over `path`."""
-    handle, temporary = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-            json.dump(data, out, indent=2, ensure_ascii=False)
-            out.write("\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, file_mode(path))  # mkstemp makes it private (0600); a results file is shared
-        replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def file_mode(path: Path) -> int:
-    try:
-        return stat.S_IMODE(path.stat().st_mode)
-    except OSError:
-        return 0o644
-
-
-def replace(source: str, target: Path, attempts: int = 50) -> None:
-    """os.replace, retried for a moment: on Windows it fails while another program has the file open."""
-    for attempt in range(attempts):
-        try:
-            os.replace(source, target)
-            return
-        except PermissionError:
-            if attempt == attempts - 1:
-                raise
-            time.sleep(0.02)
+    return read_json_object(path, lambda data: isinstance(data, dict) and isinstance(data.get("challenges"), dict))
 
 
 def update_results(path: Path, change) -> dict:
@@ -127,5 +78,5 @@ def update_results(path: Path, change) -> dict:
     path.parent.mkdir(parents=True, exist_ok=True)
     with locked(path):
         data = change(read_results(path))
-        write_atomically(path, data)
+        write_json_atomically(path, data)
     return data

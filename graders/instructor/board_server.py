@@ -62,8 +62,8 @@ def announcement(lan: bool, port: int, code: str, db: Path, address: str = "127.
     page = f"http://{shown}:{port}/"
     lines = [f"Workshop board on {page}  (Ctrl+C to stop)"]
     if lan:
-        lines.append(f"Listening on every network interface (0.0.0.0): anyone on this network can open the page. "
-                     f"Posting needs the join code.")
+        lines.append("Listening on every network interface (0.0.0.0): anyone on this network can open the page. "
+                     "Posting needs the join code.")
     else:
         lines.append("Listening on 127.0.0.1 only: only this computer can reach it. Add --lan to let the room join.")
     lines += [f"Join code: {code}. Learners join with:",

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from graders.harness.catalog import Challenge
-from graders.harness.results_file import replace
+from graders.jsonfiles import replace
 
 from .kit import BACKUPS, KIT_ROOT, UserError, cli_command, show, starter_dir
 from .starters import ARCHIVE, shipped_bytes

@@ -9,11 +9,10 @@ file that cannot be read is kept aside as .bak and treated as empty, never a cra
 """
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
+
+from graders.jsonfiles import read_json_object, write_json_atomically
 
 KIT_ROOT = Path(__file__).resolve().parents[2]
 STATE_FILE = KIT_ROOT / "learner-state.json"
@@ -27,33 +26,11 @@ def state_file() -> Path:
 
 def load_state(path: Path | None = None) -> dict:
     """The saved state, or {} when there is none (or it is unreadable: then it is kept as .bak)."""
-    path = Path(path or state_file())
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError):
-        data = None
-    if isinstance(data, dict):
-        return data
-    try:
-        shutil.copyfile(path, path.with_name(path.name + ".bak"))
-    except OSError:
-        pass
-    return {}
+    return read_json_object(Path(path or state_file()))
 
 
 def save_state(state: dict, path: Path | None = None) -> None:
-    path = Path(path or state_file())
-    handle, temporary = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(state, out, indent=2, ensure_ascii=False)
-            out.write("\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_json_atomically(Path(path or state_file()), state)
 
 
 def update_state(path: Path | None = None, **changes) -> dict:
