@@ -6,6 +6,7 @@ must give it: all of them apply the kit's core rules, http.server included (http
 the raw head).
 """
 import os
+import re
 import socket
 import ssl
 import sys
@@ -225,3 +226,136 @@ def test_running_out_of_file_descriptors_never_kills_a_server(target, tmp_path, 
         assert status == 200, f"{target} no longer answers: {status}\n{limited.output()[-2000:]}"
     finally:
         limited.stop()
+
+
+# --- WebSockets: fragments without end, and a member who never reads ---
+
+def websocket_opening(port: int, path: str) -> bytes:
+    return (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").encode()
+
+
+def masked(opcode: int, payload: bytes = b"", fin: bool = True) -> bytes:
+    """A client frame, masked with a fixed key (the server must unmask it; the key's value does not matter)."""
+    key, n = b"\x01\x02\x03\x04", len(payload)
+    first = bytes([(0x80 if fin else 0) | opcode])
+    size = bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + n.to_bytes(2, "big")
+    return first + size + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+
+
+def open_websocket(port: int, path: str) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    sock.sendall(websocket_opening(port, path))
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)                 # one byte at a time: what follows the head stays unread
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return sock
+
+
+@pytest.fixture(params=["advanced/websocket_echo", "advanced/websocket_chat"])
+def websocket_server(request, tmp_path):
+    target, port = request.param, free_port()
+    process = ServerProcess(command_for(target, port), tmp_path / "server.log", {**os.environ, "PYTHONPATH": str(ROOT)})
+    process.start()
+    try:
+        process.wait_until_listening(port)
+        yield target, port, "/ws" if target.endswith("echo") else "/chat?name=flood"
+    finally:
+        process.stop()
+
+
+def test_fifty_thousand_empty_fragments_never_freeze_a_websocket_server(websocket_server):
+    """Reassembly was quadratic and the number of pieces unbounded: 50,000 empty CONTINUATION frames froze
+    every client for half a minute. Now the message is refused (close 1009) and others are served at once."""
+    target, port, path = websocket_server
+    with open_websocket(port, path) as flood:
+        flood.sendall(masked(0x1, b"a", fin=False) + masked(0x0, fin=False) * 50_000 + masked(0x0, b"b"))
+        started = time.monotonic()
+        assert get_home(port) == 200
+        assert time.monotonic() - started < 1.0, f"{target} froze for {time.monotonic() - started:.1f} s"
+        answer = b""                         # events (the chat's join), then the close frame
+        try:
+            while chunk := flood.recv(65536):
+                answer += chunk
+        except OSError:
+            pass
+        assert re.search(rb"\x88[\x02-\x7d]\x03\xf1", answer), \
+            f"{target} answered {answer[-40:]!r}, not a close with 1009 (message too big)"
+
+
+@pytest.mark.parametrize("target", ["advanced/websocket_chat"])
+def test_a_chat_member_who_never_reads_is_let_go(target, tmp_path):
+    """The room queued everything for a member who never reads, without limit. Past a bound it is dropped,
+    and the room hears it left."""
+    port = free_port()
+    process = ServerProcess(command_for(target, port), tmp_path / "server.log", {**os.environ, "PYTHONPATH": str(ROOT)})
+    process.start()
+    try:
+        process.wait_until_listening(port)
+        deaf = open_websocket(port, "/chat?name=deaf")
+        deaf.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)   # and its socket holds little
+        talker = open_websocket(port, "/chat?name=talker")
+        talker.settimeout(0.05)
+        line, heard, deadline = b"x" * 16000, b"", time.monotonic() + 20
+        while b'"type": "leave", "name": "deaf"' not in heard and time.monotonic() < deadline:
+            talker.sendall(masked(0x1, line) * 8)
+            try:
+                while chunk := talker.recv(65536):
+                    heard = heard[-4096:] + chunk
+            except TimeoutError:
+                pass
+        assert b'"type": "leave", "name": "deaf"' in heard, "the deaf member was never let go"
+        assert get_home(port) == 200
+        deaf.close()
+        talker.close()
+    finally:
+        process.stop()
+
+
+# --- a client dripping one byte a second, on the solutions with a read loop of their own ---
+
+def drip(port: int, seconds: float) -> float | None:
+    """Send a request head one byte a second; the seconds until the server hung up, or None if it never did."""
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as dripping:
+        for byte in b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 40:
+            try:
+                dripping.sendall(bytes([byte]))
+                dripping.settimeout(1.0)
+                if dripping.recv(1024) == b"":
+                    return time.monotonic() - started
+            except TimeoutError:
+                pass
+            except OSError:
+                return time.monotonic() - started
+            if time.monotonic() - started > seconds:
+                return None
+    return None
+
+
+@pytest.mark.parametrize("target", ["intermediate/post_form", "intermediate/error_pages", "intermediate/json_api",
+                                    "advanced/request_response", "advanced/keep_alive", "advanced/websocket_echo"])
+def test_a_dripping_client_is_dropped_and_never_blocks_the_others_for_long(target, tmp_path):
+    """Once, one byte a second held a connection for ever, and a blocking server served nobody else: 0 of 5
+    probes in 25 s. Now --timeout bounds the whole request: the dripper is dropped, and the others are served
+    at the latest once it is (at once, by a server that serves clients side by side)."""
+    import threading
+    port = free_port()
+    process = ServerProcess(command_for(target, port), tmp_path / "server.log", {**os.environ, "PYTHONPATH": str(ROOT)})
+    process.start()
+    try:
+        process.wait_until_listening(port)
+        dropped_after = []
+        dripper = threading.Thread(target=lambda: dropped_after.append(drip(port, TIMEOUT + 3)))
+        dripper.start()
+        time.sleep(0.3)                                   # the dripper has its connection
+        asked = time.monotonic()
+        assert get_home(port) == 200
+        waited = time.monotonic() - asked
+        dripper.join()
+        assert dropped_after[0] is not None and dropped_after[0] < TIMEOUT + 1, \
+            f"{target} kept a dripping client ({dropped_after[0]})"
+        assert waited < TIMEOUT + 1, f"{target} made another client wait {waited:.1f} s"
+    finally:
+        process.stop()
