@@ -127,6 +127,9 @@ def test_unknown_servers_and_scenarios_are_refused(capsys):
     assert "nginx" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         bench.parse_args(["--scenarios", "z"])
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--warmup", "-1"])
+    assert "--warmup wants 0 or more seconds" in capsys.readouterr().err
 
 
 def test_servers_are_named_with_or_without_the_suffix_and_the_floor_always_comes_first():
@@ -636,7 +639,7 @@ def test_an_interrupted_bench_says_goodbye_and_stops_its_server(site, tmp_path, 
     output = tmp_path / "bench.out"
     command = bench_command(site, "--generator", generator, "--servers", "blocking", "--scenarios", "c",
                             "--requests", "1000", "--concurrency", "2", "--delay", "0.5", "--path", page,
-                            "--duration-limit", "30", "--seconds", "1", "--json", str(tmp_path / "bench.json"))
+                            "--duration-limit", "30", "--seconds", "1", "--warmup", "0", "--json", str(tmp_path / "bench.json"))
     with open(output, "wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
 

@@ -112,28 +112,39 @@ def serving(command: list[str], env: dict, log: Path, port: int):
 
 
 def load(name: str, port: int, run: Run, args: argparse.Namespace, logs: Path) -> dict:
-    """Drive the server on `port` with the chosen generator; its figures as a row."""
+    """Drive the server on `port` with the chosen generator; its figures as a row.
+
+    A warm-up comes first (--warmup seconds, a fifth of the requests), and its figures are dropped: a fresh
+    process is slower for its first thousands of requests, and every contender is measured at its own pace."""
+    if args.warmup:
+        drive(name, port, max(run.concurrency, run.requests // 5), run.concurrency, args.warmup, args, logs)
+    limit = args.seconds if args.generator == "wrk" else args.duration_limit
+    return drive(name, port, run.requests, run.concurrency, limit, args, logs)
+
+
+def drive(name: str, port: int, requests: int, concurrency: int, seconds: float, args: argparse.Namespace,
+          logs: Path) -> dict:
+    """One load: wrk for `seconds`, or `requests` with ab or ours, stopped after `seconds` at most."""
     core = args.cores and args.cores.generator
+    count = None if args.generator == "wrk" else requests       # wrk runs for a time, not a count
     if args.generator == "stdlib":
         with generators.pinned_here(core):
-            result = asyncio.run(loadgen.run_load(port, args.path, run.requests, run.concurrency,
-                                                  args.timeout, args.duration_limit))
-        return measured(name, result)
+            return measured(name, asyncio.run(loadgen.run_load(port, args.path, requests, concurrency,
+                                                               args.timeout, seconds)))
     url = f"http://{HOST}:{port}{args.path}"
     if args.generator == "wrk":
-        command, parse = generators.wrk_command(url, run.concurrency, args.seconds, args.timeout), parse_wrk
-        deadline = args.seconds + 10           # wrk stops itself at --seconds; this only catches a hang
+        command, parse = generators.wrk_command(url, concurrency, seconds, args.timeout), parse_wrk
     else:
-        command = generators.ab_command(url, run.requests, run.concurrency, args.duration_limit, args.timeout)
-        parse, deadline = parse_ab, args.duration_limit + 10
+        command, parse = generators.ab_command(url, requests, concurrency, seconds, args.timeout), parse_ab
+    deadline = seconds + 10                    # the tool stops itself in time; this only catches a hang
     code, output = generators.run_tool(generators.pinned(command, core), logs / f"{name}-load.log", deadline)
     if code is None:
         return not_run(name, "failed", f"{args.generator} did not finish within {deadline:g} s, and was "
-                                       f"stopped", requested(run, args))
+                                       f"stopped", count)
     try:
-        return from_tool(name, parse(output), requested(run, args))
+        return from_tool(name, parse(output), count)
     except ToolOutputError as error:
-        return not_run(name, "failed", f"{error} (exit code {code})", requested(run, args))
+        return not_run(name, "failed", f"{error} (exit code {code})", count)
 
 
 def requested(run: Run, args: argparse.Namespace) -> int | None:
@@ -163,6 +174,8 @@ def describe(run: Run, args: argparse.Namespace) -> str:
     if run.delay_s:
         title += f": every request waits {run.delay_s * 1000:g} ms (servers run with --delay {run.delay_s:g})"
     amount = (f"for {args.seconds:g} s" if args.generator == "wrk" else f"{run.requests} requests")
+    if args.warmup:
+        amount += f" after {args.warmup:g} s of warm-up"
     repeats = f", the median of {args.repeat} runs" if args.repeat > 1 else ""
     return (f"{title}\n    GET {args.path}: {amount}, {run.concurrency} at a time, "
             f"a new connection for each{repeats}")
@@ -209,6 +222,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="the load generator: auto (default) is wrk if installed, else ab, else stdlib")
     parser.add_argument("--seconds", type=positive(float), default=3.0,
                         help="how long each wrk run lasts (default 3)")
+    parser.add_argument("--warmup", type=float, default=1.0,
+                        help="seconds of load before each measured run, not counted (default 1; 0: none)")
     parser.add_argument("--repeat", type=positive(int), default=1,
                         help="run everyone this many times in turn and keep each one's median (default 1)")
     parser.add_argument("--requests", type=positive(int), help="requests per run for ab and stdlib "
@@ -239,6 +254,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         levels = [positive(int)(level) for level in args.concurrency.split(",")] if args.concurrency else None
     except argparse.ArgumentTypeError:
         parser.error(f"--concurrency wants whole numbers above 0, like 10,100 (got {args.concurrency!r})")
+    if args.warmup < 0:
+        parser.error(f"--warmup wants 0 or more seconds (got {args.warmup:g})")
     if args.static and not args.static.is_dir():
         parser.error(f"--static: {args.static} is not a folder")
     if not (args.path.startswith("/") and args.path.isascii() and " " not in args.path):
@@ -297,6 +314,7 @@ def main(argv: list[str] | None = None) -> int:
                     "duration_limit_s": args.duration_limit, "timeout_s": args.timeout,
                     "static": str(args.static) if args.static else None,
                     "generator": args.generator, "seconds": args.seconds, "repeat": args.repeat,
+                    "warmup_s": args.warmup,
                     "generator_command": shlex.join(example[args.generator]) if args.generator in example
                     else "python -m tools.bench.loadgen (in this process)",
                     "pinned": args.cores is not None,
