@@ -165,7 +165,8 @@ def test_a_server_that_cannot_take_part_gets_a_row_saying_why(tmp_path, monkeypa
     row = bench.bench_one("wsgi", run, args, tmp_path)
     assert format_row(row) == f"{'wsgi':<{NAME}} n/a: serves a WSGI app, not static/"
     assert row["requests_per_s"] is None and row["completed"] is None and row["ratio_to_floor"] is None
-    assert format_row(not_run("x", "failed", "it exited with code 1", 20)) == f"{'x':<{NAME}} failed: it exited with code 1"
+    failed = not_run("x", "failed", "it exited with code 1", 20)
+    assert format_row(failed) == f"{'x':<{NAME}} failed: it exited with code 1"
 
 
 def test_a_peer_that_is_not_installed_is_reported_absent_not_dropped(tmp_path, monkeypatch):
@@ -556,7 +557,8 @@ def test_bench_runs_the_floor_first_reports_a_missing_peer_writes_json_and_leave
     assert done.returncode == 0, done.stdout + done.stderr       # an absent peer is not a failure
     out = done.stdout
     assert "Load generator: tools/bench/loadgen.py (stdlib)" in out
-    assert ("taskset" in out) == (generators.plan_cores() is not None)   # pinned, or says why not
+    pinned = generators.plan_cores() is not None
+    assert ("Pinned with taskset" in out) == pinned and ("Not pinned (" in out) != pinned   # or says why not
     assert "(a) the blog post's" in out and "(c) the talk's lesson" in out
     assert out.count(COLUMNS) == 2
     httptools = contenders.cannot_take_part("uvicorn-httptools") is None
@@ -612,6 +614,8 @@ def test_a_short_real_run_with_wrk_or_ab(site, tmp_path, tool):
     assert f"Load generator: {tool}" in done.stdout
     report = json.loads(figures.read_text())
     assert report["settings"]["generator"] == tool
+    shown = report["runs"][0]["generator_command"]
+    assert shown.startswith("taskset -c " if generators.plan_cores() else tool) and f"PORT{page}" in shown
     assert report["settings"]["pinned"] == (generators.plan_cores() is not None)
     floor, server = report["runs"][0]["results"]
     for row in (floor, server):
@@ -639,7 +643,8 @@ def test_an_interrupted_bench_says_goodbye_and_stops_its_server(site, tmp_path, 
     output = tmp_path / "bench.out"
     command = bench_command(site, "--generator", generator, "--servers", "blocking", "--scenarios", "c",
                             "--requests", "1000", "--concurrency", "2", "--delay", "0.5", "--path", page,
-                            "--duration-limit", "30", "--seconds", "1", "--warmup", "0", "--json", str(tmp_path / "bench.json"))
+                            "--duration-limit", "30", "--seconds", "1", "--warmup", "0",
+                            "--json", str(tmp_path / "bench.json"))
     with open(output, "wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
 

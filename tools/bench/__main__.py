@@ -31,6 +31,7 @@ import shlex
 import signal
 import sys
 import tempfile
+import textwrap
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -131,20 +132,33 @@ def drive(name: str, port: int, requests: int, concurrency: int, seconds: float,
         with generators.pinned_here(core):
             return measured(name, asyncio.run(loadgen.run_load(port, args.path, requests, concurrency,
                                                                args.timeout, seconds)))
-    url = f"http://{HOST}:{port}{args.path}"
-    if args.generator == "wrk":
-        command, parse = generators.wrk_command(url, concurrency, seconds, args.timeout), parse_wrk
-    else:
-        command, parse = generators.ab_command(url, requests, concurrency, seconds, args.timeout), parse_ab
+    command = tool_command(f"http://{HOST}:{port}{args.path}", requests, concurrency, seconds, args)
     deadline = seconds + 10                    # the tool stops itself in time; this only catches a hang
-    code, output = generators.run_tool(generators.pinned(command, core), logs / f"{name}-load.log", deadline)
+    code, output = generators.run_tool(command, logs / f"{name}-load.log", deadline)
     if code is None:
         return not_run(name, "failed", f"{args.generator} did not finish within {deadline:g} s, and was "
                                        f"stopped", count)
     try:
-        return from_tool(name, parse(output), count)
+        return from_tool(name, (parse_wrk if args.generator == "wrk" else parse_ab)(output), count)
     except ToolOutputError as error:
         return not_run(name, "failed", f"{error} (exit code {code})", count)
+
+
+def tool_command(url: str, requests: int, concurrency: int, seconds: float, args: argparse.Namespace) -> list[str]:
+    """The wrk or ab command line, on the generator's core when pinned."""
+    if args.generator == "wrk":
+        command = generators.wrk_command(url, concurrency, seconds, args.timeout)
+    else:
+        command = generators.ab_command(url, requests, concurrency, seconds, args.timeout)
+    return generators.pinned(command, args.cores and args.cores.generator)
+
+
+def command_shown(run: Run, args: argparse.Namespace) -> str:
+    """The measured run's load command, for the JSON file (PORT: each server's own)."""
+    if args.generator == "stdlib":
+        return "tools/bench/loadgen.py, in the benchmark's own process"
+    limit = args.seconds if args.generator == "wrk" else args.duration_limit
+    return shlex.join(tool_command(f"http://{HOST}:PORT{args.path}", run.requests, run.concurrency, limit, args))
 
 
 def requested(run: Run, args: argparse.Namespace) -> int | None:
@@ -191,21 +205,21 @@ def notes_under(run: Run, rows: list[dict]) -> list[str]:
     return notes
 
 
-GENERATOR_NAMES = {"wrk": "wrk", "ab": "ab (ApacheBench)", "stdlib": "tools/bench/loadgen.py (stdlib)"}
+GENERATOR_NAMES = {"wrk": "wrk (1 thread)", "ab": "ab (ApacheBench)", "stdlib": "tools/bench/loadgen.py (stdlib)"}
 
 
 def header(args: argparse.Namespace) -> str:
     cores = os.cpu_count() or 1
-    where = (f"the server runs on core {args.cores.server} and the generator on core {args.cores.generator}"
-             f" (taskset)" if args.cores else
-             f"not pinned to cores ({generators.why_unpinned(sys.platform, generators.available_cores())}): "
-             f"generator and server share them")
+    where = (f"Pinned with taskset: each server on core {args.cores.server}, the generator on core "
+             f"{args.cores.generator}." if args.cores else
+             f"Not pinned ({generators.why_unpinned(sys.platform, generators.available_cores())}): the "
+             f"generator shares the cores with the server, which then does less than it could alone.")
+    text = (f"Load generator: {GENERATOR_NAMES[args.generator]}, one request per connection. {where} Every "
+            f"run starts a fresh server on a free {HOST} port. \"x floor\": requests/s over those of a bare "
+            f"asyncio loop answering a canned page (tools/bench/floor.py), in the same run. Latencies are of "
+            f"completed requests only.")
     return (f"Reference servers benchmark: Python {platform.python_version()}, {platform.system()} "
-            f"{platform.machine()}, {cores} CPU cores.\n"
-            f"Load generator: {GENERATOR_NAMES[args.generator]}, one request per connection; {where}.\n"
-            f"Every run starts a fresh server on a free {HOST} port. \"x floor\": requests/s over those of a "
-            f"bare asyncio\nloop answering a canned page (tools/bench/floor.py). Latencies are of completed "
-            f"requests only.")
+            f"{platform.machine()}, {cores} CPU cores.\n" + textwrap.fill(text, 110))
 
 
 # --- the command line ---------------------------------------------------------------------------------
@@ -297,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="reference-bench-") as logs:
             for run in args.runs:
                 rows: list[dict] = []
-                runs.append(asdict(run) | {"results": rows})
+                runs.append(asdict(run) | {"generator_command": command_shown(run, args), "results": rows})
                 print(f"\n{describe(run, args)}\n{COLUMNS}", flush=True)
                 rows += bench_run(run, args, Path(logs))
                 print("\n".join([*map(format_row, rows), *notes_under(run, rows)]), flush=True)
@@ -308,15 +322,11 @@ def main(argv: list[str] | None = None) -> int:
         machine = {"python": platform.python_version(), "platform": platform.platform(),
                    "cpu_count": os.cpu_count(),
                    "note": "the load generator runs on the same machine as the servers"}
-        example = {"wrk": generators.wrk_command("URL", 10, args.seconds, args.timeout),
-                   "ab": generators.ab_command("URL", 1000, 10, args.duration_limit, args.timeout)}
         settings = {"host": HOST, "path": args.path, "delay_s": args.delay,
                     "duration_limit_s": args.duration_limit, "timeout_s": args.timeout,
                     "static": str(args.static) if args.static else None,
                     "generator": args.generator, "seconds": args.seconds, "repeat": args.repeat,
                     "warmup_s": args.warmup,
-                    "generator_command": shlex.join(example[args.generator]) if args.generator in example
-                    else "python -m tools.bench.loadgen (in this process)",
                     "pinned": args.cores is not None,
                     "generator_core": args.cores and args.cores.generator,
                     "server_core": args.cores and args.cores.server}
@@ -328,4 +338,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:        # the table went to `head`, or a pager closed: every server is stopped by now
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # as the Python docs advise
+        sys.exit(1)

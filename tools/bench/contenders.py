@@ -23,7 +23,8 @@ FLOOR = "floor"
 SERVERS = ["blocking", "threaded", "selectors", "async", "routing", "wsgi", "httpd"]
 # The WSGI server serves a WSGI app, not static/; tools/demo_apps/site_app.py is the site as a WSGI app.
 EXTRA_ARGS = {"wsgi": ["--app", "tools.demo_apps.site_app:app"]}
-NEEDS = {"wsgi": ("tools/demo_apps/site_app.py", "serves a WSGI app, not static/")}   # a file it needs, or why it cannot
+# A file a server needs, and why it cannot take part without it.
+NEEDS = {"wsgi": ("tools/demo_apps/site_app.py", "serves a WSGI app, not static/")}
 
 # The peers: uvicorn's --http option picks its HTTP parser. Each needs these modules installed.
 PEERS = {"uvicorn-h11": ("h11", ["uvicorn", "h11"]),

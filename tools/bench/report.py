@@ -8,9 +8,10 @@ can never disagree. The JSON file has this structure (version 1; new keys may be
                  "note": "the load generator runs on the same machine as the servers"},
      "settings": {"host": "127.0.0.1", "path": "/index.html", "delay_s": 0.1,
                   "duration_limit_s": 10.0, "timeout_s": 30.0, "static": null,
-                  "generator": "wrk", "generator_command": "wrk -t1 -c10 ...", "seconds": 3.0, "repeat": 1, "warmup_s": 1.0,
+                  "generator": "wrk", "seconds": 3.0, "warmup_s": 1.0, "repeat": 1,
                   "pinned": true, "generator_core": 0, "server_core": 1},
      "runs": [{"scenario": "a", "title": "...", "requests": 1000, "concurrency": 10, "delay_s": 0.0,
+               "generator_command": "taskset -c 0 wrk -t1 -c10 -d3s ... http://127.0.0.1:PORT/index.html",
                "results": [ROW, ...]}]}
 
 and every ROW, in the order the servers ran (the floor first):
