@@ -201,6 +201,28 @@ def test_repeated_runs_keep_the_median_and_never_hide_a_failure():
     assert median_run([rows[0], failed])["status"] == "failed"
 
 
+def test_rounds_take_everyone_in_turn_and_each_row_is_its_median_run(tmp_path, monkeypatch, capsys):
+    rates = {"floor": iter([4000.0, 5000.0, 4400.0]), "async": iter([3300.0, 3700.0, 3500.0])}
+    calls = []
+
+    def fake_bench_one(name, run, args, logs):
+        calls.append(name)
+        if name == "uvicorn-h11":
+            return not_run(name, "absent", "pip install -e '.[bench]'", None)
+        return {"server": name, "status": "ran", "requests_per_s": next(rates[name])}
+
+    monkeypatch.setattr(bench, "bench_one", fake_bench_one)
+    args = bench.parse_args(["--servers", "async,uvicorn-h11", "--repeat", "3"])
+    rows = bench.bench_run(bench.Run("a", "title", 1000, 10, 0.0), args, tmp_path)
+    assert calls == ["floor", "async", "uvicorn-h11", "floor", "async", "floor", "async"]   # absent: asked once
+    floor, server, absent = rows
+    assert floor["repeats"] == [4000.0, 5000.0, 4400.0]
+    assert (floor["requests_per_s"], floor["ratio_to_floor"]) == (4400.0, 1.0)
+    assert (server["requests_per_s"], server["ratio_to_floor"]) == (3500.0, round(3500 / 4400, 2))
+    assert absent["status"] == "absent" and absent["ratio_to_floor"] is None
+    assert "round 3 of 3: floor 4400.0, async 3500.0" in capsys.readouterr().err   # progress, apart from the table
+
+
 # --- wrk's and ab's reports, read from captured outputs -------------------------------------------------
 
 WRK_OK = """\
@@ -549,7 +571,7 @@ def test_a_server_that_exits_at_once_fails_with_its_last_words(tmp_path):
 @pytest.mark.skipif(os.name == "nt", reason="reads the POSIX process table")
 def test_bench_runs_the_floor_first_reports_a_missing_peer_writes_json_and_leaves_no_server(site, tmp_path):
     figures = tmp_path / "bench.json"
-    command = bench_command(site, "--generator", "stdlib",
+    command = bench_command(site, "--generator", "stdlib", "--repeat", "1",
                             "--servers", "blocking,async,wsgi,uvicorn-h11,uvicorn-httptools",
                             "--scenarios", "a,c", "--requests", "20", "--concurrency", "4", "--delay", "0.05",
                             "--duration-limit", "5", "--json", str(figures), missing_peer=True)
@@ -607,7 +629,8 @@ def test_a_short_real_run_with_wrk_or_ab(site, tmp_path, tool):
     page = f"/probe-{os.getpid()}-{tool}.html"      # a unique URL: how we find the generator's process
     (site / page[1:]).write_bytes(PAGE)
     figures = tmp_path / "bench.json"
-    command = bench_command(site, "--generator", tool, "--servers", "async", "--scenarios", "a", "--path", page,
+    command = bench_command(site, "--generator", tool, "--repeat", "1", "--servers", "async", "--scenarios", "a",
+                            "--path", page,
                             "--seconds", "1", "--requests", "200", "--concurrency", "2", "--json", str(figures))
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -641,7 +664,8 @@ def test_an_interrupted_bench_says_goodbye_and_stops_its_server(site, tmp_path, 
     page = f"/probe-{os.getpid()}-{signum}.html"      # a unique URL: how we find wrk's process
     (site / page[1:]).write_bytes(PAGE)
     output = tmp_path / "bench.out"
-    command = bench_command(site, "--generator", generator, "--servers", "blocking", "--scenarios", "c",
+    command = bench_command(site, "--generator", generator, "--repeat", "1", "--servers", "blocking",
+                            "--scenarios", "c",
                             "--requests", "1000", "--concurrency", "2", "--delay", "0.5", "--path", page,
                             "--duration-limit", "30", "--seconds", "1", "--warmup", "0",
                             "--json", str(tmp_path / "bench.json"))

@@ -1,7 +1,7 @@
 """Benchmark the reference servers against a bare asyncio loop (the floor) and against uvicorn.
 
-    python -m tools.bench                          # everyone, scenarios a, b and c (about 3 minutes)
-    python -m tools.bench --servers async,routing --scenarios a --repeat 3
+    python -m tools.bench                          # everyone, scenarios a, b and c (about 7 minutes)
+    python -m tools.bench --servers async,routing --scenarios a --repeat 1     # a quick look
     python -m tools.bench --servers blocking,async --scenarios c --json bench.json
 
 Each run starts a fresh server in a subprocess on a free 127.0.0.1 port, drives it with a load generator,
@@ -11,7 +11,10 @@ The peers, uvicorn with h11 and with httptools, run where installed (pip install
 
 The load generator is wrk where installed, else ab, else our own (loadgen.py, standard library only), one
 request per connection; on Linux the server and the generator each get a core of their own (taskset).
-wrk runs for --seconds; ab and ours send a number of requests. The scenarios:
+wrk runs for --seconds; ab and ours send a number of requests. Each measured run follows a warm-up, and
+every contender runs --repeat times (3), in turn and each time in a fresh process: its row is the median.
+On a shared or virtual machine one process can be 10% faster than the next, so one run proves little.
+The scenarios:
 
   a  the blog post's `ab -n 1000 -c 10`: GETs of a static page, 10 at a time, a connection each
   b  the same at concurrency 100
@@ -234,12 +237,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--scenarios", default="a,b,c", help="comma-separated, from a,b,c (default all)")
     parser.add_argument("--generator", choices=("auto", *generators.GENERATORS), default="auto",
                         help="the load generator: auto (default) is wrk if installed, else ab, else stdlib")
-    parser.add_argument("--seconds", type=positive(float), default=3.0,
-                        help="how long each wrk run lasts (default 3)")
+    parser.add_argument("--seconds", type=positive(float), default=2.0,
+                        help="how long each wrk run lasts (default 2)")
     parser.add_argument("--warmup", type=float, default=1.0,
                         help="seconds of load before each measured run, not counted (default 1; 0: none)")
-    parser.add_argument("--repeat", type=positive(int), default=1,
-                        help="run everyone this many times in turn and keep each one's median (default 1)")
+    parser.add_argument("--repeat", type=positive(int), default=3,
+                        help="run everyone this many times in turn, each in a fresh process, and keep each "
+                             "one's median (default 3)")
     parser.add_argument("--requests", type=positive(int), help="requests per run for ab and stdlib "
                         "(default 1000 for a and b, 20 x concurrency for c)")
     parser.add_argument("--concurrency", help="comma-separated levels, replacing each scenario's own "

@@ -8,10 +8,10 @@ can never disagree. The JSON file has this structure (version 1; new keys may be
                  "note": "the load generator runs on the same machine as the servers"},
      "settings": {"host": "127.0.0.1", "path": "/index.html", "delay_s": 0.1,
                   "duration_limit_s": 10.0, "timeout_s": 30.0, "static": null,
-                  "generator": "wrk", "seconds": 3.0, "warmup_s": 1.0, "repeat": 1,
+                  "generator": "wrk", "seconds": 2.0, "warmup_s": 1.0, "repeat": 3,
                   "pinned": true, "generator_core": 0, "server_core": 1},
      "runs": [{"scenario": "a", "title": "...", "requests": 1000, "concurrency": 10, "delay_s": 0.0,
-               "generator_command": "taskset -c 0 wrk -t1 -c10 -d3s ... http://127.0.0.1:PORT/index.html",
+               "generator_command": "taskset -c 0 wrk -t1 -c10 -d2s ... http://127.0.0.1:PORT/index.html",
                "results": [ROW, ...]}]}
 
 and every ROW, in the order the servers ran (the floor first):
@@ -24,7 +24,7 @@ and every ROW, in the order the servers ran (the floor first):
      "cut_off": 0, "stopped_early": false,       # cut_off: in flight when the time limit stopped the run
      "elapsed_s": 1.234, "requests_per_s": 810.4, "p50_ms": 11.9, "p99_ms": 20.3,
      "ratio_to_floor": 0.82,                     # requests_per_s over the floor's in the same run; null
-     "repeats": [810.4]}                         #   when a slow handler makes the floor no yardstick
+     "repeats": [790.2, 810.4, 823.0]}           #   when a slow handler makes the floor no yardstick
 
 For rows that did not run the numbers are null. Latencies are those of completed requests only. With
 --repeat N the row is the run with the median requests/s, and "repeats" lists all N rates.
