@@ -121,6 +121,14 @@ def test_overrides_replace_counts_and_levels_without_repeating_a_run():
         ("a", 20, 4, 0.0), ("c", 20, 4, 0.05)]      # b at 4 would be a again
 
 
+def test_a_warm_up_comes_before_fast_runs_only():
+    args = bench.parse_args(["--generator", "stdlib", "--warmup", "0.5"])
+    fast, slow = bench.Run("a", "title", 1000, 10, 0.0), bench.Run("c", "title", 200, 10, 0.1)
+    assert bench.warms_up(fast, args) and "after 0.5 s of warm-up" in bench.describe(fast, args)
+    assert not bench.warms_up(slow, args) and "warm-up" not in bench.describe(slow, args)
+    assert not bench.warms_up(fast, bench.parse_args(["--warmup", "0"]))
+
+
 def test_unknown_servers_and_scenarios_are_refused(capsys):
     with pytest.raises(SystemExit):
         bench.parse_args(["--servers", "blocking,nginx"])

@@ -119,11 +119,17 @@ def load(name: str, port: int, run: Run, args: argparse.Namespace, logs: Path) -
     """Drive the server on `port` with the chosen generator; its figures as a row.
 
     A warm-up comes first (--warmup seconds, a fifth of the requests), and its figures are dropped: a fresh
-    process is slower for its first thousands of requests, and every contender is measured at its own pace."""
-    if args.warmup:
+    process is slower for its first thousands of requests, and every contender is measured at its own pace.
+    Not before a slow handler, though: the requests a warm-up leaves queued would eat into the measured run
+    of a server that serves 10 a second, and there the lesson is the waits, not the pace."""
+    if warms_up(run, args):
         drive(name, port, max(run.concurrency, run.requests // 5), run.concurrency, args.warmup, args, logs)
     limit = args.seconds if args.generator == "wrk" else args.duration_limit
     return drive(name, port, run.requests, run.concurrency, limit, args, logs)
+
+
+def warms_up(run: Run, args: argparse.Namespace) -> bool:
+    return bool(args.warmup) and not run.delay_s
 
 
 def drive(name: str, port: int, requests: int, concurrency: int, seconds: float, args: argparse.Namespace,
@@ -177,8 +183,9 @@ def bench_run(run: Run, args: argparse.Namespace, logs: Path) -> list[dict]:
             if not runs or runs[0]["status"] == "ran":     # absent, n/a or failed: once is enough to say so
                 runs.append(bench_one(name, run, args, logs))
         if args.repeat > 1:                                # progress, apart from the table
-            print(f"  round {repeat + 1} of {args.repeat}: " + ", ".join(
-                f"{runs[-1]['server']} {runs[-1]['requests_per_s']}" for runs in rounds), file=sys.stderr, flush=True)
+            done = [runs[-1] for runs in rounds if runs[-1]["status"] == "ran"]
+            print(f"  round {repeat + 1} of {args.repeat}: "
+                  + ", ".join(f"{row['server']} {row['requests_per_s']}" for row in done), file=sys.stderr, flush=True)
     rows = [median_run(runs) for runs in rounds]
     floor = next((row for row in rows if row["server"] == FLOOR), None)
     for row in rows:
@@ -191,7 +198,7 @@ def describe(run: Run, args: argparse.Namespace) -> str:
     if run.delay_s:
         title += f": every request waits {run.delay_s * 1000:g} ms (servers run with --delay {run.delay_s:g})"
     amount = (f"for {args.seconds:g} s" if args.generator == "wrk" else f"{run.requests} requests")
-    if args.warmup:
+    if warms_up(run, args):
         amount += f" after {args.warmup:g} s of warm-up"
     repeats = f", the median of {args.repeat} runs" if args.repeat > 1 else ""
     return (f"{title}\n    GET {args.path}: {amount}, {run.concurrency} at a time, "
