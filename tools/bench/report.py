@@ -110,8 +110,8 @@ def median_run(rows: list[dict]) -> dict:
     return ordered[(len(ordered) - 1) // 2] | {"repeats": [row["requests_per_s"] for row in rows]}
 
 
-def not_run(server: str, status: str, note: str, requested: int) -> dict:
-    """A row for a server that did not take part ("n/a") or could not ("failed"), saying why."""
+def not_run(server: str, status: str, note: str, requested: int | None) -> dict:
+    """A row for a server that did not take part ("n/a", "absent") or could not ("failed"), saying why."""
     row = {"server": server, "status": status, "note": note, "requested": requested,
            "error_kinds": {}, "error_examples": {}, "stopped_early": False}
     return row | {key: None for key in NUMBERS}
