@@ -30,18 +30,32 @@ async def read_request(reader):
     return request
 
 
+# Connections still reading their request -> the time by which it must be in (blocking_server's deadline).
+# One watchdog cuts those that are late. A timer per connection (loop.call_later) would cost every request
+# a few microseconds more, and asyncio.wait_for on every read would even start a task each time.
+deadlines: dict[asyncio.Transport, float] = {}
+
+
+async def watchdog(every: float = 0.25) -> None:
+    loop = asyncio.get_running_loop()
+    while True:
+        await asyncio.sleep(every)
+        for transport, deadline in list(deadlines.items()):
+            if deadline < loop.time():
+                transport.abort()          # cut: the late client's read() returns b""
+
+
 async def serve_client(reader, writer, args, answer=answer_static) -> None:
     """Read one request from the stream and send one answer."""
-    # The whole request must arrive by the deadline: then the connection is cut, and read() returns b"".
-    # (One timer per request, where asyncio.wait_for on every read would start a task each time.)
-    deadline = asyncio.get_running_loop().call_later(args.timeout, writer.transport.abort)
+    # The whole request must arrive by the deadline, not each read: one byte a second must not hold us.
+    deadlines[writer.transport] = asyncio.get_running_loop().time() + args.timeout
     try:
         request = None
         try:
             request = await read_request(reader)
             if request is None:
-                return                     # the client hung up, or the deadline passed
-            deadline.cancel()
+                return                     # the client hung up, or the watchdog cut it
+            del deadlines[writer.transport]
             response = answer(request, args)
             if inspect.isawaitable(response):
                 response = await response  # a handler that waits (a database, say) is a coroutine
@@ -58,7 +72,7 @@ async def serve_client(reader, writer, args, answer=answer_static) -> None:
         except ConnectionError:
             pass                           # the client left before reading its answer
     finally:
-        deadline.cancel()
+        deadlines.pop(writer.transport, None)
         writer.close()
 
 
@@ -78,6 +92,7 @@ async def serve(args, name="async_server", answer=answer_static) -> None:
     asyncio.get_running_loop().set_exception_handler(quiet_connection_resets)
     server = await asyncio.start_server(
         lambda reader, writer: serve_client(reader, writer, args, answer), cli.HOST, args.port, backlog=128)
+    watching = asyncio.create_task(watchdog())    # keep a reference: a task nobody holds may be collected
     async with server:
         cli.announce(name, args)
         await server.serve_forever()

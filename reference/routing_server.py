@@ -40,7 +40,8 @@ def echo(request) -> Response:
 
 
 async def answer_routed(request, args):
-    await asyncio.sleep(args.delay)        # a slow handler: other clients are served while we wait
+    if args.delay:
+        await asyncio.sleep(args.delay)    # a slow handler: other clients are served while we wait
     return router.dispatch(request)        # a route's answer, or the fallback's
 
 

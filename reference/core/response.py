@@ -17,11 +17,14 @@ class Response:
         Without a body (a HEAD answer) the Content-Length is still the body's: it tells what GET would send.
         """
         lines = [f"HTTP/1.1 {self.status} {reason(self.status)}"]
-        lines += [f"{name}: {value}" for name, value in self.headers]
+        length_given = False
+        for name, value in self.headers:
+            lines.append(f"{name}: {value}")
+            length_given = length_given or name.lower() == "content-length"
         if self.status == 204 or 100 <= self.status < 200:
             pass                                 # RFC 9110: these answers never carry a body or its length
-        elif not any(name.lower() == "content-length" for name, _ in self.headers):
-            lines.append(f"Content-Length: {len(self.body)}")   # a length already given is kept as it is
+        elif not length_given:                   # a length already given is kept as it is
+            lines.append(f"Content-Length: {len(self.body)}")
         # One request per connection keeps a server simple; a server that reads the next request on the
         # same connection says keep-alive instead.
         lines.append("Connection: keep-alive" if keep_alive else "Connection: close")

@@ -27,7 +27,7 @@ def locate(url_path: str, root: Path = STATIC_ROOT) -> tuple[str, os.stat_result
     if "\x00" in url_path or "\\" in url_path:
         return None
     parts = [part for part in url_path.split("/") if part]   # "//etc/passwd" becomes etc/passwd
-    if any(part in (".", "..") or ":" in part for part in parts):   # ":" would be a Windows drive
+    if "." in parts or ".." in parts or ":" in url_path:     # ":" would be a Windows drive
         return None
     base = real_root(root)
     found = walk(base, parts)
@@ -47,9 +47,9 @@ def walk(base: str, parts: list[str]) -> tuple[str, os.stat_result] | None:
     path, info = base, None
     try:
         for part in parts:
-            path, info = step(base, os.path.join(path, part))
+            path, info = step(base, path + os.sep + part)    # a part never holds a separator
         if info is None or stat.S_ISDIR(info.st_mode):
-            path, info = step(base, os.path.join(path, "index.html"))
+            path, info = step(base, path + os.sep + "index.html")
     except OSError:     # missing, not a folder, a name too long for the file system, or off limits
         return None
     return (path, info) if stat.S_ISREG(info.st_mode) else None
