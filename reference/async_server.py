@@ -92,7 +92,7 @@ async def serve(args, name="async_server", answer=answer_static) -> None:
     asyncio.get_running_loop().set_exception_handler(quiet_connection_resets)
     server = await asyncio.start_server(
         lambda reader, writer: serve_client(reader, writer, args, answer), cli.HOST, args.port, backlog=128)
-    watching = asyncio.create_task(watchdog())    # keep a reference: a task nobody holds may be collected
+    _watching = asyncio.create_task(watchdog())   # keep a reference: a task nobody holds may be collected
     async with server:
         cli.announce(name, args)
         await server.serve_forever()
