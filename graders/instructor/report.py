@@ -168,6 +168,14 @@ ul.notes li { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 
 """
 
 
+def per_level(levels, cell, gap: str) -> list[str]:
+    """One cell per challenge, level by level, and a `gap` cell after each level (where its total goes)."""
+    cells = []
+    for _level, slugs in levels:
+        cells += [cell(slug) for slug in slugs] + [gap]
+    return cells
+
+
 def render_html(room: Classroom, collected: Collected | None = None, now: datetime.datetime | None = None) -> str:
     """One self-contained page: inline style, no script, no network. Every learner-given text is escaped."""
     now = now or datetime.datetime.now().astimezone()
@@ -189,9 +197,8 @@ def render_html(room: Classroom, collected: Collected | None = None, now: dateti
     for level, slugs in levels:
         out.append(f'<th class="level" colspan="{len(slugs) + 1}">{e(level)}</th>')
     out.append('<th></th></tr>\n<tr><th class="name">learner</th>')
-    for level, slugs in levels:
-        out += [f'<th class="slug" title="{e(slug)}"><span>{e(slug)}</span></th>' for slug in slugs]
-        out.append('<th></th>')
+    out += per_level(levels, lambda slug: f'<th class="slug" title="{e(slug)}"><span>{e(slug)}</span></th>',
+                     '<th></th>')
     out.append('<th class="name">total</th></tr>\n</thead>\n<tbody>\n')
     for row in room.rows:
         out.append(f'<tr><th class="name" title="{e(row.learner)}">{e(row.learner)}</th>')
@@ -205,9 +212,7 @@ def render_html(room: Classroom, collected: Collected | None = None, now: dateti
             out.append(f'<td class="level-total">{row.passed_in(slugs)}/{len(slugs)}</td>')
         out.append(f'<td class="total">{row.passed_in(room.slugs)}/{len(room.columns)}</td></tr>\n')
     out.append('</tbody>\n<tfoot><tr><td class="name">passed</td>')
-    for level, slugs in levels:
-        out += [f'<td title="{e(slug)}">{room.summaries[slug].passed}</td>' for slug in slugs]
-        out.append('<td></td>')
+    out += per_level(levels, lambda slug: f'<td title="{e(slug)}">{room.summaries[slug].passed}</td>', '<td></td>')
     out.append('<td></td></tr></tfoot>\n</table>\n')
 
     out.append(f'<h2>Per challenge</h2>\n<table class="summary">\n<tr><th>challenge</th><th>level</th>'
