@@ -14,6 +14,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
+from graders.supervisor import HOST
 from reference.core.request_parser import HTTPError, RequestParser
 from reference.core.response import error_page
 
@@ -49,16 +50,16 @@ def lan_address() -> str:
     try:
         return socket.gethostbyname(socket.gethostname())
     except OSError:
-        return "127.0.0.1"
+        return HOST
 
 
 def bind_host(lan: bool) -> str:
-    return "0.0.0.0" if lan else "127.0.0.1"
+    return "0.0.0.0" if lan else HOST
 
 
-def announcement(lan: bool, port: int, code: str, db: Path, address: str = "127.0.0.1") -> list[str]:
+def announcement(lan: bool, port: int, code: str, db: Path, address: str = HOST) -> list[str]:
     """What the board prints when it starts: where it is, who can reach it, and how learners join."""
-    shown = address if lan else "127.0.0.1"
+    shown = address if lan else HOST
     page = f"http://{shown}:{port}/"
     lines = [f"Workshop board on {page}  (Ctrl+C to stop)"]
     if lan:
@@ -171,7 +172,7 @@ def run(args) -> int:
             return 0
         app = BoardApp(store, code, args.stuck_minutes)
         host = bind_host(args.lan)
-        lines = announcement(args.lan, args.port, code, args.db, lan_address() if args.lan else "127.0.0.1")
+        lines = announcement(args.lan, args.port, code, args.db, lan_address() if args.lan else HOST)
 
         def announce():
             print("\n".join(lines), flush=True)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from graders.harness.commands import command_line, is_inside, set_variable
 from graders.harness.progress import can_print
+from graders.supervisor import HOST
 
 from . import state as learner_state
 from .kit import KIT_ROOT
@@ -68,7 +69,7 @@ def loopback() -> Finding:
     """Bind, connect and exchange a byte on 127.0.0.1: what every grader does."""
     try:
         with socket.socket() as listener:
-            listener.bind(("127.0.0.1", 0))
+            listener.bind((HOST, 0))
             listener.listen(1)
             with socket.create_connection(listener.getsockname(), timeout=2) as client:
                 accepted, _ = listener.accept()
@@ -121,14 +122,14 @@ def port_free(port: int = PORT, platform: str = sys.platform) -> Finding:
     """Port 8002 is where the starters and the reference servers listen when run by hand."""
     busy = False
     try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        socket.create_connection((HOST, port), timeout=0.5).close()
         busy = True  # something answers there
     except OSError:
         with socket.socket() as probe:
             if platform != "win32":  # POSIX: ignore a closed connection's TIME_WAIT, as servers do
                 probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
-                probe.bind(("127.0.0.1", port))
+                probe.bind((HOST, port))
             except OSError:
                 busy = True
     if busy:

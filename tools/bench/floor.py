@@ -11,6 +11,7 @@ import argparse
 import asyncio
 from pathlib import Path
 
+from graders.supervisor import HOST
 from reference.core import mime, static_files
 
 
@@ -37,7 +38,7 @@ async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, can
 
 async def main(port: int, canned: bytes) -> None:
     server = await asyncio.start_server(lambda reader, writer: answer(reader, writer, canned),
-                                        "127.0.0.1", port, backlog=128)
+                                        HOST, port, backlog=128)
     async with server:
         print(f"floor listening on http://127.0.0.1:{port}/", flush=True)
         await server.serve_forever()
