@@ -9,7 +9,7 @@ import time
 
 from reference import cli
 from reference.core import static_site
-from reference.core.request_parser import HTTPError, RequestParser
+from reference.core.request_parser import HTTPError, RequestParser, split_head
 from reference.core.response import error_reply, reply_to
 
 
@@ -64,6 +64,18 @@ def drain(conn: socket.socket, seconds: float = 1.0) -> None:
                 return                     # the client has finished and closed its side
     except OSError:
         pass                               # quiet for a while (TimeoutError), or gone
+
+
+def read_head(conn: socket.socket, deadline: float) -> tuple[bytes, bytes] | None:
+    """(the request's head, the bytes that came after its blank line), or None if the client hung up first.
+    For servers that read the body their own way (a form, chunks, an upload): the head is read the same."""
+    data = b""
+    while (parts := split_head(data)) is None:   # the head ends at the first blank line
+        chunk = recv_before(conn, deadline)
+        if not chunk:
+            return None
+        data += chunk
+    return parts
 
 
 def recv_before(conn: socket.socket, deadline: float) -> bytes:

@@ -1,6 +1,6 @@
 """Talk to a reference server over a real socket, parsing its answers strictly with h11.
 
-Booting and stopping is reference/server_process.py, which the benchmark uses too.
+Booting and stopping is graders/supervisor, which the graders and the benchmark use too.
 """
 import socket
 import time

@@ -122,7 +122,7 @@ ROUTES = {"/inspect": inspect, "/created": created, "/cookies": cookies}
 
 
 async def serve_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, args) -> None:
-    # The whole request must arrive by the deadline, as in async_server.
+    # The whole request must arrive by the deadline: a timer for this connection cuts it then.
     deadline = asyncio.get_running_loop().call_later(args.timeout, writer.transport.abort)
     try:
         try:

@@ -40,9 +40,9 @@ import time
 from pathlib import Path
 
 from reference import cli
-from reference.blocking_server import connections, recv_before
+from reference.blocking_server import connections, read_head, recv_before
 from reference.core import mime, static_files, static_site
-from reference.core.request_parser import HTTPError, Request, content_length, parse_head, split_head
+from reference.core.request_parser import HTTPError, Request, content_length, parse_head
 from reference.core.response import Response, error_page, error_reply, html, not_allowed, reply_to
 
 MAX_UPLOAD = 10 * 1024 * 1024        # 10 MB, the default of --max-upload
@@ -157,12 +157,9 @@ def answer(request, args) -> Response:
 
 def read_request(conn: socket.socket, deadline: float, limit: int) -> Request | None:
     """One request, its body read by Content-Length, at most `limit` bytes of it. None if the client left."""
-    data = b""
-    while (parts := split_head(data)) is None:
-        received = recv_before(conn, deadline)
-        if not received:
-            return None
-        data += received
+    parts = read_head(conn, deadline)         # up to the blank line, as the kit's servers read it
+    if parts is None:
+        return None
     head, start = parts
     request = parse_head(head, max_body=sys.maxsize)   # the size limit is this server's, checked here
     if request.method == "POST" and "content-length" not in request.headers:

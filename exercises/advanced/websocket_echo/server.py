@@ -76,7 +76,7 @@ async def echo(reader, writer, leftover: bytes) -> None:
 async def serve_client(reader, writer, args) -> None:
     """Read one HTTP request; /ws becomes a WebSocket, anything else gets the site."""
     parser = RequestParser()
-    # The opening request must arrive by the deadline, as in async_server: then the connection is cut.
+    # The opening request must arrive by the deadline (a timer for this connection): then it is cut.
     deadline = asyncio.get_running_loop().call_later(args.timeout, writer.transport.abort)
     try:
         request = None

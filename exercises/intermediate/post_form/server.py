@@ -25,8 +25,8 @@ from pathlib import Path
 
 from reference import cli
 from reference.core import static_site
-from reference.blocking_server import connections, recv_before, serve_client
-from reference.core.request_parser import Request, content_length, parse_head, split_head
+from reference.blocking_server import connections, read_head, recv_before, serve_client
+from reference.core.request_parser import Request, content_length, parse_head
 from reference.core.response import Response, html   # error_page(status, message): a small HTML page
 
 HERE = Path(__file__).resolve().parent
@@ -43,12 +43,9 @@ THANKS = """<!doctype html>
 
 def read_request(conn: socket.socket, deadline: float) -> Request | None:
     """Read one request: the head, up to the blank line, then the body. None if the client hangs up."""
-    data = b""
-    while (parts := split_head(data)) is None:   # the head ends at the first blank line
-        chunk = recv_before(conn, deadline)        # conn.recv(), giving up at the deadline
-        if not chunk:
-            return None
-        data += chunk
+    parts = read_head(conn, deadline)         # up to the blank line, as the kit's servers read it
+    if parts is None:
+        return None
     head, body = parts                       # body: whatever came along with the head
     request = parse_head(head)
     length = content_length(request.headers)   # parse_head already refused a bad Content-Length

@@ -43,9 +43,9 @@ from typing import Iterator
 from urllib.parse import parse_qs
 
 from reference import cli
-from reference.blocking_server import connections, recv_before
+from reference.blocking_server import connections, read_head, recv_before
 from reference.core import static_site
-from reference.core.request_parser import MAX_BODY, HTTPError, Request, content_length, parse_head, split_head
+from reference.core.request_parser import MAX_BODY, HTTPError, Request, content_length, parse_head
 from reference.core.response import Response, error_page, error_reply, reason, reply_to
 from reference.core.router import Router
 
@@ -187,12 +187,9 @@ def parse_head_and_framing(head: bytes) -> tuple[Request, bool]:
 
 def read_request(conn: socket.socket, deadline: float) -> Request | None:
     """Read one request, its body by Content-Length or by chunks. None if the client hung up first."""
-    data = b""
-    while (parts := split_head(data)) is None:
-        received = recv_before(conn, deadline)
-        if not received:
-            return None
-        data += received
+    parts = read_head(conn, deadline)         # up to the blank line, as the kit's servers read it
+    if parts is None:
+        return None
     head, body = parts
     request, chunked = parse_head_and_framing(head)
     if chunked:

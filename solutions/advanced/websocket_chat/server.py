@@ -5,7 +5,7 @@ Each browser tab opens a WebSocket to /chat?name=Ada. The server keeps the set o
   {"type": "join", "name": "Ada"}                    someone arrived: to everyone, the newcomer too
   {"type": "message", "name": "Ada", "text": "hi"}   someone said something: to everyone, the sender too
   {"type": "leave", "name": "Ada"}                   someone left: to everyone still there
-Clients send plain text. The handshake is done, and reference/websocket_frames.py is the finished
+Clients send plain text. The handshake is done, and reference/core/websocket.py is the finished
 frames.py of the websocket_echo challenge. The TODOs are the room: who is in it, and who hears what.
 Every other path serves the site, so the chat page is at /chat.html.
 
@@ -86,7 +86,7 @@ async def messages(reader, writer, ws: frames.Connection, data: bytes = b""):
 async def serve_client(reader, writer, args) -> None:
     """Read one HTTP request; /chat becomes a WebSocket in the room, anything else gets the site."""
     parser = RequestParser()
-    # The opening request must arrive by the deadline, as in async_server: then the connection is cut.
+    # The opening request must arrive by the deadline (a timer for this connection): then it is cut.
     deadline = asyncio.get_running_loop().call_later(args.timeout, writer.transport.abort)
     try:
         request = None
