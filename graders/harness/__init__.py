@@ -14,7 +14,7 @@ import importlib
 _EXPORTS = {"RawConnection": "clients", "fetch": "clients", "open_raw": "clients", "send_raw": "clients",
             "Exchange": "exchange", "Headers": "exchange", "LocalServer": "boot", "GraderFailure": "messages",
             "expect": "messages", "fail": "messages", "with_advice": "messages",
-            "survives_a_short_body": "checks"}
+            "survives_a_short_body": "checks", "head_is_the_head_of_get": "checks"}
 __all__ = sorted(_EXPORTS)
 
 
