@@ -5,26 +5,9 @@ solution fails here loudly instead of silently testing nothing). The grader runs
 runs it, from a --target folder outside the kit, limited with -k to the check that should catch it; the test
 reads the failure a learner would read.
 """
-import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from pathlib import Path
-
 import pytest
 
-from graders.supervisor import ROOT
-
-
-@dataclass
-class Mistake:
-    name: str
-    slug: str
-    substitutions: tuple[tuple[str, str], ...]
-    check: str                  # -k: the grader's test that must catch it
-    words: tuple[str, ...]      # what the learner must read
-    source: str = "solutions"   # or "exercises": the mistake is made on the starter
-
+from tests.mistakes import Mistake, assert_caught, grade_all
 
 READ_ONCE = ('    head = b""\n', '    return conn.recv(1024)\n')    # the loop below it is never reached
 MISTAKES = [
@@ -82,38 +65,11 @@ MISTAKES = [
 ]
 
 
-def grade(mistake: Mistake, folder: Path) -> tuple[int, str]:
-    """Put the mistake into a copy of the file under folder/, run its grader there: (exit code, output)."""
-    text = (ROOT / mistake.source / "foundations" / mistake.slug / "server.py").read_text(encoding="utf-8")
-    for old, new in mistake.substitutions:
-        if text.count(old) != 1:
-            return -1, f"the {mistake.source} file changed: put this mistake in again: {old!r}"
-        text = text.replace(old, new)
-    server = folder / "target" / "foundations" / mistake.slug / "server.py"
-    server.parent.mkdir(parents=True)
-    server.write_text(text, encoding="utf-8")
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", f"graders/foundations/test_{mistake.slug}.py", "--target",
-         str(folder / "target"), "--results", str(folder / "results.json"), "-p", "no:cacheprovider",
-         "-q", "-k", mistake.check],
-        cwd=ROOT, capture_output=True, text=True, encoding="utf-8", timeout=120)
-    return run.returncode, run.stdout + run.stderr
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory) -> dict[str, tuple[int, str]]:
-    """Every case graded once, three at a time: each run is mostly pytest starting and a server booting."""
-    folders = [tmp_path_factory.mktemp("mistake") for _ in MISTAKES]
-    with ThreadPoolExecutor(3) as pool:
-        return dict(zip((m.name for m in MISTAKES), pool.map(grade, MISTAKES, folders)))
+    return grade_all(MISTAKES, tmp_path_factory)
 
 
 @pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: m.name)
 def test_the_grader_names_the_mistake(graded, mistake):
-    code, output = graded[mistake.name]
-    assert code != -1, output
-    assert code == 1, f"the grader did not catch {mistake.name}:\n{output[-3000:]}"
-    assert "passed" not in output.splitlines()[-1], output[-3000:]      # the selected check failed
-    for words in mistake.words:
-        assert words in output, f"{words!r} missing from what the learner reads:\n{output[-4000:]}"
-    assert "Traceback (most recent call last)" not in output.split("Your server")[0], "the kit itself crashed"
+    assert_caught(mistake, *graded[mistake.name])
