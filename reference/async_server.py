@@ -61,6 +61,8 @@ async def serve_client(reader, writer, args, answer=answer_static) -> None:
                 response = await response  # a handler that waits (a database, say) is a coroutine
             reply = reply_to(request, response)
         except HTTPError as error:
+            if error.status == 500:        # our answer was unsafe to send (a CR in a header): say why
+                print(f"500 for {request.method} {request.target}: {error.message}", flush=True)
             reply = error_reply(error)
         except ConnectionError:
             return                         # gone: drop the connection

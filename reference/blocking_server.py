@@ -42,6 +42,8 @@ def serve_client(conn: socket.socket, args, answer=answer_static, read=read_requ
                 return                     # the client hung up before finishing its request
             reply = reply_to(request, answer(request, args))
         except HTTPError as error:
+            if error.status == 500:        # our answer was unsafe to send (a CR in a header): say why
+                print(f"500 for {request.method} {request.target}: {error.message}", flush=True)
             reply = error_reply(error)
         except (TimeoutError, ConnectionError):
             return                         # stalled or gone: drop the connection
@@ -69,8 +71,9 @@ def drain(conn: socket.socket, seconds: float = 1.0) -> None:
 def read_head(conn: socket.socket, deadline: float) -> tuple[bytes, bytes] | None:
     """(the request's head, the bytes that came after its blank line), or None if the client hung up first.
     For servers that read the body their own way (a form, chunks, an upload): the head is read the same."""
-    data = b""
-    while (parts := split_head(data)) is None:   # the head ends at the first blank line
+    data, searched = bytearray(), 0
+    while (parts := split_head(data, searched=searched)) is None:   # the head ends at the first blank line
+        searched = len(data)               # no blank line so far: search only the bytes still to come
         chunk = recv_before(conn, deadline)
         if not chunk:
             return None

@@ -15,7 +15,7 @@ from pathlib import Path
 from reference import cli
 from reference.blocking_server import drain
 from reference.core import mime, static_files, static_site
-from reference.core.request_parser import MAX_HEAD, HTTPError, content_length, parse_head
+from reference.core.request_parser import MAX_BLANK_LINES, HTTPError, content_length, parse_head, split_head
 from reference.core.response import Response, not_allowed
 
 
@@ -57,27 +57,33 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
         super().finish()
 
     def parse_request(self) -> bool:
-        while self.raw_requestline in (b"\r\n", b"\n"):   # RFC 9112, 2.2: ignore empty lines before a request
-            self.rfile.lines.clear()
+        for _ in range(MAX_BLANK_LINES + 1):   # RFC 9112, 2.2: ignore a few empty lines before a request
+            if self.raw_requestline not in (b"\r\n", b"\n"):
+                break
             self.raw_requestline = self.rfile.readline(65537)
         if not super().parse_request():
+            if self.raw_requestline in (b"\r\n", b"\n"):   # still empty: http.server closes without a word
+                return self.refuse(HTTPError(400, f"more than {MAX_BLANK_LINES} empty lines before the request"))
             return False                   # http.server already answered 400
         self.deadline.cancel()             # the head is in: the rest is ours to take our time over
+        # The kit's rules, on the very bytes that came: size, empty lines, line endings, then the head itself.
+        head, self.rfile.lines = b"".join(self.rfile.lines), []
         try:
-            self.check_request()
+            parts = split_head(head)
+            if parts is None:              # no blank line: the client left mid-head, or the deadline cut it
+                self.close_connection = True
+                return False               # nothing to answer, and no one to answer to
+            self.request = parse_head(parts[0])
         except HTTPError as error:
-            self.close_connection = True
-            self.send_error(error.status, explain=error.message)
-            self.wfile.flush()
-            drain(self.connection)         # refused early: read what is still coming, or closing resets
-            return False
+            return self.refuse(error)
         return True
 
-    def check_request(self) -> None:
-        head, self.rfile.lines = b"".join(self.rfile.lines), []
-        if len(head) > MAX_HEAD:
-            raise HTTPError(431, "request head is too large")
-        self.request = parse_head(head.rstrip(b"\r\n"))   # the kit's rules, on the very bytes that came
+    def refuse(self, error: HTTPError) -> bool:
+        self.close_connection = True
+        self.send_error(error.status, explain=error.message)
+        self.wfile.flush()
+        drain(self.connection)             # refused early: read what is still coming, or closing resets
+        return False
 
     def resolve(self) -> Path | None:
         # Our resolver instead of http.server's, so /about finds about.html like on the other servers.
@@ -124,6 +130,11 @@ class SiteServer(http.server.ThreadingHTTPServer):
     # refused and retried a second later. 128 is what our other servers use, so the comparison is fair.
     request_queue_size = 128
     allow_reuse_address = reuse_address_is_safe()
+
+    def handle_error(self, request, client_address) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return                         # a client that left before its answer: no traceback, not our bug
+        super().handle_error(request, client_address)
 
 
 def main(args) -> None:

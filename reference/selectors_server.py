@@ -66,8 +66,14 @@ class EventLoop:
         except HTTPError as error:
             client.refused = True
             return self.reply(client, error_reply(error), delay=0)
-        if request is not None:
-            self.reply(client, reply_to(request, self.answer(request, self.args)), delay=self.args.delay)
+        if request is None:
+            return
+        try:
+            reply = reply_to(request, self.answer(request, self.args))
+        except HTTPError as error:         # our answer was unsafe to send (a CR in a header): say why
+            print(f"500 for {request.method} {request.target}: {error.message}", flush=True)
+            reply = error_reply(error)
+        self.reply(client, reply, delay=self.args.delay)
 
     def reply(self, client: Connection, data: bytes, delay: float) -> None:
         # Instead of time.sleep(delay), which would freeze every client, remember when to answer.

@@ -117,3 +117,91 @@ def test_the_file_cache_serves_a_changed_file_at_once(tmp_path):
 def test_the_file_cache_stays_small():
     from reference.core import static_site
     assert static_site.CACHE_FILES <= 256 and static_site.CACHE_FILE_SIZE <= 1024 * 1024
+
+
+# --- issue 20: what llhttp's corpus and the attacks found -------------------------------------------
+
+SMUGGLED = (b"GET / HTTP/1.1\r\nHost: localhost\r\nDummy: x\nContent-Length: 23\r\n\r\n"
+            b"GET / HTTP/1.1\r\nDummy: GET /admin HTTP/1.1\r\nHost: localhost\r\n\r\n")
+
+
+@pytest.mark.parametrize("raw", [
+    SMUGGLED,
+    b"GET / HTTP/1.1\nHost: x\r\n\r\n",            # an LF line, then CRLF lines
+    b"GET / HTTP/1.1\r\nHost: x\n\n",              # CRLF lines, then LF lines
+    b"GET / HTTP/1.1\r\nHost: x\r\n\n",            # the blank line alone is a bare LF
+    b"GET / HTTP/1.1\r\nHost: x\n\r\n",            # the last header line alone ends in a bare LF
+])
+def test_a_head_that_mixes_crlf_and_bare_lf_is_refused(raw):
+    """A proxy that ends lines at CRLF only sees one request here; ending lines at either would see two."""
+    parser = RequestParser()
+    with pytest.raises(HTTPError) as error:
+        for piece in (raw, b""):                     # whole, or in any pieces: the same verdict
+            parser.receive(piece)
+    assert error.value.status == 400 and "line endings" in error.value.message
+
+
+@pytest.mark.parametrize("raw", [b"GET / HTTP/1.1\nHost: x\n\n", b"\nGET / HTTP/1.1\nHost: x\n\n",
+                                 b"\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n", b"\n\r\nGET / HTTP/1.1\nHost: x\n\n"])
+def test_all_lf_heads_still_work_and_blank_lines_before_them_are_skipped(raw):
+    for size in (len(raw), 1):                       # whole, and byte by byte
+        parser = RequestParser()
+        requests = [parser.receive(raw[i:i + size]) for i in range(0, len(raw), size)]
+        assert requests[-1].path == "/" and requests[-1].header("host") == "x"
+
+
+def test_blank_lines_before_the_request_line_do_not_go_on_forever():
+    parser = RequestParser()
+    with pytest.raises(HTTPError) as error:
+        for _ in range(10_000):                      # 20 KB of CRLF, 2 bytes at a time
+            parser.receive(b"\r\n")
+    assert error.value.status in (400, 431)
+    assert len(parser.buffer) <= 100, "the blank lines were refused only at the head limit (16 KB)"
+
+
+def test_reading_a_head_in_pieces_takes_linear_time():
+    """Each read searches only the new bytes: a head sent in tiny pieces must not cost quadratic time."""
+    import time
+    def seconds(piece: bytes, count: int) -> float:
+        parser, start = RequestParser(max_head=10**9), time.perf_counter()
+        parser.receive(b"GET / HTTP/1.1\r\nHost: x\r\nX: ")
+        for _ in range(count):
+            parser.receive(piece)
+        return time.perf_counter() - start
+    small, large = min(seconds(b"a", 20_000) for _ in range(3)), min(seconds(b"a", 80_000) for _ in range(3))
+    assert large < small * 8, f"4x the bytes took {large / small:.1f}x the time: the search is quadratic"
+
+
+@pytest.mark.parametrize("target, wanted", [
+    ("http://hypnotoad.org?hail=all", "/?hail=all"),
+    ("http://hypnotoad.org", "/"),
+    ("HTTP://example.com:8002/a/b?c", "/a/b?c"),
+    ("/already?x", "/already?x"),
+])
+def test_the_absolute_form_keeps_its_slash(target, wanted):
+    from reference.core.request_parser import origin_form
+    assert origin_form(target) == wanted
+    request = RequestParser().receive(f"GET {target} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    assert (request.path + ("?" + request.query if "?" in wanted else "")) == wanted
+
+
+@pytest.mark.parametrize("name, value", [("X-A", "a\r\nSet-Cookie: injected=1"), ("X-A", "a\rb"),
+                                         ("X-A", "a\nb"), ("X-A", "a\x00b"), ("X-A\r\nSet-Cookie", "x"),
+                                         ("X\x00A", "x")])
+def test_a_header_with_cr_lf_or_nul_is_never_written(name, value):
+    with pytest.raises(HTTPError) as error:
+        Response(200, [(name, value)], b"hi").encode()
+    assert error.value.status == 500 and "header" in error.value.message
+
+
+@pytest.mark.parametrize("status", [100, 101, 103, 204, 304])
+def test_no_framing_header_from_the_core_on_answers_without_a_body(status):
+    encoded = Response(status, [("ETag", '"x"')]).encode()
+    assert b"Content-Length" not in encoded and b"Transfer-Encoding" not in encoded
+    assert encoded.endswith(b"\r\n\r\n")
+
+
+def test_a_304_keeps_the_length_it_is_given():
+    """RFC 9110, 8.6: a 304 may say the length a 200 would have had; the core keeps it as it is."""
+    encoded = Response(304, [("Content-Length", "1234")]).encode()
+    assert encoded.count(b"Content-Length") == 1 and b"Content-Length: 1234\r\n" in encoded

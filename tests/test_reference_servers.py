@@ -24,6 +24,7 @@ SERVERS = {
 }
 SECRET = b"TOP-SECRET-DO-NOT-SERVE"
 STALL_TIMEOUT = 1.5   # the servers' --timeout here, so that a stalled client is dropped quickly
+LOGS = {}             # server name -> the file its output goes to
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +42,7 @@ def site(tmp_path_factory):
 @pytest.fixture(scope="module", params=list(SERVERS))
 def server(request, site, tmp_path_factory):
     name = request.param
-    log = tmp_path_factory.mktemp(name) / "server.log"
+    log = LOGS[name] = tmp_path_factory.mktemp(name) / "server.log"
     args = [*SERVERS[name], "--static", str(site), "--timeout", str(STALL_TIMEOUT)]
     with running(name, args, log=log, env={"SITE_STATIC": str(site)}) as port:
         yield name, port, site
@@ -229,3 +230,60 @@ def test_an_early_refusal_reaches_a_client_that_is_still_sending(server):
             problems.append(f"reading the answer failed: {error!r}")
     assert parse_reply(raw).status == 413, f"{name} answered {raw[:60]!r}"
     assert not problems, f"{name} reset the connection instead of closing it: " + "; ".join(problems)
+
+
+# --- issue 20: what llhttp's corpus and the attacks found ------------------------------------------
+
+def test_a_head_that_mixes_crlf_and_bare_lf_smuggles_nothing(server):
+    """A proxy that ends lines at CRLF only sees one request with a header "Dummy: x\nContent-Length: 23";
+    a server that ends lines at bare LF too would see a body, then a second request, for /admin."""
+    _name, port, _site = server
+    smuggled = (b"GET / HTTP/1.1\r\nHost: localhost\r\nDummy: x\nContent-Length: 23\r\n\r\n"
+                b"GET / HTTP/1.1\r\nDummy: GET /admin HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    reply = exchange(port, smuggled)
+    assert reply.status == 400 and reply.raw.count(b"HTTP/1.") == 1, reply.raw[:300]
+    assert exchange(port, b"GET /about HTTP/1.1\nHost: x\n\n").status == 200, "all-LF heads (nc, telnet) are fine"
+
+
+def test_a_flood_of_blank_lines_is_refused_at_once(server):
+    _name, port, _site = server
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        started = time.monotonic()
+        try:
+            for _ in range(64):                    # up to 1 MB of CRLF: refused long before its end
+                sock.sendall(b"\r\n" * 8192)
+        except OSError:
+            pass                                   # refused and closed while we were still sending
+        sock.settimeout(5)
+        raw = b""
+        try:
+            while chunk := sock.recv(65536):
+                raw += chunk
+        except OSError:
+            pass
+    assert raw.startswith(b"HTTP/1.") and raw.split(b" ")[1] in (b"400", b"431"), raw[:100]
+    assert time.monotonic() - started < STALL_TIMEOUT, "the blank lines were read until the deadline"
+    assert get(port, "/about").status == 200
+    assert exchange(port, b"\r\n\r\nGET /about HTTP/1.1\r\nHost: x\r\n\r\n").status == 200, "a few are fine"
+
+
+def test_an_absolute_target_without_a_path_means_the_root(server):
+    _name, port, site = server
+    reply = exchange(port, b"GET http://127.0.0.1?hail=all HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    assert reply.status == 200 and reply.body == (site / "index.html").read_bytes()
+
+
+def test_a_half_head_cut_at_the_deadline_is_dropped_quietly(server):
+    """The deadline cuts a client that sent half a head: no answer to half a request, and no traceback."""
+    name, port, _site = server
+    with socket.create_connection(("127.0.0.1", port), timeout=STALL_TIMEOUT + 3) as sock:
+        sock.sendall(b"PUT / HTTP/1.1\r\nContent-Length: 100\r\n")     # then nothing
+        try:
+            answer = sock.recv(65536)
+        except ConnectionResetError:
+            answer = b""
+    assert answer == b"", f"{name} answered half a head: {answer[:80]!r}"
+    give_up = time.monotonic() + 0.8               # time for the server to write a complaint, if it has one
+    while "Traceback" not in (output := LOGS[name].read_text(errors="replace")) and time.monotonic() < give_up:
+        time.sleep(0.1)
+    assert "Traceback" not in output, f"{name} printed a traceback:\n{output[-1500:]}"

@@ -10,10 +10,12 @@ from urllib.parse import unquote
 
 MAX_HEAD = 16 * 1024      # bigger heads get 431, like most real servers
 MAX_BODY = 1024 * 1024    # this kit's servers never need more
+MAX_BLANK_LINES = 8       # empty lines before a request line: a client may send one after a body, never many
 
 # The blank line that ends a head: CRLF CRLF, or bare LFs, which RFC 9112 lets a server accept (so telnet works).
 # It starts at a \n, never at an optional \r: then the search can skip ahead to each \n, four times faster.
 HEAD_END = re.compile(rb"\n\r?\n")
+BLANK_LINES = re.compile(rb"(?:\r?\n){0,%d}" % MAX_BLANK_LINES)
 TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 VERSION = re.compile(r"HTTP/1\.[01]")
 DIGITS = re.compile(r"[0-9]+")                 # int() would accept "+1_0", " 7" and "-1"
@@ -22,7 +24,8 @@ ABSOLUTE = re.compile(r"https?://[^/?#]*", re.IGNORECASE)  # "GET http://host:80
 
 
 class HTTPError(Exception):
-    """A request we refuse; `status` is what to answer (400, 413, 431, 501, 505...)."""
+    """A request we refuse; `status` is what to answer (400, 413, 431, 501, 505...). Also an answer we refuse
+    to send (500): Response.encode() raises it for a header that would split the response."""
 
     def __init__(self, status: int, message: str):
         super().__init__(message)
@@ -53,6 +56,7 @@ class RequestParser:
         self.max_head = max_head
         self.max_body = max_body
         self.awaiting_body: Request | None = None
+        self.searched = 0   # the buffer's first bytes hold no end of head: search only what came after them
 
     def receive(self, data: bytes) -> Request | None:
         self.buffer += data
@@ -61,11 +65,12 @@ class RequestParser:
     def next_request(self) -> Request | None:
         """The next complete request in the buffer, or None. Leftover bytes stay for the next call."""
         if self.awaiting_body is None:
-            parts = split_head(self.buffer, self.max_head)
+            parts = split_head(self.buffer, self.max_head, self.searched)
             if parts is None:
+                self.searched = len(self.buffer)
                 return None  # the head has not fully arrived: one recv() is rarely the whole request
             head, rest = parts
-            self.buffer = bytearray(rest)
+            self.buffer, self.searched = bytearray(rest), 0
             self.awaiting_body = parse_head(head, self.max_body)
         request = self.awaiting_body
         length = content_length(request.headers, self.max_body)
@@ -77,16 +82,29 @@ class RequestParser:
         return request
 
 
-def split_head(data: bytes, max_head: int = MAX_HEAD) -> tuple[bytes, bytes] | None:
-    """(the head, the bytes after its blank line), or None while the blank line has not arrived."""
-    start = len(data) - len(data.lstrip(b"\r\n"))   # RFC 9112, 2.2: ignore empty lines before a request
-    end = HEAD_END.search(data, start)
+def split_head(data: bytes, max_head: int = MAX_HEAD, searched: int = 0) -> tuple[bytes, bytes] | None:
+    """(the head, the bytes after its blank line), or None while the blank line has not arrived.
+
+    `searched`: how many bytes at the start of `data` an earlier call already searched (the data has grown
+    since). The search goes on from there, so a head that arrives in many small reads costs linear time.
+    """
+    # RFC 9112, 2.2: ignore empty lines before a request, but only a few, and they count toward the head
+    # limit: endless CRLFs must not be read (and searched again on every read) forever.
+    start = BLANK_LINES.match(data).end()
+    if data.startswith((b"\r\n", b"\n"), start):
+        raise HTTPError(400, f"more than {MAX_BLANK_LINES} empty lines before the request line")
+    end = HEAD_END.search(data, max(start, searched - 2))   # a blank line that began in the bytes searched
     if end is None:
-        if len(data) - start > max_head:
+        if len(data) > max_head:
             raise HTTPError(431, "request head is too large")   # endless headers must not eat our memory
         return None
-    if end.start() - start > max_head:
+    if end.start() > max_head:
         raise HTTPError(431, "request head is too large")
+    # Either every line ends in CRLF or every line in a bare LF (nc, telnet). A mix smuggles requests: a proxy
+    # that ends lines at CRLF only reads "X: a\nContent-Length: 23" as one header, we would read two.
+    crlf = data.count(b"\r\n", start, end.end())
+    if crlf and crlf != data.count(b"\n", start, end.end()):
+        raise HTTPError(400, "the head mixes CRLF and bare LF line endings")
     head = bytes(data[start:end.start()]).removesuffix(b"\r")     # the CR of the last line's CRLF
     return head, bytes(data[end.end():])
 
@@ -140,11 +158,14 @@ def parse_head(head: bytes, max_body: int = MAX_BODY) -> Request:
 
 def origin_form(target: str) -> str:
     """The path and query of a target. A server must accept the absolute form too, "http://host/path?q"
-    (RFC 9112, 3.2.2): then the path is what follows the host, and "/" when nothing does."""
+    (RFC 9112, 3.2.2): then the path is what follows the host, and "/" when there is none: "http://h?q" is "/?q"."""
     if target.startswith("/"):
         return target                                   # the usual origin form: nothing to do
     absolute = ABSOLUTE.match(target)
-    return (target[absolute.end():] or "/") if absolute else target
+    if not absolute:
+        return target
+    rest = target[absolute.end():]                      # "/path?q", "?q" (no path) or ""
+    return rest if rest.startswith("/") else "/" + rest
 
 
 def content_length(headers: dict[str, str], max_body: int = MAX_BODY) -> int:

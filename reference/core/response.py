@@ -1,7 +1,12 @@
 """Build the bytes of an HTTP response. No I/O here either."""
+import re
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from html import escape
+
+from .request_parser import HTTPError
+
+LINE_BREAK = re.compile(r"[\r\n\x00]")   # a CR or LF in a header would start a header (or a body) of its own
 
 
 @dataclass
@@ -19,17 +24,25 @@ class Response:
         lines = [f"HTTP/1.1 {self.status} {reason(self.status)}"]
         length_given = False
         for name, value in self.headers:
-            lines.append(f"{name}: {value}")
+            line = f"{name}: {value}"
+            if LINE_BREAK.search(line):   # "X: a\r\nSet-Cookie: admin=1" is response splitting: never send it
+                raise HTTPError(500, f"a header holds a CR, LF or NUL, so it was not sent: {line!r}")
+            lines.append(line)
             length_given = length_given or name.lower() == "content-length"
-        if self.status == 204 or 100 <= self.status < 200:
-            pass                                 # RFC 9110: these answers never carry a body or its length
-        elif not length_given:                   # a length already given is kept as it is
+        # RFC 9110: 1xx and 204 never carry a body or its length. A 304 has no body either; a length it is
+        # given is the one a 200 would have had, so the core adds none (0 would be a lie).
+        no_body = self.status in (204, 304) or 100 <= self.status < 200
+        if not (no_body or length_given):        # a length already given is kept as it is
             lines.append(f"Content-Length: {len(self.body)}")
         # One request per connection keeps a server simple; a server that reads the next request on the
         # same connection says keep-alive instead.
         lines.append("Connection: keep-alive" if keep_alive else "Connection: close")
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        return head + self.body if include_body else head
+        try:
+            head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        except UnicodeEncodeError:               # a header carries Latin-1 only (RFC 9110, 5.5): "é" yes, "€" no
+            bad = next(line for line in lines if any(ord(char) > 255 for char in line))
+            raise HTTPError(500, f"a header is not Latin-1, so it was not sent: {bad!r}") from None
+        return head + self.body if include_body and not no_body else head
 
 
 def reply_to(request, response: Response, keep_alive: bool = False) -> bytes:
@@ -65,5 +78,8 @@ def not_allowed(method: str, path: str, allowed: tuple[str, ...]) -> Response:
 
 
 def error_reply(error) -> bytes:
-    """The bytes that answer a request the parser refused (an HTTPError): its status and reason."""
+    """The bytes that answer an HTTPError: a request the parser refused (its status and reason), or a 500
+    for an answer that could not be sent. Why is the server's business, for its output, not the client's."""
+    if error.status == 500:
+        return error_page(500, "the server could not build its answer").encode()
     return error_page(error.status, error.message).encode()
