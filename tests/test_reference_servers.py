@@ -3,7 +3,10 @@
 Each server serves a copy of static/ that has neighbours it must never reveal: a sibling folder whose
 name starts with "static", a secret file beside it, and (on POSIX) a symlink pointing out of it.
 """
+import argparse
+import asyncio
 import os
+import selectors
 import shutil
 import socket
 import time
@@ -11,7 +14,9 @@ import time
 import pytest
 
 from graders.supervisor import ROOT, running
-from tests.reference_helpers import exchange, get, parse_reply
+from reference import async_server, blocking_server, selectors_server
+from reference.core.response import Response
+from tests.reference_helpers import exchange, get, parse_reply, read_until_closed
 
 SERVERS = {
     "blocking_server": [],
@@ -287,3 +292,50 @@ def test_a_half_head_cut_at_the_deadline_is_dropped_quietly(server):
     while "Traceback" not in (output := LOGS[name].read_text(errors="replace")) and time.monotonic() < give_up:
         time.sleep(0.1)
     assert "Traceback" not in output, f"{name} printed a traceback:\n{output[-1500:]}"
+
+
+def splitting_answer(request, args):
+    """A handler with a bug: a header value with CRLF in it, which would inject a Set-Cookie."""
+    return Response(200, [("X-Name", "a\r\nSet-Cookie: admin=1")], b"hello")
+
+
+def answer_of(serve) -> bytes:
+    """Run one server's serve function on one end of a socket pair, with a GET on the other; its answer."""
+    server_end, client_end = socket.socketpair()
+    with client_end:
+        client_end.settimeout(5)
+        client_end.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        serve(server_end, argparse.Namespace(timeout=2.0, delay=0.0, static=None))
+        return read_until_closed(client_end)
+
+
+def serve_blocking(conn, args):
+    blocking_server.serve_client(conn, args, answer=splitting_answer)
+
+
+def serve_async(conn, args):
+    async def main():
+        reader, writer = await asyncio.open_connection(sock=conn)
+        await async_server.serve_client(reader, writer, args, answer=splitting_answer)
+    asyncio.run(main())
+
+
+def serve_selectors(conn, args):
+    loop = selectors_server.EventLoop(args, answer=splitting_answer)
+    conn.setblocking(False)
+    loop.clients[conn] = selectors_server.Connection(conn, time.monotonic() + args.timeout)
+    loop.selector.register(conn, selectors.EVENT_READ)
+    give_up = time.monotonic() + 5
+    while loop.clients and time.monotonic() < give_up:    # the loop's own run(), without a listener
+        for key, events in loop.selector.select(timeout=loop.run_timers()):
+            client = loop.clients[key.fileobj]
+            loop.on_readable(client) if events & selectors.EVENT_READ else loop.on_writable(client)
+
+
+@pytest.mark.parametrize("serve", [serve_blocking, serve_async, serve_selectors],
+                         ids=["blocking (threaded, wsgi)", "async (routing)", "selectors"])
+def test_a_header_with_crlf_is_never_sent_the_server_answers_500_and_says_why(serve, capsys):
+    raw = answer_of(serve)
+    assert b"admin=1" not in raw, f"the injected header went out: {raw[:200]!r}"
+    assert parse_reply(raw).status == 500
+    assert "CR, LF or NUL" in capsys.readouterr().out, "the server's output must say why it answered 500"
