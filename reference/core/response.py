@@ -1,8 +1,8 @@
 """Build the bytes of an HTTP response. No I/O here either."""
 import re
 from dataclasses import dataclass, field
-from http import HTTPStatus
 from html import escape
+from http import HTTPStatus
 
 from .request_parser import HTTPError
 
