@@ -44,6 +44,9 @@ CORPUS = [
     ("bare CR in a header value", head("GET / HTTP/1.1", "Host: x", "X-Evil: a\rb"), {400}),
     ("absolute-form target", head("GET http://127.0.0.1/about HTTP/1.1", "Host: 127.0.0.1"), {200}),
     ("empty line before the request", b"\r\n" + head("GET / HTTP/1.1", "Host: x"), {200}),
+    ("5,000 empty lines before the request", b"\r\n" * 5000 + head("GET / HTTP/1.1", "Host: x"), {400, 431}),
+    ("CRLF and bare LF mixed", b"GET / HTTP/1.1\r\nHost: x\r\nDummy: x\nContent-Length: 23\r\n\r\n"
+                               b"GET / HTTP/1.1\r\nDummy: GET /admin HTTP/1.1\r\nHost: x\r\n\r\n", {400}),
     ("obs-fold header", head("GET / HTTP/1.1", "Host: x", "X-Folded: a", " b"), {400}),
     ("version HTTP/01.1", head("GET / HTTP/01.1", "Host: x"), {400, 505}),
     ("two spaces in the request line", head("GET  / HTTP/1.1", "Host: x"), {400}),
@@ -359,3 +362,43 @@ def test_a_dripping_client_is_dropped_and_never_blocks_the_others_for_long(targe
         assert waited < TIMEOUT + 1, f"{target} made another client wait {waited:.1f} s"
     finally:
         process.stop()
+
+
+# --- a flood of empty lines (issue 20): they count toward the head limit, and are refused after a few ---
+
+def test_six_blank_line_floods_do_not_slow_the_async_servers_other_clients(tmp_path):
+    """Endless CRLFs before a request line used to be read (and searched again) until the deadline: six such
+    clients pushed a normal GET / to seconds. Now each is refused after a few lines, and GET / stays fast."""
+    import statistics
+    import threading
+    port = free_port()
+    process = ServerProcess(command_for("async_server", port), tmp_path / "server.log",
+                            {**os.environ, "PYTHONPATH": str(ROOT)})
+    process.start()
+    stop = threading.Event()
+
+    def flood():
+        while not stop.is_set():
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+                    while not stop.is_set():
+                        sock.sendall(b"\r\n" * 32768)
+            except OSError:
+                pass                            # refused and closed: come back, as an attacker would
+    floods = [threading.Thread(target=flood, daemon=True) for _ in range(6)]
+    try:
+        process.wait_until_listening(port)
+        for thread in floods:
+            thread.start()
+        time.sleep(0.5)
+        times = []
+        for _ in range(9):
+            started = time.monotonic()
+            assert get_home(port) == 200
+            times.append(time.monotonic() - started)
+    finally:
+        stop.set()
+        for thread in floods:
+            thread.join(5)
+        process.stop()
+    assert statistics.median(times) < 0.5, f"GET / took {statistics.median(times):.2f} s (median) under the floods"
