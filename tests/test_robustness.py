@@ -401,4 +401,4 @@ def test_six_blank_line_floods_do_not_slow_the_async_servers_other_clients(tmp_p
         for thread in floods:
             thread.join(5)
         process.stop()
-    assert statistics.median(times) < 0.5, f"GET / took {statistics.median(times):.2f} s (median) under the floods"
+    assert statistics.median(times) < 1.0, f"GET / took {statistics.median(times):.2f} s (median) under the floods"
