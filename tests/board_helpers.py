@@ -65,7 +65,11 @@ class RunningBoard:
     @property
     def code(self) -> str:
         """The join code, as the board printed it in its join command."""
-        found = re.search(r"python -m graders join http://\S+/\?code=([A-Z0-9-]+)", self.output())
+        deadline = time.monotonic() + 10      # it listens a moment before it prints: wait for the line
+        while not (found := re.search(r"python -m graders join http://\S+/\?code=([A-Z0-9-]+)\n", self.output())):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         assert found, f"the board printed no join command:\n{self.output()}"
         return found.group(1)
 

@@ -95,10 +95,10 @@ class BoardServer:
     def trouble(self, what: str, error: Exception) -> None:
         """One line for the instructor when something breaks (a full disk, a damaged file), and not the same
         line again for every page that reconnects meanwhile."""
-        line = terminal_text(f"The board could not {what}: {type(error).__name__}: {error}")
-        if line != self.last_trouble:
-            print(line, file=sys.stderr, flush=True)
-            self.last_trouble = line
+        why = terminal_text(f"{type(error).__name__}: {error}")
+        if why != self.last_trouble:
+            print(terminal_text(f"The board could not {what}: ") + why, file=sys.stderr, flush=True)
+            self.last_trouble = why
 
     def notify(self, version: int) -> None:
         # Wake every open stream, then arm a fresh event for the next post.
@@ -187,7 +187,9 @@ class BoardServer:
 
     def snapshot(self) -> bytes | None:
         try:
-            return self.app.snapshot_bytes()
+            board = self.app.snapshot_bytes()
+            self.last_trouble = ""             # working again: a new trouble later is worth a line again
+            return board
         except Exception as error:           # a damaged or vanished file: one line, and the page tries again later
             self.trouble("read its results", error)
             return None

@@ -68,6 +68,7 @@ def clean_name(value) -> str:
     """A learner's name as shown to the room: control and invisible characters removed, spaces collapsed."""
     if not isinstance(value, str):
         raise SchemaError("'learner' must be a name (a string)")
+    value = TERMINAL_ESCAPE.sub("", value)                  # "\x1b[31mAda" is Ada, not "[31mAda"
     visible = "".join(ch for ch in unicodedata.normalize("NFC", value) if not invisible(ch))
     name = " ".join(CONTROL.sub(" ", visible).split())
     if not name:
