@@ -121,7 +121,7 @@ class BoardServer:
                 await self.send(writer, reply.encode())
                 return
             if request.path == "/events" and request.method in ("GET", "HEAD"):
-                await self.stream(writer, client, head_only=request.method == "HEAD")
+                await self.stream(reader, writer, client, head_only=request.method == "HEAD")
                 return
             try:
                 reply = self.app.handle(request, client)
@@ -156,7 +156,8 @@ class BoardServer:
                 raise HTTPError(431, "request head is too large")
         return request
 
-    async def stream(self, writer: asyncio.StreamWriter, client: str, head_only: bool = False) -> None:
+    async def stream(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, client: str,
+                     head_only: bool = False) -> None:
         """Server-Sent Events: one `board` event now, then one after every change (or heartbeat)."""
         if sum(self.streams.values()) >= MAX_STREAMS or self.streams.get(client, 0) >= STREAMS_PER_ADDRESS:
             self.app.counted(error_page(503, ""))
@@ -172,14 +173,17 @@ class BoardServer:
                 await self.send(writer, refusal(500, "the board cannot read its results file").encode())
                 return
             writer.write(STREAM_HEAD)
-            while board is not None:
-                changed = self.changed
-                await self.send(writer, b"event: board\ndata: " + board + b"\n\n")
-                try:
-                    await asyncio.wait_for(changed.wait(), HEARTBEAT)
-                except asyncio.TimeoutError:
-                    pass
-                board = self.snapshot()
+            # A page that leaves closes its end: notice at once, so its place is free for the next page.
+            left = asyncio.ensure_future(until_closed(reader))
+            try:
+                while board is not None and not left.done():
+                    changed = asyncio.ensure_future(self.changed.wait())
+                    await self.send(writer, b"event: board\ndata: " + board + b"\n\n")
+                    await asyncio.wait({changed, left}, timeout=HEARTBEAT, return_when=asyncio.FIRST_COMPLETED)
+                    changed.cancel()
+                    board = self.snapshot()
+            finally:
+                left.cancel()
         finally:
             self.streams[client] -= 1
             if not self.streams[client]:
@@ -193,6 +197,15 @@ class BoardServer:
         except Exception as error:           # a damaged or vanished file: one line, and the page tries again later
             self.trouble("read its results", error)
             return None
+
+
+async def until_closed(reader: asyncio.StreamReader) -> None:
+    """Returns when the client has closed its side (or reset it); whatever else it sends is ignored."""
+    try:
+        while await reader.read(4096):
+            pass
+    except ConnectionError:
+        pass
 
 
 async def serve(app: BoardApp, host: str, port: int, announce) -> None:
