@@ -23,6 +23,7 @@ from graders.instructor.board_app import BoardApp
 from graders.instructor.board_server import STREAMS_PER_ADDRESS, WRITE_DEADLINE, announcement, bind_host, valid_code
 from graders.instructor.board_store import CODE_LETTERS, BoardStore, normal_code, shown_code
 from graders.instructor.schema import mixes_scripts
+from graders.learner.state import OVERRIDE
 from reference.core.request_parser import Request
 
 XSS = "<script>alert(1)</script>"
@@ -520,3 +521,34 @@ def test_attack_10_head_events_json_content_type_and_a_damaged_file_is_one_line(
     trouble = [line for line in output.splitlines() if line.startswith("The board could not")]
     assert len(trouble) == 1, output                                        # one line, however many pages ask
     assert all("DatabaseError" in line or "malformed" in line or "not a database" in line for line in trouble), output
+
+
+def test_join_makes_a_learner_key_and_a_second_laptop_cannot_take_the_name(board, tmp_path):
+    def join(state: Path, *args: str) -> subprocess.CompletedProcess:
+        env = {**os.environ, OVERRIDE: str(state), "PYTHONIOENCODING": "utf-8"}
+        return subprocess.run([sys.executable, "-m", "graders", "join", f"{board.url}/?code={CODE.lower()}", *args],
+                              cwd=ROOT, env=env, capture_output=True, text=True, encoding="utf-8", timeout=60)
+
+    mine, theirs = tmp_path / "mine.json", tmp_path / "theirs.json"
+    assert join(mine, "--name", "Grace Hopper").returncode == 0
+    key = json.loads(mine.read_text(encoding="utf-8"))["board"]["key"]
+    assert re.fullmatch(r"[A-Za-z0-9_-]{22}", key)                             # 128 random bits
+    assert join(mine, "--name", "Grace Hopper").returncode == 0                # joining again keeps the key
+    assert json.loads(mine.read_text(encoding="utf-8"))["board"]["key"] == key
+    run = grader_run(tmp_path, mine)
+    assert run.returncode == 0 and "your results reached" in run.stdout, run.stdout + run.stderr
+    assert join(theirs, "--name", "grace hopper").returncode == 0              # another laptop, the same name
+    assert json.loads(theirs.read_text(encoding="utf-8"))["board"]["key"] != key
+    run = grader_run(tmp_path, theirs)
+    assert run.returncode == 0, run.stdout + run.stderr                        # the run itself is not failed
+    lines = [line for line in run.stdout.splitlines() if "Workshop board" in line]
+    assert len(lines) == 1 and "409" in lines[0] and "choose another name" in lines[0], run.stdout
+
+
+def test_a_state_joined_before_keys_existed_gets_one_at_its_next_run(board, tmp_path):
+    state = write_state(tmp_path, board.url, CODE, name="Lin Chen")           # no key in it
+    run = grader_run(tmp_path, state)
+    assert run.returncode == 0 and "your results reached" in run.stdout, run.stdout + run.stderr
+    key = json.loads(state.read_text(encoding="utf-8"))["board"]["key"]
+    assert board.post(results("Lin Chen", {FIRST: "passed"}), key=key).status_code == 201
+    assert board.post(results("Lin Chen", {FIRST: "passed"})).status_code == 409
