@@ -40,6 +40,7 @@ PAGE = Path(__file__).with_name("board_page.html")
 MAX_POST = 64 * 1024            # a results file is a few kilobytes, even with long failure texts
 MAX_FAILURE_SHOWN = 300         # the board keeps the start of a failure: its headline is what the room needs
 LEARNER_KEY = re.compile(r"[A-Za-z0-9_\-]{16,128}")
+REBUILD_EVERY = 0.5             # seconds: a burst of posts makes two snapshots a second, not one per post
 THROTTLED = "too many posts from this address: wait a minute, then run the grader again"
 
 
@@ -94,6 +95,7 @@ class BoardApp:
         self.store, self.code, self.stuck_minutes = store, normal_code(code), stuck_minutes
         self.catalog = {c.slug: c.level for c in (load_catalog() if catalog is None else catalog)}
         self.dropped = 0                          # challenge names in posts that this board's catalog lacks
+        self.open_pages = 0                       # /events streams open now (the server keeps it current)
         self.per_address = TokenBucket(capacity=60, every=0.1, clock=clock)   # a laptop, or a whole NAT
         self.per_learner = TokenBucket(capacity=10, every=3.0, clock=clock)   # one learner: 20 runs a minute
         self.wrong_codes = TokenBucket(capacity=10, every=6.0, clock=clock)   # 20 guesses in a first minute, then 10
@@ -135,17 +137,33 @@ class BoardApp:
                               ("Content-Security-Policy", content_security_policy(page)),
                               ("X-Content-Type-Options", "nosniff")], page)
 
-    def snapshot_bytes(self) -> bytes:
-        """The board as JSON bytes, built once per accepted post (and at most once a second while unchanged,
-        so the stuck timers move) however many pages watch. The cache is keyed by the stored data only: a
-        refused request costs a few counters spliced onto the end, never a rebuild."""
+    def rebuild_wait(self) -> float:
+        """How long a reader should wait so that the next snapshot is fresh yet rebuilds stay REBUILD_EVERY
+        apart: 0 when nothing changed or the last build is old enough. The server waits this (asynchronously)
+        before it asks for a snapshot, so 300 posts in a second cost two builds, not 300."""
+        data = self._data
+        if data is None or data[0] == self.store.version:
+            return 0.0
+        return max(0.0, data[1] + REBUILD_EVERY - time.monotonic())
+
+    def page_bytes(self) -> bytes:
+        """The board as JSON bytes, what every page draws: built once per accepted post (and at most once a
+        second while unchanged, so the stuck timers move) however many pages watch, and the same bytes object
+        for all of them. The cache is keyed by the stored data only."""
         version, now = self.store.version, time.monotonic()
         data = self._data
         if data is None or data[0] != version or now - data[1] >= 1.0:
             built = json.dumps(self.store.snapshot(self.stuck_minutes), ensure_ascii=False).encode("utf-8")
             data = self._data = (version, now, built)
+        return data[2]
+
+    def snapshot_bytes(self) -> bytes:
+        """page_bytes() and the instructor's counters (refusals, dropped challenges, open pages), for
+        /api/board: a refused request costs a few counters spliced onto the end, never a rebuild."""
+        self.page_bytes()
+        data = self._data
         counters = {"refused": {str(status): count for status, count in sorted(self.refused.items())},
-                    "dropped_challenges": self.dropped}
+                    "dropped_challenges": self.dropped, "open_pages": self.open_pages}
         made_from = (data[0], data[1], json.dumps(counters))
         if self._snapshot is None or self._snapshot[0] != made_from:
             # '{"version": ..., "learners": [...]}' + '{"refused": ...}' -> '{"version": ..., "refused": ...}'

@@ -34,6 +34,7 @@ WRITE_DEADLINE = 5.0        # a reader that takes no bytes for this long is drop
 HEARTBEAT = 10.0            # an idle stream still sends the board this often: stuck timers move, dead pages go
 MAX_STREAMS = 200           # open pages; each is one connection
 STREAMS_PER_ADDRESS = 16    # one laptop cannot take them all: the projector always finds a free one
+STREAM_SEND_BUFFER = 64 * 1024   # the kernel's share of a stream's unread bytes: beyond it the deadline counts
 STREAM_HEAD = (b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\nCache-Control: no-store\r\n"
                b"Connection: close\r\n\r\n")
 
@@ -124,6 +125,8 @@ class BoardServer:
                 await self.stream(reader, writer, client, head_only=request.method == "HEAD")
                 return
             try:
+                if request.path == "/api/board":
+                    await asyncio.sleep(self.app.rebuild_wait())
                 reply = self.app.handle(request, client)
             except Exception as error:     # e.g. the disk is full: one line here, a 500 there, and go on
                 self.trouble(f"answer {request.method} {request.path}", error)
@@ -138,6 +141,18 @@ class BoardServer:
     async def send(writer: asyncio.StreamWriter, data: bytes) -> None:
         """Write, and wait until the reader has taken it (TimeoutError after WRITE_DEADLINE)."""
         writer.write(data)
+        await asyncio.wait_for(writer.drain(), WRITE_DEADLINE)
+
+    @staticmethod
+    async def send_event(writer: asyncio.StreamWriter, board: bytes) -> None:
+        """One `board` event, written a slice at a time: every page shares the one snapshot, and a page that
+        reads slowly holds one slice of it (asyncio copies what the kernel does not take), not a copy of it all."""
+        writer.write(b"event: board\ndata: ")
+        view = memoryview(board)
+        for start in range(0, len(view), STREAM_SEND_BUFFER):
+            writer.write(view[start:start + STREAM_SEND_BUFFER])
+            await asyncio.wait_for(writer.drain(), WRITE_DEADLINE)
+        writer.write(b"\n\n")
         await asyncio.wait_for(writer.drain(), WRITE_DEADLINE)
 
     @staticmethod
@@ -166,7 +181,13 @@ class BoardServer:
         if head_only:
             await self.send(writer, STREAM_HEAD)
             return
+        # Left alone, the kernel would quietly hold megabytes for a page that never reads, and the write deadline
+        # would never start counting; a small send buffer leaves the waiting to drain(), which has a deadline.
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, STREAM_SEND_BUFFER)
         self.streams[client] = self.streams.get(client, 0) + 1
+        self.app.open_pages += 1
         try:
             board = self.snapshot()
             if board is None:
@@ -178,20 +199,29 @@ class BoardServer:
             try:
                 while board is not None and not left.done():
                     changed = asyncio.ensure_future(self.changed.wait())
-                    await self.send(writer, b"event: board\ndata: " + board + b"\n\n")
+                    await self.send_event(writer, board)
+                    board = None                   # a waiting page holds no snapshot: the next one is fetched new
                     await asyncio.wait({changed, left}, timeout=HEARTBEAT, return_when=asyncio.FIRST_COMPLETED)
                     changed.cancel()
-                    board = self.snapshot()
+                    board = await self.fresh_snapshot()
             finally:
                 left.cancel()
         finally:
+            self.app.open_pages -= 1
             self.streams[client] -= 1
             if not self.streams[client]:
                 del self.streams[client]
 
+    async def fresh_snapshot(self) -> bytes | None:
+        try:
+            await asyncio.sleep(self.app.rebuild_wait())
+        except Exception:
+            pass
+        return self.snapshot()
+
     def snapshot(self) -> bytes | None:
         try:
-            board = self.app.snapshot_bytes()
+            board = self.app.page_bytes()
             self.last_trouble = ""             # working again: a new trouble later is worth a line again
             return board
         except Exception as error:           # a damaged or vanished file: one line, and the page tries again later
