@@ -444,8 +444,8 @@ def test_attack_6_refused_requests_never_rebuild_the_snapshot(tmp_path):
     assert len(builds) <= 2, len(builds)                            # once (twice if a second ticked over)
     assert board["refused"]["404"] == 200                           # and the counters are still current
     assert app.handle(post_request(results("Bo", {FIRST: "passed"})), "10.0.0.1").status == 201
-    assert [l["name"] for l in json.loads(app.handle(request("GET", "/api/board"), "10.0.0.3").body)["learners"]] \
-        == ["Ada", "Bo"]                                            # a new post is a new snapshot at once
+    learners = json.loads(app.handle(request("GET", "/api/board"), "10.0.0.3").body)["learners"]
+    assert [learner["name"] for learner in learners] == ["Ada", "Bo"]       # a new post is a new snapshot at once
 
 
 def test_attack_7_blank_lines_before_a_request_line_count_toward_the_head_limit(board):
