@@ -552,3 +552,19 @@ def test_a_state_joined_before_keys_existed_gets_one_at_its_next_run(board, tmp_
     key = json.loads(state.read_text(encoding="utf-8"))["board"]["key"]
     assert board.post(results("Lin Chen", {FIRST: "passed"}), key=key).status_code == 201
     assert board.post(results("Lin Chen", {FIRST: "passed"})).status_code == 409
+
+
+def test_attack_2_the_page_can_release_a_name_only_with_the_instructors_key(board):
+    key = re.search(r"/#instructor=([A-Za-z0-9_-]+)\n", board.output()).group(1)
+    assert board.post(results("Ada", {FIRST: "passed"})).status_code == 201
+
+    def release(name: str, given: str) -> requests.Response:
+        return requests.post(f"{board.url}/api/release", json={"name": name}, headers={"X-Instructor-Key": given},
+                             timeout=5)
+
+    for wrong in ("", "x" * 22, board.code):
+        assert release("Ada", wrong).status_code == 403
+    assert board.post(results("Ada", {}), key=key_of("new laptop")).status_code == 409
+    assert release("ada", key).status_code == 200
+    assert board.post(results("Ada", {}), key=key_of("new laptop")).status_code == 201
+    assert release("Nobody", key).status_code == 404

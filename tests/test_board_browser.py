@@ -146,6 +146,20 @@ def test_attack_8_tostring_is_a_name_and_a_mixed_script_name_is_marked(board, br
     assert page.events("Runtime.exceptionThrown") == []
 
 
+def test_the_instructors_page_releases_a_name_and_hides_its_key(board, browser):
+    assert board.post(results("Ada Lovelace", {FIRST: "passed"})).status_code == 201
+    key = re.search(r"/#instructor=([A-Za-z0-9_-]+)\n", board.output()).group(1)
+    page = browser.open(f"{board.url}/#instructor={key}")
+    page.wait_for("document.querySelectorAll('button.release').length == 1")
+    assert page.evaluate("location.href") == board.url + "/"             # the key left the address bar
+    page.evaluate("window.confirm = () => true; document.querySelector('button.release').click()")
+    page.wait_for(f"{STATUS} === 'released Ada Lovelace'")
+    assert board.post(results("Ada Lovelace", {}), key="another-laptop-key-0001").status_code == 201
+    projector = browser.open(board.url + "/")                            # without the key: no buttons
+    projector.wait_for(f"{NAMES}.length == 1")
+    assert projector.evaluate("document.querySelectorAll('button.release').length") == 0
+
+
 def test_chromium_is_looked_for_under_each_platforms_names():
     assert candidates("linux")[:3] == ["chromium", "chromium-browser", "google-chrome"]
     assert any(name.endswith("Google Chrome") for name in candidates("darwin"))

@@ -5,6 +5,8 @@ The routes are a small table, like the routing server the kit teaches:
     GET  /              the page (board_page.html): read-only, needs no code
     GET  /api/board     everything the page shows, as JSON
     GET  /export.csv    the class as CSV, the same file `python -m graders report --csv` writes
+    POST /api/release   {"name": NAME}: the next learner key to post under NAME owns it; needs the instructor's
+                        key (X-Instructor-Key), which only the instructor's terminal shows
     POST /api/results   a learner's results file; needs the join code (?code=ABCD-EFGH or X-Join-Code) and the
                         learner's key (X-Learner-Key), which `python -m graders join` made on their laptop
     GET  /events        Server-Sent Events: the adapter (board_server.py) streams it, since it never ends
@@ -106,6 +108,7 @@ class BoardApp:
             ("GET", "/api/board"): self.board,
             ("GET", "/export.csv"): self.export_csv,
             ("POST", "/api/results"): self.post_results,
+            ("POST", "/api/release"): self.release,
         }
         self._data: tuple[int, float, bytes] | None = None       # (store version, when, the board's JSON)
         self._snapshot: tuple[tuple, bytes] | None = None          # (what it was made from, the page's JSON)
@@ -229,6 +232,27 @@ class BoardApp:
         for listener in self.listeners:
             listener(version)
         return json_response({"ok": True, "learner": results["learner"], "version": version}, 201)
+
+    def release(self, request: Request, client: str) -> Response:
+        """The page's release button (on the instructor's laptop): as `board --release NAME`."""
+        if self.per_address.take(client) or self.wrong_codes.take(client, take=False):
+            return throttled()
+        given = request.header("x-instructor-key", "")
+        if not hmac.compare_digest(given.encode("utf-8", "replace"), self.store.instructor_key().encode()):
+            self.wrong_codes.take(client)
+            return refusal(403, "releasing a name needs the instructor's key: open the instructor's link the "
+                                "board printed in its terminal")
+        try:
+            name = json.loads(request.body.decode("utf-8")).get("name")
+        except (ValueError, AttributeError, UnicodeDecodeError, RecursionError):
+            name = None
+        if not isinstance(name, str) or not name.strip():
+            return refusal(400, 'send {"name": "the learner\'s name"}')
+        if not self.store.release(name):
+            return refusal(404, f"no learner named {shorten(name)!r} holds this board's name")
+        for listener in self.listeners:
+            listener(self.store.version)
+        return json_response({"ok": True, "released": name})
 
     def known_challenges(self, results: dict) -> dict:
         """Only this board's own challenges, each under its catalog level, with the failure's headline: what a

@@ -68,7 +68,8 @@ def bind_host(lan: bool) -> str:
     return "0.0.0.0" if lan else HOST
 
 
-def announcement(lan: bool, port: int, code: str, db: Path, address: str = HOST) -> list[str]:
+def announcement(lan: bool, port: int, code: str, db: Path, address: str = HOST,
+                 instructor_key: str | None = None) -> list[str]:
     """What the board prints when it starts: where it is, who can reach it, and how learners join."""
     shown = address if lan else HOST
     page = f"http://{shown}:{port}/"
@@ -82,6 +83,9 @@ def announcement(lan: bool, port: int, code: str, db: Path, address: str = HOST)
               f"    python -m graders join {page}?code={shown_code(code)}",
               f"Results are kept in {db} (a restart keeps them). Learner names are shown to everyone who sees "
               f"the page."]
+    if instructor_key:
+        lines.append(f"Your own page, with a button to release a learner's name (keep this link to yourself): "
+                     f"http://{HOST}:{port}/#instructor={instructor_key}")
     return lines
 
 
@@ -277,7 +281,8 @@ def run(args) -> int:
             return 0
         app = BoardApp(store, code, args.stuck_minutes)
         host = bind_host(args.lan)
-        lines = announcement(args.lan, args.port, code, args.db, lan_address() if args.lan else HOST)
+        lines = announcement(args.lan, args.port, code, args.db, lan_address() if args.lan else HOST,
+                             store.instructor_key())
 
         def announce():
             print("\n".join(lines), flush=True)

@@ -128,6 +128,15 @@ class BoardStore:
             self.set_meta("code", code)
         return code
 
+    def instructor_key(self) -> str:
+        """The instructor's own key, made once per board file: it lets the page's release buttons work, and is
+        printed only in the instructor's terminal."""
+        key = self.meta("instructor_key")
+        if key is None:
+            key = secrets.token_urlsafe(16)
+            self.set_meta("instructor_key", key)
+        return key
+
     @property
     def version(self) -> int:
         return int(self.meta("version") or 0)
