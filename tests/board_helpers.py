@@ -2,6 +2,8 @@
 results files to post to it. Shared by tests/test_board.py and tests/test_board_browser.py."""
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import subprocess
@@ -16,6 +18,12 @@ from graders.supervisor import ROOT, ServerProcess, free_port
 
 CATALOG = load_catalog()
 SLUGS = [c.slug for c in CATALOG]
+CODE = "ABCD-EFGH"                 # the code the tests give with --code
+
+
+def key_of(name: str) -> str:
+    """A learner key per name, the same every time: each test learner posts from "their own laptop"."""
+    return hashlib.sha256(name.casefold().encode()).hexdigest()[:32]
 
 
 class RunningBoard:
@@ -25,8 +33,9 @@ class RunningBoard:
         self.port = 0
         self.starts = 0
 
-    def start(self) -> RunningBoard:
-        self.port = free_port()
+    def start(self, same_port: bool = False) -> RunningBoard:
+        if not (same_port and self.port):
+            self.port = free_port()
         self.starts += 1
         command = [sys.executable, "-u", "-m", "graders", "board", "--port", str(self.port),
                    "--db", str(self.db), *self.args]
@@ -56,7 +65,11 @@ class RunningBoard:
     @property
     def code(self) -> str:
         """The join code, as the board printed it in its join command."""
-        found = re.search(r"python -m graders join http://\S+/\?code=([A-Z0-9]+)", self.output())
+        deadline = time.monotonic() + 10      # it listens a moment before it prints: wait for the line
+        while not (found := re.search(r"python -m graders join http://\S+/\?code=([A-Z0-9-]+)\n", self.output())):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         assert found, f"the board printed no join command:\n{self.output()}"
         return found.group(1)
 
@@ -68,10 +81,16 @@ class RunningBoard:
     def learner(self, name: str) -> dict | None:
         return next((learner for learner in self.api()["learners"] if learner["name"] == name), None)
 
-    def post(self, data, code: str | None = None, **kwargs) -> requests.Response:
+    def post(self, data, code: str | None = None, key: str | None = None, headers: dict | None = None,
+             **kwargs) -> requests.Response:
+        """POST a results file as the kit's client does: the join code, and the learner key of that name
+        (key_of(name) unless given; key="" sends none)."""
         body = data if isinstance(data, (bytes, str)) else None
+        if key is None:
+            key = key_of(data["learner"]) if isinstance(data, dict) and isinstance(data.get("learner"), str) else ""
+        headers = {"Content-Type": "application/json", **({"X-Learner-Key": key} if key else {}), **(headers or {})}
         return requests.post(f"{self.url}/api/results", params={"code": code if code is not None else self.code},
-                             json=None if body is not None else data, data=body, timeout=5,
+                             data=body if body is not None else json.dumps(data), headers=headers, timeout=5,
                              proxies={"http": None}, **kwargs)
 
 
@@ -111,4 +130,4 @@ def processes_mentioning(text: str, within: float = 3.0) -> list[str]:
         time.sleep(0.1)
 
 
-__all__ = ["CATALOG", "ROOT", "RunningBoard", "SLUGS", "processes_mentioning", "results"]
+__all__ = ["CATALOG", "CODE", "ROOT", "RunningBoard", "SLUGS", "key_of", "processes_mentioning", "results"]

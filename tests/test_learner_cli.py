@@ -286,7 +286,9 @@ def test_join_remembers_the_board_and_the_name(kit):
     done = graders(kit, "join", "http://10.0.0.5:8000/?code=ABCD", "--name", "Ada Lovelace")
     assert done.returncode == 0, done.stderr
     state = json.loads((kit / "learner-state.json").read_text(encoding="utf-8"))
-    assert state["board"] == {"url": "http://10.0.0.5:8000/", "code": "ABCD"} and state["name"] == "Ada Lovelace"
+    key = state["board"].pop("key")                  # the learner key `join` made (issue 19): random, 22 characters
+    assert len(key) == 22 and state["board"] == {"url": "http://10.0.0.5:8000/", "code": "ABCD"}
+    assert state["name"] == "Ada Lovelace"
     assert "Ada Lovelace" in graders(kit).stdout
     bad = graders(kit, "join", "http://10.0.0.5:8000/")
     assert bad.returncode == 2 and "no join code" in bad.stderr

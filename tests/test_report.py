@@ -216,7 +216,7 @@ def test_validation_names_the_problem():
         with pytest.raises(SchemaError, match=words):
             validate_results(broken)
     # Control characters are taken out of names, so a name cannot forge lines in the terminal table.
-    assert validate_results({**good, "learner": "Ada\n\x1b[31mEvil"})["learner"] == "Ada [31mEvil"
+    assert validate_results({**good, "learner": "Ada\n\x1b[31mEvil"})["learner"] == "Ada Evil"
 
 
 def test_the_table_falls_back_to_ascii_where_the_console_cannot_print_symbols(class_folder):
@@ -230,3 +230,26 @@ def test_csv_cells_never_run_as_spreadsheet_formulas():
     room = build_classroom([validate_results(results("=HYPERLINK(\"http://evil\")", {SLUGS[0]: "passed"}))])
     row = list(csv.reader(csv_text(room).splitlines()))[1]
     assert row[0].startswith("'=")
+
+
+ESCAPES = ["\x1b[2J\x1b[H", "\x1b]0;owned\x07", "\x1b[8m", "\x9b31m", "\x1b]8;;http://evil/\x1b\\", "\x07", "\u202e"]
+
+
+def test_attack_9_the_report_prints_no_terminal_escapes_from_any_learner_string(tmp_path):
+    """Issue 19, attack 9: a results file whose texts hold escape sequences must not clear, retitle or hide the
+    instructor's terminal. Every learner-supplied string is printed clean: names, failures, targets, notes."""
+    first, second = SLUGS[0], SLUGS[1]
+    folder = tmp_path / "escapes"
+    hidden = "".join(ESCAPES)
+    write(folder / "a.json", results(f"Mal{hidden}lory", {first: f"GET /: expected status 200{hidden}, but got 500.",
+                                                           second: f"{hidden}GET /x: expected 'a'"}))
+    write(folder / "b.json", results(f"Tr{hidden}udy", {first: "passed"}, target=f"solutions{hidden}"))
+    write(folder / "c.json", results(f"Ol{hidden}d", {first: "passed"}, kit_version=f"0.0.1{hidden}"[:60]))
+    write(folder / "d.json", {"learner": "Bad", "challenges": {first: {"status": f"great{hidden}"}}})
+    run = run_report(folder)
+    assert run.returncode == 0, run.stderr
+    for escape in ("\x1b", "\x07", "\x9b", "\u202e"):
+        assert escape not in run.stdout, (escape, run.stdout)
+    assert "Mal lory" in run.stdout and "Tr udy" in run.stdout            # the names themselves stay readable
+    assert "expected status 200 (" in run.stdout or "expected status 200\n" in run.stdout or \
+        "failing: GET /: expected status 200" in run.stdout

@@ -1,13 +1,14 @@
 """A simulated workshop: N learners work through the catalog and post each grader run to a live board.
 
     python -m graders board --port 8000                    # in one terminal; note its join code
-    python -m tools.simulate_workshop --url http://127.0.0.1:8000 --code ABCD --learners 30 --seconds 60
+    python -m tools.simulate_workshop --url http://127.0.0.1:8000 --code KM7R-W2QD --learners 30 --seconds 60
 
 Each learner grades their current challenge every few seconds; a run passes with the learner's own
 probability, or fails with a realistic first failure (some learners keep failing the same check, so the
 board's "stuck" marker and "most common failure" have something to show). One learner grades
 `--target solutions`, which the board and the report flag and do not count. Every run is posted with the
-kit's own client (graders/harness/board_post.py), exactly as a learner's grader run posts it. With --out DIR,
+kit's own client (graders/harness/board_post.py), exactly as a learner's grader run posts it, each learner
+with a learner key of their own, as `join` makes one. With --out DIR,
 each learner's final results file is written there, for `python -m graders report DIR`.
 """
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from graders.harness.board_post import post_results
 from graders.harness.catalog import load_catalog, read_kit_version
+from graders.learner.state import new_learner_key
 
 NAMES = ["Ada Lovelace", "Grace Hopper", "Alan Turing", "Zoë Ünal", "José Álvarez", "Łukasz Nowak", "Nguyễn Văn An",
          "Aiyana Redcloud", "Chidi Okafor", "Fatima Zahra", "Hiro Tanaka", "Ingrid Bergström", "Kwame Mensah",
@@ -66,6 +68,7 @@ class Learner:
     stubborn: bool = field(compare=False)           # keeps failing the same check for a while
     target: str = field(compare=False, default="exercises")
     results: dict = field(compare=False, default_factory=dict)
+    key: str = field(compare=False, default_factory=new_learner_key)    # as `join` makes it on their laptop
     stuck_text: str | None = field(compare=False, default=None)   # the failure template it keeps hitting
 
 
@@ -131,7 +134,7 @@ def simulate(url: str, code: str, learners: int = 30, seconds: float = 60.0, see
         time.sleep(max(0.0, learner.next_run - time.time()))
         grade(learner, catalog, rng)
         sent = time.time()
-        outcome = post_results(url, code, learner.results)
+        outcome = post_results(url, code, learner.results, key=learner.key)
         posts.append({"learner": learner.name, "sent": sent, "seconds": time.time() - sent, "ok": outcome.ok,
                       "status": outcome.status, "message": outcome.message,
                       "version": (outcome.reply or {}).get("version")})

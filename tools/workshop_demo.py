@@ -63,7 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     board.start()
     try:
         board.wait_until_listening(port)
-        code = re.search(r"\?code=([A-Z0-9]+)", board.output()).group(1)
+        deadline = time.monotonic() + 10           # it listens a moment before it prints its join command
+        while not re.search(r"\?code=([A-Z0-9-]+)\n", board.output()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        code = re.search(r"\?code=([A-Z0-9-]+)", board.output()).group(1)
         url = f"http://127.0.0.1:{port}"
         print(board.output().strip())
         with Chromium(work, width=1600, height=1000) as browser:

@@ -6,6 +6,9 @@ learner one printed line. Only runs whose results file was written are posted, s
 interrupted ones never reach the board. Standard library only (urllib), with proxies ignored: a proxy from
 the environment would otherwise capture a board on the room's network.
 
+Every post carries the learner key `join` stored (X-Learner-Key): the board gives a name to the first key that
+posts under it, so nobody else can post as this learner. A state from before keys existed gets one now.
+
 The learner's state file is graders/learner/state.py's; GRADERS_LEARNER_STATE names another one (the kit's
 own tests use it, so they never touch a real learner's state).
 """
@@ -64,7 +67,8 @@ def plain_reason(error: BaseException) -> str:
     return str(reason) or type(reason).__name__
 
 
-def post_results(base_url: str, code: str, results: dict, budget: float = POST_BUDGET) -> PostOutcome:
+def post_results(base_url: str, code: str, results: dict, budget: float = POST_BUDGET,
+                 key: str | None = None) -> PostOutcome:
     """POST the results file to <base_url>/api/results. Returns within about `budget` seconds, whatever the
     network does: the request runs in a daemon thread that is abandoned if it takes longer."""
     endpoint = f"{base_url}/api/results?{urlencode({'code': code})}"
@@ -72,8 +76,11 @@ def post_results(base_url: str, code: str, results: dict, budget: float = POST_B
     outcome: list[PostOutcome] = []
 
     def send() -> None:
-        request = urllib.request.Request(endpoint, data=body, method="POST", headers={
-            "Content-Type": "application/json", "X-Join-Code": code, "User-Agent": "web-servers-from-scratch-grader"})
+        headers = {"Content-Type": "application/json", "X-Join-Code": code,
+                   "User-Agent": "web-servers-from-scratch-grader"}
+        if key:
+            headers["X-Learner-Key"] = key
+        request = urllib.request.Request(endpoint, data=body, method="POST", headers=headers)
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         try:
             with opener.open(request, timeout=budget) as answer:
@@ -95,9 +102,14 @@ def post_results(base_url: str, code: str, results: dict, budget: float = POST_B
     return outcome[0] if outcome else PostOutcome(False, None, f"no answer within {budget:g} s")
 
 
+def state_path() -> Path:
+    from graders.learner.state import state_file
+    return Path(os.environ.get(STATE_ENV) or state_file())
+
+
 def learner_state() -> dict:
-    from graders.learner.state import STATE_FILE, load_state
-    return load_state(Path(os.environ.get(STATE_ENV) or STATE_FILE))
+    from graders.learner.state import load_state
+    return load_state(state_path())
 
 
 class BoardPoster:
@@ -113,17 +125,19 @@ class BoardPoster:
         if not data or "not saved" in getattr(recorder, "note", ""):
             return          # nothing was written: a partial or interrupted run is not a result to show the room
         try:
+            from graders.learner.state import board_key
             state = learner_state()
+            address = board_address(state.get("board"))
+            key = board_key(state_path()) if address else None
         except Exception:   # an unreadable state file is the learner tools' business, not this run's
             return
-        address = board_address(state.get("board"))
         if address is None:
             return
         base_url, code = address
         results = dict(data)
         if isinstance(state.get("name"), str) and state["name"].strip():
             results["learner"] = state["name"]      # the name the learner gave when joining
-        outcome = post_results(base_url, code, results)
+        outcome = post_results(base_url, code, results, key=key)
         if outcome.ok:
             line = f"Workshop board: your results reached {base_url} (as {results['learner']})."
         else:

@@ -5,12 +5,17 @@ The routes are a small table, like the routing server the kit teaches:
     GET  /              the page (board_page.html): read-only, needs no code
     GET  /api/board     everything the page shows, as JSON
     GET  /export.csv    the class as CSV, the same file `python -m graders report --csv` writes
-    POST /api/results   a learner's results file; needs the join code (?code=ABCD or X-Join-Code)
+    POST /api/release   {"name": NAME}: the next learner key to post under NAME owns it; needs the instructor's
+                        key (X-Instructor-Key), which only the instructor's terminal shows
+    POST /api/results   a learner's results file; needs the join code (?code=ABCD-EFGH or X-Join-Code) and the
+                        learner's key (X-Learner-Key), which `python -m graders join` made on their laptop
     GET  /events        Server-Sent Events: the adapter (board_server.py) streams it, since it never ends
 
-A post goes through, in order: the rate limit of its address (429), the join code (403), JSON and the
-results schema (400, with the reason), then the rate limit of that learner (429). The body's size (413) is
-checked earlier, by the request parser, before the body is even read.
+A post goes through, in order: the rate limits of its address, posts and wrong codes alike (429), the join
+code (403), Content-Type (415), JSON and the results schema (400, with the reason), the learner key (409),
+then the rate limit of that learner (429). The body's size (413) is checked earlier, by the request parser,
+before the body is even read. Every 429 is the same bytes: a guess made while throttled is never checked, and
+the answer does not tell whether it would have been.
 """
 from __future__ import annotations
 
@@ -26,13 +31,19 @@ from urllib.parse import parse_qs
 from reference.core.request_parser import Request
 from reference.core.response import Response, error_page
 
-from .board_store import BoardStore
+from graders.harness.catalog import load_catalog
+
+from .board_store import BoardFull, BoardStore, NameTaken, normal_code
 from .classroom import build_classroom
 from .report import csv_bytes
-from .schema import SchemaError, validate_results
+from .schema import SchemaError, shorten, validate_results
 
 PAGE = Path(__file__).with_name("board_page.html")
 MAX_POST = 64 * 1024            # a results file is a few kilobytes, even with long failure texts
+MAX_FAILURE_SHOWN = 300         # the board keeps the start of a failure: its headline is what the room needs
+LEARNER_KEY = re.compile(r"[A-Za-z0-9_\-]{16,128}")
+REBUILD_EVERY = 0.5             # seconds: a burst of posts makes two snapshots a second, not one per post
+THROTTLED = "too many posts from this address: wait a minute, then run the grader again"
 
 
 class TokenBucket:
@@ -42,13 +53,13 @@ class TokenBucket:
         self.capacity, self.every, self.clock = capacity, every, clock
         self.buckets: dict[str, tuple[float, float]] = {}   # key -> (tokens, when)
 
-    def take(self, key: str) -> float:
-        """0 if allowed (and one token is taken), else the seconds until the next token."""
+    def take(self, key: str, take: bool = True) -> float:
+        """0 if allowed (and one token is taken, unless `take` is False), else the seconds until the next token."""
         now = self.clock()
         tokens, when = self.buckets.get(key, (self.capacity, now))
         tokens = min(self.capacity, tokens + (now - when) / self.every)
         if tokens >= 1:
-            self.buckets[key] = (tokens - 1, now)
+            self.buckets[key] = (tokens - take, now)
             return 0.0
         self.buckets[key] = (tokens, now)
         if len(self.buckets) > 10_000:                      # forget idle clients rather than grow forever
@@ -75,12 +86,21 @@ def refusal(status: int, reason: str, headers=None) -> Response:
     return json_response({"error": reason}, status, headers)
 
 
+def throttled() -> Response:
+    """One answer for every rate limit, byte for byte, whichever limit it was."""
+    return refusal(429, THROTTLED, [("Retry-After", "60")])
+
+
 class BoardApp:
-    def __init__(self, store: BoardStore, code: str, stuck_minutes: float = 10.0, clock=time.monotonic):
-        self.store, self.code, self.stuck_minutes = store, code, stuck_minutes
+    def __init__(self, store: BoardStore, code: str, stuck_minutes: float = 10.0, clock=time.monotonic,
+                 catalog=None):
+        self.store, self.code, self.stuck_minutes = store, normal_code(code), stuck_minutes
+        self.catalog = {c.slug: c.level for c in (load_catalog() if catalog is None else catalog)}
+        self.dropped = 0                          # challenge names in posts that this board's catalog lacks
+        self.open_pages = 0                       # /events streams open now (the server keeps it current)
         self.per_address = TokenBucket(capacity=60, every=0.1, clock=clock)   # a laptop, or a whole NAT
         self.per_learner = TokenBucket(capacity=10, every=3.0, clock=clock)   # one learner: 20 runs a minute
-        self.wrong_codes = TokenBucket(capacity=10, every=6.0, clock=clock)   # guessing a code takes days
+        self.wrong_codes = TokenBucket(capacity=10, every=6.0, clock=clock)   # 20 guesses in a first minute, then 10
         self.refused: dict[int, int] = {}
         self.listeners = []                       # called with the new version after each accepted post
         self.routes = {
@@ -88,15 +108,17 @@ class BoardApp:
             ("GET", "/api/board"): self.board,
             ("GET", "/export.csv"): self.export_csv,
             ("POST", "/api/results"): self.post_results,
+            ("POST", "/api/release"): self.release,
         }
-        self._snapshot: tuple[tuple, float, bytes] | None = None
+        self._data: tuple[int, float, bytes] | None = None       # (store version, when, the board's JSON)
+        self._snapshot: tuple[tuple, bytes] | None = None          # (what it was made from, the page's JSON)
 
     def handle(self, request: Request, client: str) -> Response:
         handler = self.routes.get((request.method if request.method != "HEAD" else "GET", request.path))
         if handler is None:
             allowed = [method for method, path in self.routes if path == request.path]
             if request.path == "/events":
-                allowed = ["GET"]
+                allowed = ["GET", "HEAD"]
             if not allowed:
                 return self.counted(error_page(404, f"There is no {request.path} on this board. The board is at /."))
             page = error_page(405, f"{request.method} is not allowed on {request.path}")
@@ -118,16 +140,38 @@ class BoardApp:
                               ("Content-Security-Policy", content_security_policy(page)),
                               ("X-Content-Type-Options", "nosniff")], page)
 
+    def rebuild_wait(self) -> float:
+        """How long a reader should wait so that the next snapshot is fresh yet rebuilds stay REBUILD_EVERY
+        apart: 0 when nothing changed or the last build is old enough. The server waits this (asynchronously)
+        before it asks for a snapshot, so 300 posts in a second cost two builds, not 300."""
+        data = self._data
+        if data is None or data[0] == self.store.version:
+            return 0.0
+        return max(0.0, data[1] + REBUILD_EVERY - time.monotonic())
+
+    def page_bytes(self) -> bytes:
+        """The board as JSON bytes, what every page draws: built once per accepted post (and at most once a
+        second while unchanged, so the stuck timers move) however many pages watch, and the same bytes object
+        for all of them. The cache is keyed by the stored data only."""
+        version, now = self.store.version, time.monotonic()
+        data = self._data
+        if data is None or data[0] != version or now - data[1] >= 1.0:
+            built = json.dumps(self.store.snapshot(self.stuck_minutes), ensure_ascii=False).encode("utf-8")
+            data = self._data = (version, now, built)
+        return data[2]
+
     def snapshot_bytes(self) -> bytes:
-        """The board as JSON bytes, made once per change (and at most once a second while unchanged, so the
-        stuck timers move) however many pages watch."""
-        version, now = (self.store.version, sum(self.refused.values())), time.monotonic()
-        cached = self._snapshot
-        if cached is None or cached[0] != version or now - cached[1] >= 1.0:
-            data = self.store.snapshot(self.stuck_minutes)
-            data["refused"] = {str(status): count for status, count in sorted(self.refused.items())}
-            cached = self._snapshot = (version, now, json.dumps(data, ensure_ascii=False).encode("utf-8"))
-        return cached[2]
+        """page_bytes() and the instructor's counters (refusals, dropped challenges, open pages), for
+        /api/board: a refused request costs a few counters spliced onto the end, never a rebuild."""
+        self.page_bytes()
+        data = self._data
+        counters = {"refused": {str(status): count for status, count in sorted(self.refused.items())},
+                    "dropped_challenges": self.dropped, "open_pages": self.open_pages}
+        made_from = (data[0], data[1], json.dumps(counters))
+        if self._snapshot is None or self._snapshot[0] != made_from:
+            # '{"version": ..., "learners": [...]}' + '{"refused": ...}' -> '{"version": ..., "refused": ...}'
+            self._snapshot = (made_from, data[2][:-1] + b", " + made_from[2][1:].encode())
+        return self._snapshot[1]
 
     def board(self, request: Request, client: str) -> Response:
         return Response(200, [("Content-Type", "application/json; charset=utf-8"), ("Cache-Control", "no-store")],
@@ -140,21 +184,25 @@ class BoardApp:
 
     # --- posting ---------------------------------------------------------------------------------------------------
 
+    def code_matches(self, given: str) -> bool:
+        # compare_digest takes as long for a near miss as for a far one: the time of an answer tells nothing.
+        return hmac.compare_digest(normal_code(given).encode("utf-8", "replace"), self.code.encode())
+
     def post_results(self, request: Request, client: str) -> Response:
-        wait = self.per_address.take(client)
-        if wait:
-            return refusal(429, f"too many posts from {client}: try again in {wait:.0f} s",
-                           [("Retry-After", str(max(1, round(wait))))])
+        # The throttles first, then the code: while an address may not guess, its guesses are not even read.
+        if self.per_address.take(client) or self.wrong_codes.take(client, take=False):
+            return throttled()
         given = parse_qs(request.query).get("code", [""])[0] or request.header("x-join-code", "")
-        if not hmac.compare_digest(given.strip().upper().encode(), self.code.encode()):
-            if self.wrong_codes.take(client):
-                return refusal(429, "too many wrong join codes from this address: wait a minute",
-                               [("Retry-After", "60")])
+        if not self.code_matches(given):
+            self.wrong_codes.take(client)
             return refusal(403, "wrong or missing join code: run `python -m graders join URL` with the URL "
                                 "the instructor shows (it ends in ?code=...)")
         content_type = (request.header("content-type") or "").split(";")[0].strip().lower()
-        if content_type not in ("application/json", ""):
-            return refusal(400, f"the body must be JSON (Content-Type: application/json), not {content_type}")
+        if content_type != "application/json":
+            # A page on another site can send a text/plain POST without asking (a "simple" request); it cannot
+            # send application/json without the browser asking the board first, which the board never allows.
+            return refusal(415, f"the body must be JSON, sent with Content-Type: application/json, "
+                                f"not {shorten(content_type or 'none')!r}")
         try:
             data = json.loads(request.body.decode("utf-8"))
         except UnicodeDecodeError:
@@ -165,11 +213,56 @@ class BoardApp:
             results = validate_results(data)
         except SchemaError as error:
             return refusal(400, str(error))
-        wait = self.per_learner.take(f"{client} {results['learner'].casefold()}")
-        if wait:
-            return refusal(429, f"too many posts for {results['learner']}: try again in {wait:.0f} s",
-                           [("Retry-After", str(max(1, round(wait))))])
-        version = self.store.record(results)
+        key = request.header("x-learner-key", "")
+        if not LEARNER_KEY.fullmatch(key):
+            return refusal(409, "this post carries no learner key, so it cannot show that the name "
+                                f"{results['learner']!r} is yours: run `python -m graders join URL` again "
+                                "(it makes one), then grade again")
+        if self.per_learner.take(f"{client} {results['learner'].casefold()}"):
+            return throttled()
+        results = self.known_challenges(results)
+        try:
+            version = self.store.record(results, key)
+        except NameTaken:
+            return refusal(409, f"the name {results['learner']!r} is already taken on this board by another "
+                                "laptop: choose another name with `python -m graders join URL --name \"Your "
+                                "Name\"`, or ask the instructor to release it")
+        except BoardFull as full:
+            return refusal(503, f"this board is full ({full.args[0]} learners): ask the instructor")
         for listener in self.listeners:
             listener(version)
         return json_response({"ok": True, "learner": results["learner"], "version": version}, 201)
+
+    def release(self, request: Request, client: str) -> Response:
+        """The page's release button (on the instructor's laptop): as `board --release NAME`."""
+        if self.per_address.take(client) or self.wrong_codes.take(client, take=False):
+            return throttled()
+        given = request.header("x-instructor-key", "")
+        if not hmac.compare_digest(given.encode("utf-8", "replace"), self.store.instructor_key().encode()):
+            self.wrong_codes.take(client)
+            return refusal(403, "releasing a name needs the instructor's key: open the instructor's link the "
+                                "board printed in its terminal")
+        try:
+            name = json.loads(request.body.decode("utf-8")).get("name")
+        except (ValueError, AttributeError, UnicodeDecodeError, RecursionError):
+            name = None
+        if not isinstance(name, str) or not name.strip():
+            return refusal(400, 'send {"name": "the learner\'s name"}')
+        if not self.store.release(name):
+            return refusal(404, f"no learner named {shorten(name)!r} holds this board's name")
+        for listener in self.listeners:
+            listener(self.store.version)
+        return json_response({"ok": True, "released": name})
+
+    def known_challenges(self, results: dict) -> dict:
+        """Only this board's own challenges, each under its catalog level, with the failure's headline: what a
+        post can store is bounded by the catalog, not by what a laptop makes up. Unknown names are counted."""
+        kept = {}
+        for slug, entry in results["challenges"].items():
+            if slug not in self.catalog:
+                self.dropped += 1
+                continue
+            failure = entry.get("first_failure")
+            kept[slug] = dict(entry, level=self.catalog[slug],
+                              first_failure=failure[:MAX_FAILURE_SHOWN] if failure else failure)
+        return dict(results, challenges=kept)

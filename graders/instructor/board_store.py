@@ -3,12 +3,18 @@
 A restart loses nothing: every accepted post is committed before the board answers it, and the join code is
 stored too, so learners who joined before a restart keep posting. Two boards on two files never meet.
 
+A name belongs to the first learner key that posts under it (the key `join` made on that laptop); the store
+keeps only the key's SHA-256, so even a copy of this file lets nobody post as anyone. Results are merged in the
+order the board received them: a laptop's clock, or a made-up "finished" text, never decides what is newest.
+
 Besides each learner's latest results, the store remembers per learner and challenge since when the same
 check has been failing, measured with the board's own clock (a laptop's clock may be wrong). That is how the
 board marks a learner "stuck".
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import secrets
 import sqlite3
@@ -16,10 +22,13 @@ import time
 from pathlib import Path
 
 from .classroom import FAILED, build_classroom
-from .collect import merge_same_learner
 from .failures import failure_key
+from .schema import mixes_scripts, name_key
 
-CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"     # no I or O: a code read aloud or off a projector is not misread
+# 32 symbols, so each is 5 bits: no I, O, 0 or 1, which a code read aloud or off a projector would mix up.
+CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8                               # 8 x 5 = 40 bits: guessing at 20 a minute takes a million years
+MAX_LEARNERS = 1000                           # a workshop is 30; a flood of made-up names stops here
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -41,11 +50,48 @@ CREATE TABLE IF NOT EXISTS checks (
     graded REAL,                 -- when a post last carried a new grading of it
     PRIMARY KEY (name_key, slug)
 );
+CREATE TABLE IF NOT EXISTS owners (
+    name_key TEXT PRIMARY KEY,
+    key_hash TEXT NOT NULL,      -- SHA-256 of the learner key that first posted under this name
+    since REAL NOT NULL
+);
 """
 
 
-def new_code(length: int = 4) -> str:
+class NameTaken(Exception):
+    """A post under a name that another learner key owns (or with no key at all)."""
+
+
+class BoardFull(Exception):
+    """MAX_LEARNERS names are on the board already."""
+
+
+def new_code(length: int = CODE_LENGTH) -> str:
     return "".join(secrets.choice(CODE_LETTERS) for _ in range(length))
+
+
+def normal_code(text: str) -> str:
+    """A code as typed ("abcd-efgh ", "ABCDEFGH") in the one spelling it is stored and compared in."""
+    return "".join(text.split()).replace("-", "").upper()
+
+
+def shown_code(code: str) -> str:
+    """XXXX-XXXX: easier to read aloud and to type than eight letters in a row."""
+    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+
+
+def key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def merge_by_arrival(old: dict, new: dict) -> dict:
+    """A learner's stored results with a new post over them: whatever the new post graded replaces what was
+    stored, since the board received it last; a challenge it did not run keeps its stored result."""
+    challenges = dict(old["challenges"])
+    for slug, entry in new["challenges"].items():
+        if entry["status"] != "not run" or slug not in challenges:
+            challenges[slug] = entry
+    return dict(new, challenges=challenges)
 
 
 class BoardStore:
@@ -72,11 +118,24 @@ class BoardStore:
             self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     def join_code(self, wanted: str | None = None, renew: bool = False) -> str:
-        """The stored code (so a restart keeps every learner's join), or `wanted`, or a new one."""
-        code = wanted or (None if renew else self.meta("code")) or new_code()
+        """The stored code (so a restart keeps every learner's join), or `wanted`, or a new one. A stored code
+        shorter than CODE_LENGTH (from an older board) is too easy to guess: it is replaced."""
+        stored = self.meta("code")
+        if stored is not None and len(stored) < CODE_LENGTH:
+            stored = None
+        code = normal_code(wanted) if wanted else (None if renew else stored) or new_code()
         if code != self.meta("code"):
             self.set_meta("code", code)
         return code
+
+    def instructor_key(self) -> str:
+        """The instructor's own key, made once per board file: it lets the page's release buttons work, and is
+        printed only in the instructor's terminal."""
+        key = self.meta("instructor_key")
+        if key is None:
+            key = secrets.token_urlsafe(16)
+            self.set_meta("instructor_key", key)
+        return key
 
     @property
     def version(self) -> int:
@@ -84,16 +143,23 @@ class BoardStore:
 
     # --- posts ---------------------------------------------------------------------------------------------------
 
-    def record(self, results: dict) -> int:
-        """Store a validated results file; return the board's new version number."""
+    def record(self, results: dict, learner_key: str) -> int:
+        """Store a validated results file posted with `learner_key`; return the board's new version number.
+        NameTaken if another key owns the name, BoardFull if it is a new name and there is no room."""
         now = self.clock()
-        key = results["learner"].casefold()
+        key = name_key(results["learner"])
         with self.db:   # one transaction: all of a post, or nothing
+            owner = self.db.execute("SELECT key_hash FROM owners WHERE name_key = ?", (key,)).fetchone()
+            if owner is None:
+                if self.db.execute("SELECT COUNT(*) FROM owners").fetchone()[0] >= MAX_LEARNERS:
+                    raise BoardFull(MAX_LEARNERS)
+                self.db.execute("INSERT INTO owners VALUES (?, ?, ?)", (key, key_hash(learner_key), now))
+            elif not hmac.compare_digest(owner[0], key_hash(learner_key)):
+                raise NameTaken(results["learner"])
             row = self.db.execute("SELECT results, first_seen, posts FROM learners WHERE name_key = ?",
                                   (key,)).fetchone()
             if row:
-                merged = merge_same_learner([(None, json.loads(row[0])), (None, results)])
-                merged["learner"] = results["learner"]       # the name as last spelled
+                merged = merge_by_arrival(json.loads(row[0]), results)
                 first_seen, posts = row[1], row[2]
             else:
                 merged, first_seen, posts = results, now, 0
@@ -108,6 +174,16 @@ class BoardStore:
             version = self.version + 1
             self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('version', ?)", (str(version),))
         return version
+
+    def release(self, name: str) -> bool:
+        """Let the next key that posts under `name` own it (a learner who lost their laptop's state). Their
+        results stay. False if no key owns that name."""
+        with self.db:
+            released = self.db.execute("DELETE FROM owners WHERE name_key = ?", (name_key(name),)).rowcount
+            if released:
+                self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('version', ?)",
+                                (str(self.version + 1),))
+        return bool(released)
 
     # --- reading -------------------------------------------------------------------------------------------------
 
@@ -129,9 +205,10 @@ class BoardStore:
         order = {slug: index for index, slug in enumerate(room.slugs)}
 
         def learner(row, counted: bool) -> dict:
-            key = row.learner.casefold()
+            key = name_key(row.learner)
             first_seen, last_post, posts = learners.get(key, (now, now, 0))
-            return {"name": row.learner, "counted": counted, "flagged": row.flagged,
+            return {"name": row.learner, "mixed_scripts": mixes_scripts(row.learner), "counted": counted,
+                    "flagged": row.flagged,
                     "cells": row.cells, "failures": row.failures, "passed": row.passed_in(room.slugs),
                     "posts": posts, "last_post": last_post, "seconds_since_post": round(now - last_post, 1),
                     "stuck": stuck_on(checks.get(key, []), order, now, stuck_minutes)}

@@ -72,17 +72,21 @@ def board_main(argv: list[str] | None = None) -> int:
                         help="let the room reach the board (binds 0.0.0.0); without it only this computer can")
     parser.add_argument("--db", type=Path, default=Path("board.sqlite3"),
                         help="SQLite file holding the results (default board.sqlite3 here); a restart keeps them")
-    parser.add_argument("--code", help="the join code to use (default: the one stored in --db, or a new random one)")
+    parser.add_argument("--code", help="the join code to use, at least 8 letters or digits (default: the one stored "
+                                       "in --db, or a new random one, such as KM7R-W2QD)")
     parser.add_argument("--new-code", action="store_true", help="make a new random join code (old joins stop posting)")
     parser.add_argument("--stuck-minutes", type=float, default=10.0,
                         help="mark a learner stuck when the same check has failed this long (default 10)")
     parser.add_argument("--csv", type=Path, metavar="OUT.csv",
                         help="write the stored results as CSV (the same as `report --csv`) and exit")
+    parser.add_argument("--release", metavar="NAME",
+                        help="let another laptop post under NAME (a learner who lost their state) and exit; "
+                             "works while the board runs")
     args = parser.parse_args(argv)
     if not 0 < args.port < 65536:
         parser.error(f"--port must be between 1 and 65535, not {args.port}")
     if args.stuck_minutes <= 0:
         parser.error("--stuck-minutes must be more than 0")
     if args.code is not None and not board_server.valid_code(args.code):
-        parser.error("--code must be 4 to 32 letters or digits")
+        parser.error("--code must be 8 to 32 letters or digits (dashes are ignored): a shorter code is easy to guess")
     return board_server.run(args)

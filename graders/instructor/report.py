@@ -1,6 +1,8 @@
 """A class report in three shapes: a terminal table, a CSV a spreadsheet opens as it is, and one HTML page.
 
-All three draw the same Classroom (classroom.py). The CSV is also what the live board exports.
+All three draw the same Classroom (classroom.py). The CSV is also what the live board exports. The terminal
+table prints every learner-supplied string (names, failure texts, targets, notes) through terminal_text: a
+results file can hold escape sequences, and a report must never clear, retitle or hide the instructor's screen.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from html import escape
 
 from .classroom import FAILED, NOT_TRIED, PASSED, Classroom, Row
 from .collect import Collected
+from .schema import terminal_text
 
 SYMBOLS = {PASSED: "✓", FAILED: "✗", NOT_TRIED: "·"}
 ASCII_SYMBOLS = {PASSED: "+", FAILED: "x", NOT_TRIED: "."}
@@ -80,21 +83,23 @@ def render_table(room: Classroom, collected: Collected | None = None, encoding: 
         summary = room.summaries[column.slug]
         line = f"{number[column.slug]:>3} {fit(column.slug, 20)} {summary.passed:>3}/{learners} passed"
         if summary.failure:
-            line += f"   {summary.failure_count} of {summary.failed} failing: {fit(summary.failure, 90).rstrip()}"
+            failure = fit(terminal_text(summary.failure), 90).rstrip()
+            line += f"   {summary.failure_count} of {summary.failed} failing: {failure}"
         lines.append(line)
     if room.flagged:
         lines.append("")
         lines.append("Flagged, not counted (they graded something other than their own work):")
-        lines += [f"  {row.learner}: {row.flagged}" for row in room.flagged]
+        lines += [f"  {terminal_text(row.learner)}: {terminal_text(row.flagged)}" for row in room.flagged]
     if collected is not None and collected.notes:
         lines.append("")
         lines.append("Files skipped, merged or read with care (one line each):")
-        lines += [f"  {note}" for note in collected.notes]
-    return "\n".join(lines) + "\n"
+        lines += [f"  {terminal_text(note)}" for note in collected.notes]
+    # Every learner-supplied string was cleaned where it was put in; this last pass keeps it so for any added.
+    return "\n".join(terminal_text(line) for line in lines) + "\n"
 
 
 def table_row(row: Row, levels, widths, symbols, bar) -> str:
-    parts = [fit(row.learner, NAME_WIDTH - 1) + " "]
+    parts = [fit(terminal_text(row.learner), NAME_WIDTH - 1) + " "]
     total = 0
     for level, slugs in levels:
         passed = row.passed_in(slugs)

@@ -8,6 +8,7 @@ board stores what a laptop in the room sends it.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 STATUSES = ("passed", "failed", "not run")
 SLUG = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
@@ -23,11 +24,53 @@ class SchemaError(ValueError):
     """Why a body is not a results file, in words the sender can act on."""
 
 
+# What a terminal would obey rather than print: escape sequences (CSI such as ESC[2J, OSC such as a window title,
+# and the two-byte ones), then any control character left.
+TERMINAL_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]?|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x9b[0-?]*[ -/]*[@-~]?"
+                             r"|\x9d[^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[ -~]?")
+
+
+def invisible(character: str) -> bool:
+    """Bidirectional overrides and isolates, zero-width spaces and joiners, soft hyphens: all Unicode "format"
+    characters (Cf). In a name they only make two names that look alike, or text that runs backwards."""
+    return unicodedata.category(character) == "Cf"
+
+
+def terminal_text(text) -> str:
+    """A learner-supplied string made safe to print in a terminal: escape sequences removed, every other
+    control and format character shown as nothing, so a results file can never clear, retitle or hide the
+    instructor's screen."""
+    text = TERMINAL_ESCAPE.sub("", str(text))
+    return "".join(ch for ch in CONTROL.sub(" ", text) if not invisible(ch)).replace("\t", " ")
+
+
+def script_of(character: str) -> str | None:
+    """The writing system of a letter, from its Unicode name ("CYRILLIC CAPITAL LETTER A" -> CYRILLIC). Chinese,
+    Japanese and Korean are one group: a Japanese name mixes kanji and kana by nature."""
+    if not character.isalpha():
+        return None
+    word = unicodedata.name(character, "UNKNOWN").split()[0]
+    return "CJK" if word in ("CJK", "HIRAGANA", "KATAKANA", "HANGUL", "IDEOGRAPHIC", "HALFWIDTH") else word
+
+
+def mixes_scripts(name: str) -> bool:
+    """Does the name mix writing systems, like "Аda" with a Cyrillic А? Such a name may imitate another one:
+    the board marks it (it does not refuse it: "Lei 李" is a real name)."""
+    return len({script_of(ch) for ch in name} - {None}) > 1
+
+
+def name_key(name: str) -> str:
+    """The one spelling two names share when they are the same name: "ADA", "ada" and a full-width "Ａda"."""
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
 def clean_name(value) -> str:
-    """A learner's name as shown to the room: control characters removed, spaces collapsed."""
+    """A learner's name as shown to the room: control and invisible characters removed, spaces collapsed."""
     if not isinstance(value, str):
         raise SchemaError("'learner' must be a name (a string)")
-    name = " ".join(CONTROL.sub(" ", value).split())
+    value = TERMINAL_ESCAPE.sub("", value)                  # "\x1b[31mAda" is Ada, not "[31mAda"
+    visible = "".join(ch for ch in unicodedata.normalize("NFC", value) if not invisible(ch))
+    name = " ".join(CONTROL.sub(" ", visible).split())
     if not name:
         raise SchemaError("'learner' is empty: give a name with --learner NAME or python -m graders join URL --name NAME")
     if len(name) > MAX_NAME:
@@ -73,6 +116,8 @@ def validate_entry(slug: str, entry) -> dict:
     for field, limit in (("first_failure", MAX_FAILURE), ("finished", MAX_SHORT), ("first_passed", MAX_SHORT),
                          ("target", MAX_TARGET)):
         clean[field] = optional_text(entry, field, limit, where)
+    if clean["first_failure"]:         # a grader's headline holds no escape sequences: these came from elsewhere
+        clean["first_failure"] = TERMINAL_ESCAPE.sub("", clean["first_failure"])
     seed = entry.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise SchemaError(f"{where}.seed must be a whole number or null")

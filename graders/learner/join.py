@@ -1,7 +1,9 @@
 """`join URL [--name NAME]`: remember a workshop board and the learner's name in the state file.
 
-The board prints a URL such as http://10.0.0.5:8000/?code=ABCD. This stores {"url": "http://10.0.0.5:8000/",
-"code": "ABCD"}; later grader runs read it to post their results there (the board's own code does that).
+The board prints a URL such as http://10.0.0.5:8000/?code=KM7R-W2QD. This stores {"url": "http://10.0.0.5:8000/",
+"code": "KM7R-W2QD", "key": a new random learner key}; later grader runs read it to post their results there (the
+board's own code does that). The board gives a name to the first key that posts under it, so nobody else in
+the room can post as this learner. Joining the same board again keeps the key: the learner keeps their name.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ def parse_board_url(url: str) -> dict:
     code = urllib.parse.parse_qs(parts.query).get("code", [""])[0].strip()
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UserError(f"{url!r} is not a board's address. Copy the whole join URL the board shows, "
-                        "e.g. http://10.0.0.5:8000/?code=ABCD")
+                        "e.g. http://10.0.0.5:8000/?code=KM7R-W2QD")
     if not code:
         raise UserError(f"{url!r} has no join code. Copy the whole join URL the board shows, with its "
                         "?code=... at the end.")
@@ -35,6 +37,10 @@ def parse_board_url(url: str) -> dict:
 
 def join(url: str, name: str | None = None) -> int:
     board = parse_board_url(url)
+    joined = learner_state.load_state().get("board")
+    same_board = isinstance(joined, dict) and joined.get("url") == board["url"]
+    key = joined.get("key") if same_board else None
+    board["key"] = key if learner_state.is_learner_key(key) else learner_state.new_learner_key()
     changes = {"board": board}
     if name and name.strip():
         changes["name"] = name.strip()
