@@ -54,6 +54,15 @@ def load_catalog() -> tuple[Challenge, ...]:
     )
 
 
+@functools.lru_cache(maxsize=None)
+def catalog_words() -> dict[str, str]:
+    """The catalog's own words, outside any challenge: `welcome` (a first run) and `final_words` (the last pass)."""
+    if not CATALOG.is_file():
+        return {}
+    data = tomllib.loads(CATALOG.read_text(encoding="utf-8"))
+    return {key: value.strip() for key, value in data.items() if isinstance(value, str)}
+
+
 def challenge_for(grader_path: str | Path) -> Challenge | None:
     """graders/<level>/test_<slug>.py -> its Challenge (a bare one if the catalog does not list it yet)."""
     path = Path(grader_path)
