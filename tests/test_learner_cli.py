@@ -256,12 +256,12 @@ def test_watch_goes_from_a_crash_to_a_pass_waits_for_n_and_stops_cleanly_on_ctrl
         following = CATALOG[CATALOG.index(TIME_ROUTE) + 1]
         assert f"On to: {following.slug}" not in terminal.seen, "it left the challenge without being told"
         os.write(terminal.fd, b"?")
-        terminal.wait_for("? help.", 5)
+        terminal.wait_for("? help.", 15)
         os.write(terminal.fd, b"h")
-        terminal.wait_for("Hint 1/", 5)
+        terminal.wait_for("Hint 1/", 15)
         os.write(terminal.fd, b"n")
-        terminal.wait_for(f"On to: {following.slug}", 5)
-        terminal.wait_for(f"Grading {following.slug}", 5)
+        terminal.wait_for(f"On to: {following.slug}", 15)
+        terminal.wait_for(f"Grading {following.slug}", 15)
         os.write(terminal.fd, b"\x03")  # Ctrl+C, while the next challenge's grader runs
         terminal.wait_for("Stopped watching.", 15)
         assert terminal.exit_status() == 0
@@ -280,9 +280,9 @@ def test_watch_keys_list_and_quit_and_the_terminal_is_restored(kit):
         before = termios.tcgetattr(terminal.fd)
         terminal.wait_for("for saves (q or Ctrl+C", 30)
         os.write(terminal.fd, b"l")
-        terminal.wait_for(f"{CATALOG[-1].slug}", 5)
+        terminal.wait_for(f"{CATALOG[-1].slug}", 15)
         os.write(terminal.fd, b"q")
-        terminal.wait_for("Stopped watching.", 5)
+        terminal.wait_for("Stopped watching.", 15)
         after = termios.tcgetattr(terminal.fd)
         assert terminal.exit_status() == 0
     finally:
@@ -475,3 +475,17 @@ def test_wsfs_is_the_console_script():
     assert project["scripts"]["wsfs"] == "graders.learner.cli:main"
     from graders.learner.cli import main
     assert main(["list"]) == 0
+
+
+def test_one_rule_says_what_belongs_to_a_challenge(kit):
+    """watch, reset and solution agree: an editor's server.py~ and .server.py.swp are not the learner's work."""
+    folder = kit / "exercises" / TIME_ROUTE.level / TIME_ROUTE.slug
+    for name in ("server.py~", ".server.py.swp", "#server.py#"):
+        (folder / name).write_text("editor's\n", encoding="utf-8")
+    (folder / "server.py").write_text("# mine\n", encoding="utf-8")
+    shown = graders(kit, "solution", TIME_ROUTE.slug, "--yes").stdout
+    assert "server.py~" not in shown and ".swp" not in shown and "server.py" in shown, shown
+    asked = graders(kit, "reset", TIME_ROUTE.slug, stdin="n\n").stdout
+    assert "will be removed" not in asked and "server.py~" not in asked, asked
+    assert set(watch.snapshot(folder)) == {p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                                           if p.is_file() and p.name in ("server.py",) or p.suffix == ".html"}

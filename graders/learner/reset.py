@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from graders.harness.catalog import Challenge
+from graders.harness.catalog import Challenge, challenge_files
 from graders.harness.results_file import DEFAULT_RESULTS, update_results
 from graders.jsonfiles import replace
 
@@ -98,14 +98,7 @@ def shipped_files(challenge: Challenge) -> dict[str, bytes]:
 
 
 def learner_files(folder: Path) -> dict[str, Path]:
-    found = {}
-    for where, folders, files in os.walk(folder):
-        folders[:] = [f for f in folders if f != "__pycache__"]
-        for name in files:
-            if not name.endswith(".pyc"):
-                path = Path(where, name)
-                found[path.relative_to(folder).as_posix()] = path
-    return found
+    return challenge_files(folder)
 
 
 def back_up(folder: Path) -> Path:

@@ -12,14 +12,13 @@ a grader run never triggers another. A burst of saves (an editor's "save all", a
 """
 from __future__ import annotations
 
-import fnmatch
 import os
 import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from graders.harness.catalog import Challenge
+from graders.harness.catalog import Challenge, challenge_files
 from graders.harness.messages import clip_tail, hint_text
 from graders.harness.progress import can_print
 
@@ -30,29 +29,17 @@ from .kit import Progress, catalog_words, challenges, cli_command, show, starter
 from .status import instructions, list_
 
 POLL, QUIET, BURST_AT_MOST = 0.5, 0.3, 3.0   # seconds
-IGNORED_FOLDERS = {"__pycache__", ".git", ".idea", ".vscode", "node_modules", ".mypy_cache", ".pytest_cache"}
-IGNORED_FILES = ("*.pyc", "*.pyo", "*~", "*.swp", "*.swo", "*.swx", ".#*", "#*#", "*.tmp", "*.bak", "4913",
-                 ".DS_Store", "Thumbs.db", "*.crswap")
-
-
-def ignored(name: str) -> bool:
-    return any(fnmatch.fnmatch(name, pattern) for pattern in IGNORED_FILES)
 
 
 def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
-    """relative path -> (modification time, size) for every file a learner may have edited."""
+    """relative path -> (modification time, size) for every file of the challenge (the catalog's one rule)."""
     found = {}
-    for where, folders, files in os.walk(folder):
-        folders[:] = [f for f in folders if f not in IGNORED_FOLDERS]
-        for name in files:
-            if ignored(name):
-                continue
-            path = os.path.join(where, name)
-            try:
-                info = os.stat(path)
-            except OSError:
-                continue  # deleted while we looked (editors save by write-and-rename)
-            found[os.path.relpath(path, folder)] = (info.st_mtime_ns, info.st_size)
+    for name, path in challenge_files(folder).items():
+        try:
+            info = os.stat(path)
+        except OSError:
+            continue  # deleted while we looked (editors save by write-and-rename)
+        found[name] = (info.st_mtime_ns, info.st_size)
     return found
 
 
