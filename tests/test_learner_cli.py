@@ -244,7 +244,7 @@ def test_watch_goes_from_a_crash_to_a_pass_waits_for_n_and_stops_cleanly_on_ctrl
     starter.write_text(starter.read_text(encoding="utf-8").replace("def main(", "def main(:", 1), encoding="utf-8")
     terminal = Terminal([sys.executable, "-m", "graders", "watch"], kit, kit_env(kit))
     try:
-        terminal.wait_for("Keys: h the next hint", 10)
+        terminal.wait_for("Keys: h hint", 10)
         terminal.wait_for("for saves (q or Ctrl+C to stop", 30)    # a SyntaxError: the server never starts
         assert "SyntaxError" in terminal.seen, terminal.seen       # and watch shows what it printed
         assert "short test summary" not in terminal.seen, terminal.seen
@@ -256,7 +256,7 @@ def test_watch_goes_from_a_crash_to_a_pass_waits_for_n_and_stops_cleanly_on_ctrl
         following = CATALOG[CATALOG.index(TIME_ROUTE) + 1]
         assert f"On to: {following.slug}" not in terminal.seen, "it left the challenge without being told"
         os.write(terminal.fd, b"?")
-        terminal.wait_for("? help.", 15)
+        terminal.wait_for("? these keys.", 15)
         os.write(terminal.fd, b"h")
         terminal.wait_for("Hint 1/", 15)
         os.write(terminal.fd, b"n")

@@ -94,7 +94,7 @@ def short_result(challenge: Challenge, outcome: Outcome) -> list[str]:
         lines += textwrap.wrap(entry["first_failure"], 100, initial_indent="  ", subsequent_indent="    ")
     hint = hint_text(challenge, entry.get("first_failure_hint")) if entry.get("first_failure_hint") else ""
     if hint:
-        lines += wrap_keeping_code(hint)
+        lines += wrap_keeping_code(" ".join(hint.split()))   # hint_text comes wrapped; wrap it to our width
     printed = server_lines(outcome.output)
     if printed:
         lines += ["  Your server printed:", *printed]
@@ -122,12 +122,11 @@ def server_lines(output: str, at_most: int = 12) -> list[str]:
     return []
 
 
-KEYS = {"h": "the next hint", "l": "the list of challenges", "c": "grade it now", "n": "on to the next challenge",
-        "q": "quit", "?": "these keys"}
+KEYS = {"h": "hint", "l": "list", "c": "check now", "n": "next challenge", "q": "quit", "?": "these keys"}
 
 
 def keys_line() -> str:
-    return "Keys: " + ", ".join(f"{key} {what}" for key, what in KEYS.items() if key != "?") + ", ? help."
+    return "Keys: " + ", ".join(f"{key} {what}" for key, what in KEYS.items() if key != "?") + ", ? these keys."
 
 
 def watch(challenge: Challenge, options: list[str] = (), given: bool = False) -> int:
@@ -171,8 +170,10 @@ def watch_loop(challenge: Challenge, options: list[str], given: bool, keys: NoKe
             elif outcome.passed and keys.interactive:
                 print("Press n for the next challenge, or keep improving this one: saves still grade it.",
                       flush=True)
-        print(f"Watching {show(folder)}{os.sep} for saves" +
-              (" (q or Ctrl+C to stop, ? for keys)..." if keys.interactive else " (Ctrl+C to stop)..."), flush=True)
+        if grade:   # once after each result; a key's answer (a hint, the list) is followed by the prompt alone
+            print(f"Watching {show(folder)}{os.sep} for saves" +
+                  (" (q or Ctrl+C to stop, ? for keys)..." if keys.interactive else " (Ctrl+C to stop)..."),
+                  flush=True)
         event = wait_for_save(folder, snapshot(folder) if not grade else after, keys)
         grade = event in ("save", "c")
         if event == "q":
