@@ -85,3 +85,40 @@ def test_reordering_the_catalog_keeps_each_checks_hint(tmp_path):
     hints = (Hint("a", "first"), Hint("b", "second"), Hint("c", "answer"))
     swapped = Challenge("x", "beginner", hints=(hints[1], hints[0], hints[2]))
     assert "second" in hint_text(swapped, "b") and "Hint 1/3" in hint_text(swapped, "b")
+
+
+def names_a_grader_uses(grader) -> set[str]:
+    """The hint names a grader's checks can show: its own, and those of the helper modules beside it that it
+    imports (graders/foundations/first_server_checks.py). "" is the first hint, shown when none is named."""
+    source = grader.read_text(encoding="utf-8")
+    sources = [source]
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            helper = grader.parent / f"{node.module.split('.')[-1]}.py"
+            if helper.is_file() and helper != grader:
+                sources.append(helper.read_text(encoding="utf-8"))
+    return {name for text in sources for _, name in hint_names_used(text)}
+
+
+def unused_hints(challenge, used: set[str]) -> list[str]:
+    """Every hint but the last (the answer, shown only by `hint`) must be shown by at least one check."""
+    names = [hint.name for hint in challenge.hints[:-1]]
+    if "" in used and names:
+        used = used | {names[0]}
+    return [name for name in names if name not in used]
+
+
+@pytest.mark.parametrize("grader", GRADERS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_every_hint_but_the_answer_has_a_check_behind_it(grader):
+    challenge = CHALLENGES[grader.stem.removeprefix("test_")]
+    missing = unused_hints(challenge, names_a_grader_uses(grader))
+    assert not missing, (f"{challenge.slug}'s hints {missing} are never shown by a check of "
+                         f"{grader.relative_to(ROOT)}: each hint needs a check that fails when its advice is ignored")
+
+
+def test_the_coverage_check_notices_an_unused_hint():
+    from graders.harness.catalog import Challenge, Hint
+    challenge = Challenge("x", "beginner", hints=(Hint("a", "1"), Hint("b", "2"), Hint("c", "3"), Hint("d", "4")))
+    assert unused_hints(challenge, {"a", "b"}) == ["c"]
+    assert unused_hints(challenge, {"", "b", "c"}) == []          # "" is the first hint
+    assert unused_hints(challenge, {"b", "c", "d"}) == ["a"]      # naming the answer covers nothing

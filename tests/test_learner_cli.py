@@ -75,6 +75,46 @@ def test_list_shows_the_statuses_from_the_results_file(kit):
     assert "1 of 2 checks passed" in status and "expected status 200" in status
 
 
+def test_list_filters_todo_done_and_level(kit):
+    write_results(kit, {CATALOG[0].slug: "passed", CATALOG[1].slug: "failed"})
+    def slugs(*args):
+        done = graders(kit, "list", *args)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return [line.split()[1] for line in done.stdout.splitlines() if line.startswith("  ")]
+    assert slugs("--done") == [CATALOG[0].slug]
+    assert slugs("--todo") == [c.slug for c in CATALOG[1:]]
+    assert slugs("--level", "beginner") == [c.slug for c in CATALOG if c.level == "beginner"]
+    assert slugs("--todo", "--level", FIRST.level) == [c.slug for c in CATALOG[1:] if c.level == FIRST.level]
+    refused = graders(kit, "list", "--todo", "--done")
+    assert refused.returncode == 2 and "choose one" in refused.stdout + refused.stderr
+    no_traceback(refused)
+
+
+def test_the_welcome_comes_once_and_the_verbs_are_listed_once(kit):
+    first, second = graders(kit), graders(kit)
+    assert "Welcome to Web Servers from Scratch" in first.stdout
+    assert "Welcome" not in second.stdout
+    helped = graders(kit, "--help").stdout
+    for verb in ("status", "list", "next", "hint", "check", "watch", "reset", "solution", "doctor", "join",
+                 "report", "board"):
+        assert f"\n  {verb}" in helped, verb
+
+
+def test_reset_shows_as_reset_and_not_passed_and_keeps_the_first_pass(kit):
+    write_results(kit, {TIME_ROUTE.slug: "passed"})
+    path = kit / "grader-results.json"
+    results = json.loads(path.read_text(encoding="utf-8"))
+    results["challenges"][TIME_ROUTE.slug]["first_passed"] = "2026-12-01T10:00:00+00:00"
+    path.write_text(json.dumps(results), encoding="utf-8")
+    (kit / "exercises" / TIME_ROUTE.level / TIME_ROUTE.slug / "server.py").write_text("# mine\n", encoding="utf-8")
+    assert graders(kit, "reset", TIME_ROUTE.slug, "--yes").returncode == 0
+    entry = json.loads(path.read_text(encoding="utf-8"))["challenges"][TIME_ROUTE.slug]
+    assert entry["status"] != "passed" and entry["first_passed"] == "2026-12-01T10:00:00+00:00"
+    listed = [line for line in graders(kit, "list").stdout.splitlines() if f" {TIME_ROUTE.slug} " in line]
+    assert "reset" in listed[0] and "passed" not in listed[0], listed
+    assert f"{TIME_ROUTE.level}" in graders(kit).stdout and "0/" in graders(kit).stdout
+
+
 # --- hint ----------------------------------------------------------------------------------------------
 
 def test_hint_advances_one_at_a_time_and_remembers(kit):
@@ -101,6 +141,44 @@ def test_check_runs_the_grader_and_passes_its_exit_status_through(kit):
     results = json.loads((kit / "grader-results.json").read_text(encoding="utf-8"))
     assert results["challenges"]["time_route"]["status"] == "failed"
     assert not (kit / "exercises" / "grader-results.json").exists()
+
+
+def test_check_passes_the_graders_options_through(kit):
+    """`check SLUG --server-url 127.0.0.1:PORT -k WORDS` reaches pytest: a learner's own running server."""
+    import socket as socket_module
+    with socket_module.socket() as idle:
+        idle.bind(("127.0.0.1", 0))
+        port = idle.getsockname()[1]
+    done = graders(kit, "check", TIME_ROUTE.slug, "--server-url", f"127.0.0.1:{port}", "-k", "time")
+    no_traceback(done)
+    assert "unrecognized arguments" not in done.stdout + done.stderr
+    assert f"Nothing answers at http://127.0.0.1:{port}" in done.stdout, done.stdout[-2000:]
+    refused = graders(kit, "list", "--server-url", "x")
+    assert refused.returncode == 2 and "unrecognized arguments" in refused.stdout + refused.stderr
+
+
+def test_check_all_grades_each_challenge_of_a_level_in_one_line(kit):
+    for challenge in CATALOG:
+        if challenge.level == "beginner" and challenge.slug != TIME_ROUTE.slug:
+            shutil.copytree(kit / "solutions" / "beginner" / challenge.slug,
+                            kit / "exercises" / "beginner" / challenge.slug, dirs_exist_ok=True)
+    done = graders(kit, "check", "--level", "beginner", timeout=120)
+    assert done.returncode == 1, done.stdout        # time_route's starter still fails
+    rows = [line for line in done.stdout.splitlines() if line.startswith("  ") and "/" in line]
+    assert [row.split()[1] for row in rows] == [c.slug for c in CATALOG if c.level == "beginner"], done.stdout
+    assert all("passes" in row for row in rows if TIME_ROUTE.slug not in row)
+    assert "beginner" in done.stdout and "3 of 4 pass." in done.stdout
+
+
+def test_hints_that_hold_code_keep_their_lines():
+    from graders.learner.hints import wrap_keeping_code
+    text = "The loop, whole:\n    while True:\n        conn, _ = listener.accept()\nThen " + "word " * 40
+    lines = wrap_keeping_code(text, 60, "", "    ")
+    assert lines[1:3] == ["        while True:", "            conn, _ = listener.accept()"]
+    assert all(len(line) <= 60 for line in lines)
+    for challenge in CATALOG:            # no hint flattens Python onto one line with ';'
+        for hint in challenge.hints:
+            assert "; while " not in hint.text and "; try:" not in hint.text, (challenge.slug, hint.name)
 
 
 # --- watch, in a real terminal -------------------------------------------------------------------------
@@ -149,32 +227,105 @@ class Terminal:
         os.close(self.fd)
 
 
-@pytest.mark.skipif(os.name != "posix", reason="a pseudo-terminal is POSIX (watch itself runs on Windows too)")
-def test_watch_goes_from_a_failing_starter_to_a_pass_and_on_and_stops_cleanly_on_ctrl_c(kit):
+POSIX_ONLY = pytest.mark.skipif(os.name != "posix", reason="a pseudo-terminal is POSIX (watch runs on Windows too)")
+
+
+def no_process_left(kit: Path) -> None:
+    deadline = time.monotonic() + 5
+    while processes_mentioning(str(kit)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not processes_mentioning(str(kit)), "a process was left behind"
+
+
+@POSIX_ONLY
+def test_watch_goes_from_a_crash_to_a_pass_waits_for_n_and_stops_cleanly_on_ctrl_c(kit):
     write_results(kit, {c.slug: "passed" for c in CATALOG[:CATALOG.index(TIME_ROUTE)]})
+    starter = kit / "exercises" / "beginner" / "time_route" / "server.py"
+    starter.write_text(starter.read_text(encoding="utf-8").replace("def main(", "def main(:", 1), encoding="utf-8")
     terminal = Terminal([sys.executable, "-m", "graders", "watch"], kit, kit_env(kit))
     try:
-        terminal.wait_for("checks pass.", 30)  # the untouched starter fails, briefly
-        terminal.wait_for("for saves (Ctrl+C to stop)", 5)
-        assert "Hint " in terminal.seen and "short test summary" not in terminal.seen, terminal.seen
-        starter = kit / "exercises" / "beginner" / "time_route" / "server.py"
+        terminal.wait_for("Keys: h hint", 10)
+        terminal.wait_for("for saves (q or Ctrl+C to stop", 30)    # a SyntaxError: the server never starts
+        assert "SyntaxError" in terminal.seen, terminal.seen       # and watch shows what it printed
+        assert "short test summary" not in terminal.seen, terminal.seen
         shutil.copyfile(kit / "solutions" / "beginner" / "time_route" / "server.py", starter)  # the learner saves
         took = terminal.wait_for("time_route passes all", 15)
         assert took < 8, f"the pass line came {took:.1f} s after the save"
+        terminal.wait_for("Press n for the next challenge", 5)
+        time.sleep(1.0)
         following = CATALOG[CATALOG.index(TIME_ROUTE) + 1]
-        terminal.wait_for(f"On to: {following.slug}", 5)
-        terminal.wait_for(f"Grading {following.slug}", 5)
+        assert f"On to: {following.slug}" not in terminal.seen, "it left the challenge without being told"
+        os.write(terminal.fd, b"?")
+        terminal.wait_for("? these keys.", 15)
+        os.write(terminal.fd, b"h")
+        terminal.wait_for("Hint 1/", 15)
+        os.write(terminal.fd, b"n")
+        terminal.wait_for(f"On to: {following.slug}", 15)
+        terminal.wait_for(f"Grading {following.slug}", 15)
         os.write(terminal.fd, b"\x03")  # Ctrl+C, while the next challenge's grader runs
         terminal.wait_for("Stopped watching.", 15)
         assert terminal.exit_status() == 0
     finally:
         terminal.close()
-    deadline = time.monotonic() + 5
-    while processes_mentioning(str(kit)) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not processes_mentioning(str(kit)), "a process was left behind"
+    no_process_left(kit)
     results = json.loads((kit / "grader-results.json").read_text(encoding="utf-8"))
     assert results["challenges"]["time_route"]["status"] == "passed"
+
+
+@POSIX_ONLY
+def test_watch_keys_list_and_quit_and_the_terminal_is_restored(kit):
+    import termios
+    terminal = Terminal([sys.executable, "-m", "graders", "watch", TIME_ROUTE.slug], kit, kit_env(kit))
+    try:
+        before = termios.tcgetattr(terminal.fd)
+        terminal.wait_for("for saves (q or Ctrl+C", 30)
+        os.write(terminal.fd, b"l")
+        terminal.wait_for(f"{CATALOG[-1].slug}", 15)
+        os.write(terminal.fd, b"q")
+        terminal.wait_for("Stopped watching.", 15)
+        after = termios.tcgetattr(terminal.fd)
+        assert terminal.exit_status() == 0
+    finally:
+        terminal.close()
+    assert after[3] == before[3], "the terminal was left in cbreak mode (no echo)"
+    no_process_left(kit)
+
+
+def test_watch_given_a_passed_challenge_stays_on_it_when_piped(kit):
+    """Piped (no terminal), watch SLUG still never leaves SLUG: a pass does not jump to another challenge."""
+    shutil.copyfile(kit / "solutions" / "beginner" / "time_route" / "server.py",
+                    kit / "exercises" / "beginner" / "time_route" / "server.py")
+    import subprocess
+    process = subprocess.Popen([sys.executable, "-m", "graders", "watch", TIME_ROUTE.slug], cwd=kit,
+                               env=kit_env(kit), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT)
+    seen = ""
+    try:
+        deadline = time.monotonic() + 30
+        while "for saves" not in seen and time.monotonic() < deadline:
+            ready, _, _ = select.select([process.stdout], [], [], 0.5)
+            if ready:   # raw reads: a buffered readline() would keep lines that select() no longer sees
+                seen += os.read(process.stdout.fileno(), 65536).decode("utf-8", "replace")
+        time.sleep(1.0)    # long enough to have moved on, were it going to
+        ready, _, _ = select.select([process.stdout], [], [], 0)
+        if ready:
+            seen += os.read(process.stdout.fileno(), 65536).decode("utf-8", "replace")
+    finally:
+        process.kill()
+        process.wait()
+    assert "time_route passes all" in seen and "Watching exercises" in seen, seen
+    assert "On to:" not in seen, seen
+    no_process_left(kit)
+
+
+def test_watch_shows_the_servers_last_lines_when_it_crashed():
+    output = ("E   Your server exited with code 1 before accepting connections; it printed:\n"
+              "    Traceback (most recent call last):\n      File \"server.py\", line 3\n"
+              "    SyntaxError: expected ':'\n\n(checked at x)\n")
+    assert watch.server_lines(output) == ["    Traceback (most recent call last):", '      File "server.py", line 3',
+                                          "    SyntaxError: expected ':'"]
+    listening = "Your server printed (last lines):\n    listening on http://127.0.0.1:1/\n"
+    assert watch.server_lines(listening) == []     # a healthy server's banner is not news
 
 
 def test_watch_skips_what_editors_and_python_write(tmp_path):
@@ -326,3 +477,17 @@ def test_wsfs_is_the_console_script():
     assert project["scripts"]["wsfs"] == "graders.learner.cli:main"
     from graders.learner.cli import main
     assert main(["list"]) == 0
+
+
+def test_one_rule_says_what_belongs_to_a_challenge(kit):
+    """watch, reset and solution agree: an editor's server.py~ and .server.py.swp are not the learner's work."""
+    folder = kit / "exercises" / TIME_ROUTE.level / TIME_ROUTE.slug
+    for name in ("server.py~", ".server.py.swp", "#server.py#"):
+        (folder / name).write_text("editor's\n", encoding="utf-8")
+    (folder / "server.py").write_text("# mine\n", encoding="utf-8")
+    shown = graders(kit, "solution", TIME_ROUTE.slug, "--yes").stdout
+    assert "server.py~" not in shown and ".swp" not in shown and "server.py" in shown, shown
+    asked = graders(kit, "reset", TIME_ROUTE.slug, stdin="n\n").stdout
+    assert "will be removed" not in asked and "server.py~" not in asked, asked
+    assert set(watch.snapshot(folder)) == {p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                                           if p.is_file() and p.name in ("server.py",) or p.suffix == ".html"}

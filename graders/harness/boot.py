@@ -23,6 +23,9 @@ EXPOSED = ("your server also answers on this machine's network address ({address
            "network (a workshop's Wi-Fi) can reach it: it listens on 0.0.0.0 or ''. Bind '127.0.0.1' instead.")
 
 
+TRY_IT_PORT = 8002   # the port of every "Try it" line and printed curl command
+
+
 class LocalServer:
     host = HOST
 
@@ -81,13 +84,22 @@ class LocalServer:
             story += "\nA server should keep running: does your code reach its accept loop (or serve_forever())?"
         return story
 
-    def run_it_yourself(self) -> str:
+    def try_it_command(self) -> str:
+        """How the learner starts this server by hand, on the port the printed curl lines use."""
         try:
             script = self.script.resolve().relative_to(REPO_ROOT)
         except ValueError:
             script = self.script
-        command = " ".join(["python", str(script), "--port", "8002", *self.args])
-        return f"\n\nTo see it yourself, run from {REPO_ROOT}:\n    {command}"
+        return " ".join(["python", str(script), "--port", str(TRY_IT_PORT), *self.args])
+
+    @property
+    def shown_url(self) -> str:
+        """The URL printed in curl lines: the grader's own port is gone once the run ends; 8002 is the
+        Try-it port, where the learner can start the server and paste the line."""
+        return f"http://{self.host}:{TRY_IT_PORT}"
+
+    def run_it_yourself(self) -> str:
+        return f"\n\nTo see it yourself, run from {REPO_ROOT}:\n    {self.try_it_command()}"
 
     @property
     def exit_code(self) -> int | None:
@@ -132,6 +144,10 @@ class RemoteServer:
     def __init__(self, url: str):
         parts = urllib.parse.urlsplit(url)
         self.url, self.host, self.port = url.rstrip("/"), parts.hostname or "127.0.0.1", parts.port or 80
+        self.shown_url = self.url   # the learner's own server stays where it is: curl lines can use it as is
+
+    def try_it_command(self) -> str:
+        return ""
 
     def check_reachable(self) -> None:
         try:

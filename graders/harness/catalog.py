@@ -1,7 +1,9 @@
 """The challenge catalog (exercises/catalog.toml) and how a grader file maps to its challenge."""
 from __future__ import annotations
 
+import fnmatch
 import functools
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,6 +15,34 @@ except ModuleNotFoundError:  # Python 3.10
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CATALOG = REPO_ROOT / "exercises" / "catalog.toml"
 LEVELS = ("foundations", "beginner", "intermediate", "advanced")
+
+
+# What belongs to a challenge's folder, one rule for watch, reset, solution and the shipped starters: every
+# file but what Python, editors and operating systems write beside the learner's own files.
+NOT_A_CHALLENGE_FOLDER = {"__pycache__", "node_modules"}
+NOT_A_CHALLENGE_FILE = ("*.pyc", "*.pyo", "*~", "*.swp", "*.swo", "*.swx", ".#*", "#*#", "*.tmp", "*.bak", "4913",
+                        ".DS_Store", "Thumbs.db", "*.crswap")
+
+
+def belongs_to_challenge(relative: str | Path) -> bool:
+    """Is this path (relative to a challenge's folder) one of its files? Hidden folders (.git, .idea, .vscode)
+    and editors' swap and backup files are not."""
+    parts = Path(relative).parts
+    if any(part in NOT_A_CHALLENGE_FOLDER or part.startswith(".") for part in parts[:-1]):
+        return False
+    return bool(parts) and not any(fnmatch.fnmatch(parts[-1], pattern) for pattern in NOT_A_CHALLENGE_FILE)
+
+
+def challenge_files(folder: Path) -> dict[str, Path]:
+    """relative POSIX path -> path, for every file of a challenge's folder (see belongs_to_challenge)."""
+    found = {}
+    for where, folders, files in os.walk(folder):
+        folders[:] = [f for f in folders if f not in NOT_A_CHALLENGE_FOLDER and not f.startswith(".")]
+        for name in files:
+            relative = Path(where, name).relative_to(folder)
+            if belongs_to_challenge(relative):
+                found[relative.as_posix()] = Path(where, name)
+    return found
 
 
 @dataclass(frozen=True)
@@ -52,6 +82,15 @@ def load_catalog() -> tuple[Challenge, ...]:
                   tuple(Hint(h["name"], h["text"]) for h in e.get("hints", ())))
         for e in entries
     )
+
+
+@functools.lru_cache(maxsize=None)
+def catalog_words() -> dict[str, str]:
+    """The catalog's own words, outside any challenge: `welcome` (a first run) and `final_words` (the last pass)."""
+    if not CATALOG.is_file():
+        return {}
+    data = tomllib.loads(CATALOG.read_text(encoding="utf-8"))
+    return {key: value.strip() for key, value in data.items() if isinstance(value, str)}
 
 
 def challenge_for(grader_path: str | Path) -> Challenge | None:

@@ -30,7 +30,8 @@ def fetch(server, method, path, *, headers=None, data=None, json=None, timeout=5
     session.headers = {"User-Agent": "web-servers-from-scratch-grader", "Accept": "*/*"}
     request = requests.Request(method, server.url + path, headers=headers, data=data, json=json)
     prepared = session.prepare_request(request)
-    exchange = Exchange(method, path, curl_line(prepared))
+    exchange = Exchange(method, path, curl_line(prepared, base=(server.url, getattr(server, "shown_url", server.url))),
+                        start_first=getattr(server, "try_it_command", str)())
     started = time.perf_counter()
     try:
         with session:
@@ -59,12 +60,16 @@ def fetch(server, method, path, *, headers=None, data=None, json=None, timeout=5
     return exchange
 
 
-def curl_line(prepared, platform: str = sys.platform) -> str:
-    """The same request as a curl command the learner can paste into their terminal (cmd and PowerShell too)."""
+def curl_line(prepared, platform: str = sys.platform, base: tuple[str, str] | None = None) -> str:
+    """The same request as a curl command the learner can paste into their terminal (cmd and PowerShell too).
+    `base` is (the URL the grader used, the URL to show instead): the Try-it port, not a port gone by now."""
     words = ["-I"] if prepared.method == "HEAD" else ["-i"]
     if prepared.method not in ("GET", "HEAD"):
         words += ["-X", prepared.method]
-    words.append(prepared.url)
+    url = prepared.url
+    if base and url.startswith(base[0]):
+        url = base[1] + url[len(base[0]):]
+    words.append(url)
     for name, value in prepared.headers.items():
         if name.lower() not in ("user-agent", "accept", "content-length", "accept-encoding", "connection"):
             words += ["-H", f"{name}: {value}"]
@@ -123,6 +128,16 @@ def send_raw(server, data: bytes | list[bytes], *, pause: float = 0.0, timeout: 
         return connection.read_response()
     finally:
         connection.close()
+
+
+def head_of(answer: bytes) -> bytes:
+    """The status line and headers of a raw answer, up to its blank line: CRLF CRLF, or LF LF from a server
+    that ends its lines with a bare \\n (h11 reads those too), whichever comes first."""
+    ends = [(at, len(mark)) for mark in (b"\r\n\r\n", b"\n\n") if (at := answer.find(mark)) >= 0]
+    if not ends:
+        return answer
+    at, length = min(ends)
+    return answer[: at + length]
 
 
 def open_raw(server, timeout: float = 5.0) -> RawConnection:
@@ -214,8 +229,7 @@ class RawConnection:
             raise self.failure(problem, exchange, received) from None
         self.buffer = parser.trailing_data[0]
         answer = received[: len(received) - len(self.buffer)]
-        head_end = answer.find(b"\r\n\r\n")
-        exchange.raw_head = answer[: head_end + 4] if head_end >= 0 else answer
+        exchange.raw_head = head_of(answer)
         exchange.body, exchange.elapsed, self.sent = body, time.perf_counter() - started, []
         return exchange
 

@@ -47,6 +47,7 @@ class Exchange:
     body: bytes = b""
     elapsed: float = 0.0
     raw_head: bytes = b""  # the status line and headers as they came back
+    start_first: str = ""  # the command that starts the server where the curl line in `sent` points
 
     @property
     def request_line(self) -> str:
@@ -66,7 +67,11 @@ class Exchange:
 
     def describe(self) -> str:
         """The request and the response, with \\r\\n made visible and a preview of the body."""
-        lines = [f"We sent:\n{indent(self.sent)}"]
+        sent = f"We sent:\n{indent(self.sent)}"
+        if self.start_first:
+            sent = (f"We sent (to try it yourself, start your server with `{self.start_first}`, "
+                    f"then paste the line below in another terminal):\n{indent(self.sent)}")
+        lines = [sent]
         if self.status or self.raw_head:
             answer = visible(self.raw_head) + body_preview(self.body)
             lines.append(f"Your server answered in {self.elapsed:.3f} s:\n{indent(answer)}")
@@ -74,8 +79,18 @@ class Exchange:
 
 
 def body_preview(body: bytes, limit: int = 400) -> str:
+    """The body as text when it is text; otherwise its length and first bytes in hex. A PNG read in text mode
+    and re-encoded is valid UTF-8 full of U+FFFD and control characters: that is binary to a reader too."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
+        text = None
+    if text is None or looks_binary(text):
         return f"({len(body)} bytes of binary data, starting {body[:16].hex(' ')})"
     return visible(text, limit)
+
+
+def looks_binary(text: str) -> bool:
+    sample = text[:2000]
+    controls = sum(1 for c in sample if (c < " " and c not in "\r\n\t") or c == "\ufffd")
+    return controls > max(2, len(sample) // 100)

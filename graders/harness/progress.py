@@ -9,13 +9,16 @@ import sys
 
 from .catalog import LEVELS, Challenge, load_catalog
 
-PASSED, FAILED, NOT_TRIED = "passed", "failed", "not tried"
+PASSED, FAILED, NOT_TRIED, RESET = "passed", "failed", "not tried", "reset"
 
 
 def status_of(entry: dict | None) -> str:
-    """A results-file entry -> passed, failed or not tried (the file says "not run")."""
+    """A results-file entry -> passed, failed, reset or not tried (the file says "not run"; a reset entry is
+    "not run" with the time of its reset, since the starter is back and nothing of it has been graded)."""
     status = (entry or {}).get("status")
-    return status if status in (PASSED, FAILED) else NOT_TRIED
+    if status in (PASSED, FAILED):
+        return status
+    return RESET if (entry or {}).get("reset") else NOT_TRIED
 
 
 def level_order(level: str):

@@ -7,25 +7,70 @@ import sys
 from pathlib import Path
 
 from . import kit
+from . import state
+from graders.harness.catalog import LEVELS
+
 from .kit import Progress, UserError
 
-VERBS = """verbs:
-  status             your progress per level, and what to do next (the default)
-  list               every challenge in order, with its status
-  next               the next challenge: what to build, the file to edit, how to grade it
-  hint [SLUG]        one more hint each time (--all: those you have seen)
-  check [SLUG]       run the grader, as python -m pytest graders/<level>/test_<slug>.py does
-  watch [SLUG]       grade on every save; on a pass, go on to the next challenge
-  reset SLUG         put the starter back as shipped, after a dated backup (--yes: do not ask)
-  solution SLUG      the diff from your file to the kit's solution
-  doctor             check this computer's setup, each problem with its fix
-  join URL           remember a workshop board and your name (--name NAME)
+# Each verb once: its words in the help, its help line, and how its parser is built (None: no arguments).
+# The epilog and the parser are both made from this list, so they cannot disagree.
+def _slug(verb, required=False):
+    verb.add_argument("slug", nargs=None if required else "?")
 
-for instructors:
-  report FILES...    a class table from many results files (--csv OUT, --html OUT)
-  board              a live workshop board (--port 8000, --lan)
 
-SLUG defaults to the current challenge: the first one not passed yet."""
+def _hint(verb):
+    _slug(verb)
+    verb.add_argument("--all", action="store_true", help="show the hints already seen")
+
+
+def _list(verb):
+    verb.add_argument("--todo", action="store_true", help="only the challenges not passed yet")
+    verb.add_argument("--done", action="store_true", help="only the challenges passed")
+    verb.add_argument("--level", choices=LEVELS, help="only one level")
+
+
+def _grade(verb, every=False):
+    _slug(verb)
+    verb.add_argument("--seed", type=int, help="replay the random values of an earlier run")
+    if every:
+        verb.add_argument("--all", action="store_true", help="grade every challenge in order, one line each")
+        verb.add_argument("--level", choices=LEVELS, help="grade every challenge of one level")
+
+
+def _reset(verb):
+    _slug(verb, required=True)
+    verb.add_argument("--yes", "-y", action="store_true", help="do not ask first")
+
+
+def _join(verb):
+    verb.add_argument("url")
+    verb.add_argument("--name", help="your name on the board and in the results file")
+
+
+VERBS = (
+    ("status", "", "your progress per level, and what to do next (the default)", None),
+    ("list", "", "every challenge in order, with its status (--todo, --done, --level L)", _list),
+    ("next", "", "the next challenge: what to build, the file to edit, how to grade it", None),
+    ("hint", "[SLUG]", "one more hint each time (--all: those you have seen)", _hint),
+    ("check", "[SLUG]", "run the grader, as python -m pytest graders/<level>/test_<slug>.py does "
+     "(--all or --level L: every challenge, one line each)", lambda verb: _grade(verb, every=True)),
+    ("watch", "[SLUG]", "grade on every save; keys: h hint, l list, c check, n next, q quit", _grade),
+    ("reset", "SLUG", "put the starter back as shipped, after a dated backup (--yes: do not ask)", _reset),
+    ("solution", "SLUG", "the diff from your file to the kit's solution", _reset),
+    ("doctor", "", "check this computer's setup, each problem with its fix", None),
+    ("join", "URL", "remember a workshop board and your name (--name NAME)", _join),
+)
+INSTRUCTOR_VERBS = (("report", "FILES...", "a class table from many results files (--csv OUT, --html OUT)"),
+                    ("board", "", "a live workshop board (--port 8000, --lan)"))
+PASSED_THROUGH = ("check", "watch")   # options these do not know go to the grader: --server-url, -k, -x...
+
+
+def epilog() -> str:
+    def rows(verbs):
+        return [f"  {(name + ' ' + words).strip():<18} {text}" for name, words, text, *_ in verbs]
+    return "\n".join(["verbs:", *rows(VERBS), "", "for instructors:", *rows(INSTRUCTOR_VERBS), "",
+                      "SLUG defaults to the current challenge: the first one not passed yet.",
+                      "check and watch pass the grader's own options through: --server-url URL, -k WORDS, -x."])
 
 
 class Parser(argparse.ArgumentParser):
@@ -34,30 +79,25 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="wsfs" if kit.INVOKED_AS_WSFS else "python -m graders", description="Your loop through the challenges of Web Servers from "
-                    "Scratch.", epilog=VERBS, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = Parser(prog="wsfs" if kit.INVOKED_AS_WSFS else "python -m graders", description="Your loop through the "
+                    "challenges of Web Servers from Scratch.", epilog=epilog(),
+                    formatter_class=argparse.RawDescriptionHelpFormatter)
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=Parser)
-    verbs.add_parser("status", help="your progress, and what to do next")
-    verbs.add_parser("list", help="every challenge with its status")
-    verbs.add_parser("next", help="the next challenge")
-    hint = verbs.add_parser("hint", help="the next hint")
-    hint.add_argument("slug", nargs="?")
-    hint.add_argument("--all", action="store_true", help="show the hints already seen")
-    for name, text in (("check", "run the grader"), ("watch", "grade on every save")):
+    for name, _words, text, arguments in VERBS:
         verb = verbs.add_parser(name, help=text)
-        verb.add_argument("slug", nargs="?")
-        verb.add_argument("--seed", type=int, help="replay the random values of an earlier run")
-    reset = verbs.add_parser("reset", help="put a starter back as shipped")
-    reset.add_argument("slug")
-    reset.add_argument("--yes", "-y", action="store_true", help="do not ask first")
-    solution = verbs.add_parser("solution", help="the diff to the kit's solution")
-    solution.add_argument("slug")
-    solution.add_argument("--yes", "-y", action="store_true", help="do not ask first")
-    verbs.add_parser("doctor", help="check this computer's setup")
-    join = verbs.add_parser("join", help="remember a workshop board")
-    join.add_argument("url")
-    join.add_argument("--name", help="your name on the board and in the results file")
+        if arguments:
+            arguments(verb)
     return parser
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    """The verb's own options; a check or watch keeps the others for the grader (args.passthrough)."""
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.verb not in PASSED_THROUGH:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args.passthrough = rest
+    return args
 
 
 def chosen(progress: Progress, slug: str | None):
@@ -71,6 +111,17 @@ def chosen(progress: Progress, slug: str | None):
     return current
 
 
+def welcome(progress: Progress) -> None:
+    """The catalog's welcome, the first time (the state file remembers it was shown)."""
+    if progress.state.get("welcomed") or not kit.catalog_words("welcome"):
+        return
+    print(kit.catalog_words("welcome") + "\n")
+    try:
+        state.update_state(welcomed=True)
+    except OSError:
+        pass  # shown again next time: better than a crash
+
+
 def run(args: argparse.Namespace) -> int:
     from . import check, doctor, hints, join, reset, solution, status, watch  # noqa: PLC0415 - keeps -h fast
     verb = args.verb or "status"
@@ -79,18 +130,27 @@ def run(args: argparse.Namespace) -> int:
     if verb == "join":
         return join.join(args.url, args.name)
     progress = Progress.load()
+    welcome(progress)
     if verb == "status":
         return status.status(progress)
     if verb == "next":
         return status.next_(progress)
     if verb == "list":
-        return status.list_(progress)
+        if args.todo and args.done:
+            raise UserError("--todo and --done leave nothing to list: choose one.")
+        return status.list_(progress, todo=args.todo, done=args.done, level=args.level)
     if verb == "hint":
         return hints.hint(progress, chosen(progress, args.slug), args.all)
+    grader_options = (["--seed", str(args.seed)] if getattr(args, "seed", None) is not None else [])
+    grader_options += getattr(args, "passthrough", [])
+    if verb == "check" and (args.all or args.level):
+        if args.slug:
+            raise UserError("check takes a SLUG or --all/--level, not both.")
+        return check.check_all(progress, args.level, grader_options)
     if verb == "check":
-        return check.check(chosen(progress, args.slug), args.seed)
+        return check.check(chosen(progress, args.slug), grader_options)
     if verb == "watch":
-        return watch.watch(chosen(progress, args.slug), args.seed)
+        return watch.watch(chosen(progress, args.slug), grader_options, given=args.slug is not None)
     if verb == "reset":
         return reset.reset(kit.find(args.slug), args.yes)
     if verb == "solution":
@@ -114,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             return 130
     try:
-        code = run(build_parser().parse_args(argv))
+        code = run(parse(argv))
         sys.stdout.flush()  # here, so that a closed pipe is caught below and not at the interpreter's exit
         return code
     except UserError as error:

@@ -44,7 +44,29 @@ def hint(progress: Progress, challenge: Challenge, show_all: bool = False) -> in
 
 def format_hint(challenge: Challenge, number: int) -> str:
     text = f"Hint {number + 1}/{len(challenge.hints)} ({challenge.slug}): {challenge.hints[number].text}"
-    return textwrap.fill(text, 100, subsequent_indent="    ")
+    return "\n".join(wrap_keeping_code(text, 100, "", "    "))
+
+
+def wrap_keeping_code(text: str, width: int = 100, first: str = "  ", rest: str = "    ") -> list[str]:
+    """Prose is wrapped to `width`; lines indented in the catalog are code and keep their lines and indentation,
+    printed as a block (flattened with ';', Python code is no longer Python)."""
+    lines, prose = [], []
+
+    def flush():
+        if prose:
+            lines.extend(textwrap.wrap(" ".join(prose), width, initial_indent=first if not lines else rest,
+                                       subsequent_indent=rest))
+            prose.clear()
+    for line in text.strip("\n").splitlines():
+        if line.startswith((" ", "\t")):
+            flush()
+            lines.append(rest + line.rstrip())
+        elif not line.strip():
+            flush()
+        else:
+            prose.append(line.strip())
+    flush()
+    return lines
 
 
 def remember(challenge: Challenge, count: int) -> None:

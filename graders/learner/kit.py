@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from graders.harness.catalog import Challenge, load_catalog
+from graders.harness.catalog import Challenge, catalog_words as _catalog_words, load_catalog
 from graders.harness.commands import command_line, quote, shown_path
 from graders.harness.results_file import DEFAULT_RESULTS
 from graders.harness.progress import PASSED, status_of
@@ -116,6 +116,11 @@ def cli_command(*words: str) -> str:
     if INVOKED_AS_WSFS:
         return " ".join(["wsfs", *(quote(word) for word in words)])
     return command_line("-m", "graders", *words)
+
+
+def catalog_words(name: str) -> str:
+    """`welcome` or `final_words` from the catalog, or "" when it has none."""
+    return _catalog_words().get(name, "")
 
 
 def show(path: Path) -> str:

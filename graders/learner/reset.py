@@ -5,13 +5,15 @@ checked byte for byte. If the backup cannot be written, nothing is changed.
 """
 from __future__ import annotations
 
+import datetime
 import os
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
-from graders.harness.catalog import Challenge
+from graders.harness.catalog import Challenge, challenge_files
+from graders.harness.results_file import DEFAULT_RESULTS, update_results
 from graders.jsonfiles import replace
 
 from .kit import BACKUPS, KIT_ROOT, UserError, cli_command, show, starter_dir
@@ -48,11 +50,27 @@ def reset(challenge: Challenge, assume_yes: bool = False) -> int:
         return 1
     backup = back_up(folder) if mine else None
     restore(folder, shipped, mine)
+    mark_reset(challenge)
     print(f"Reset {folder_name(folder)} to the starter as shipped.")
     if backup:
         print(f"Your files are in {folder_name(backup)}")
     print(f"Grade it again with {cli_command('check', challenge.slug)}")
     return 0
+
+
+def mark_reset(challenge: Challenge) -> None:
+    """The results file says the challenge is reset (not passed: the starter is back), and keeps first_passed."""
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+    def change(results: dict) -> dict:
+        entries = dict(results.get("challenges", {}))
+        entries[challenge.slug] = {**entries.get(challenge.slug, {"slug": challenge.slug, "level": challenge.level}),
+                                   "status": "not run", "passed": 0, "first_failure": None, "reset": now}
+        return {**results, "challenges": entries}
+    try:
+        update_results(DEFAULT_RESULTS, change)
+    except OSError as error:
+        print(f"(Could not mark it as reset in {show(DEFAULT_RESULTS)}: {error})")
 
 
 def describe(changed: list[str], added: list[str]) -> str:
@@ -80,14 +98,7 @@ def shipped_files(challenge: Challenge) -> dict[str, bytes]:
 
 
 def learner_files(folder: Path) -> dict[str, Path]:
-    found = {}
-    for where, folders, files in os.walk(folder):
-        folders[:] = [f for f in folders if f != "__pycache__"]
-        for name in files:
-            if not name.endswith(".pyc"):
-                path = Path(where, name)
-                found[path.relative_to(folder).as_posix()] = path
-    return found
+    return challenge_files(folder)
 
 
 def back_up(folder: Path) -> Path:

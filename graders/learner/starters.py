@@ -12,23 +12,20 @@ import hashlib
 import zipfile
 from pathlib import Path
 
+from graders.harness.catalog import challenge_files
+
 from .kit import KIT_ROOT
 
 HERE = Path(__file__).resolve().parent
 ARCHIVE = HERE / "starters.zip"
 MANIFEST = HERE / "starters.sha256"
-SKIPPED_FOLDERS = {"__pycache__"}
 
 
 def shipped_paths(root: Path = KIT_ROOT) -> list[str]:
-    """Every file under exercises/ that the kit ships, as sorted POSIX paths from the kit's root."""
-    found = []
-    for path in (root / "exercises").rglob("*"):
-        parts = path.relative_to(root).parts
-        if path.is_file() and not SKIPPED_FOLDERS & set(parts) and not any(p.startswith(".") for p in parts) \
-                and path.suffix not in (".pyc", ".pyo"):
-            found.append("/".join(parts))
-    return sorted(found)
+    """Every file under exercises/ that the kit ships, as sorted POSIX paths from the kit's root: the files of
+    each challenge's folder by the catalog's one rule, and the catalog itself."""
+    exercises = root / "exercises"
+    return sorted(f"exercises/{name}" for name in challenge_files(exercises))
 
 
 def sha256(data: bytes) -> str:

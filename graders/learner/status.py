@@ -5,11 +5,11 @@ import textwrap
 
 from graders.harness.catalog import Challenge
 from graders.harness.commands import command_line
-from graders.harness.progress import FAILED, PASSED, bar_line, can_print, levels_of
+from graders.harness.progress import FAILED, PASSED, RESET, bar_line, can_print, levels_of
 
 from .kit import Progress, challenges, cli_command, grader_file, show, starter_dir
 
-MARKS = {PASSED: ("✓", "+"), FAILED: ("✗", "x"), "not tried": ("·", ".")}
+MARKS = {PASSED: ("✓", "+"), FAILED: ("✗", "x"), "not tried": ("·", "."), RESET: ("↺", "r")}
 
 
 def mark(status: str) -> str:
@@ -79,13 +79,23 @@ def instructions(progress: Progress, challenge: Challenge, heading: str = "Next"
     return lines
 
 
-def list_(progress: Progress) -> int:
+def list_(progress: Progress, todo: bool = False, done: bool = False, level: str | None = None) -> int:
     current = progress.current()
     width = max(len(c.slug) for c in challenges())
-    for level in levels_of(challenges()):
-        print(level)
-        for challenge in (c for c in challenges() if c.level == level):
+    shown = 0
+    for each_level in levels_of(challenges()):
+        rows = []
+        for challenge in (c for c in challenges() if c.level == each_level and level in (None, c.level)):
             state = progress.status(challenge)
+            if (todo and state == PASSED) or (done and state != PASSED):
+                continue
             here = "   <- next" if current and challenge.slug == current.slug else ""
-            print(f"  {mark(state)} {challenge.slug:<{width}}  {state:<9}  {challenge.title}{here}")
+            rows.append(f"  {mark(state)} {challenge.slug:<{width}}  {state:<9}  {challenge.title}{here}")
+        if rows:
+            print(each_level)
+            print("\n".join(rows))
+            shown += len(rows)
+    if not shown:
+        print("Nothing to list: " + ("every challenge there has passed." if todo else
+                                     "no challenge there has passed yet." if done else "no such challenges."))
     return 0
