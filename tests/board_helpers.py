@@ -13,8 +13,9 @@ from pathlib import Path
 
 import requests
 
-from graders.harness.catalog import load_catalog, read_kit_version
-from graders.supervisor import ROOT, ServerProcess, free_port
+from graders.ground import KIT_ROOT as ROOT
+from graders.ground.catalog import load_catalog, read_kit_version
+from graders.supervisor import ServerProcess, free_port
 
 CATALOG = load_catalog()
 SLUGS = [c.slug for c in CATALOG]

@@ -3,7 +3,7 @@
 # of `python -m graders` work in a copy of the kit and set their own environment.
 import pytest
 
-from graders.learner.state import OVERRIDE
+from graders.ground.state import OVERRIDE
 
 
 @pytest.fixture(autouse=True)

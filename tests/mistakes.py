@@ -23,8 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from graders.harness.catalog import load_catalog
-from graders.supervisor import ROOT
+from graders.ground import KIT_ROOT as ROOT
+from graders.ground.catalog import load_catalog
 
 LEVELS = {challenge.slug: challenge.level for challenge in load_catalog()}
 

@@ -23,12 +23,21 @@ from pathlib import Path
 import pytest
 
 import tools.bench.__main__ as bench
+from graders.supervisor import ServerFailed, free_port, running
 from tools.bench import contenders, generators, loadgen
-from tools.bench.report import (COLUMNS, NAME, format_row, from_tool, measured, median_run, not_run, percentile,
-                                ratio)
+from tools.bench.report import (
+    COLUMNS,
+    NAME,
+    format_row,
+    from_tool,
+    measured,
+    median_run,
+    not_run,
+    percentile,
+    ratio,
+)
 from tools.bench.response_reader import ResponseError, ResponseReader, get_request
 from tools.bench.tool_output import ToolOutputError, parse_ab, parse_wrk
-from graders.supervisor import ServerFailed, free_port, running
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = b"<!doctype html><title>Bench</title><h1>Hello from the bench test</h1>\n"

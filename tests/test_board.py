@@ -3,11 +3,11 @@ in a temporary folder, learners posting with the kit's own client (graders/harne
 real grader runs, and everything read back through the board's JSON API over HTTP."""
 import csv
 import json
-import sqlite3
 import os
 import re
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -17,14 +17,26 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.board_helpers import CODE, ROOT, SLUGS, RunningBoard, key_of, results
-from graders.harness.board_post import STATE_ENV, board_address, post_results
+from graders.ground.names import mixes_scripts
+from graders.ground.state import OVERRIDE
+from graders.ground.state import OVERRIDE as STATE_ENV
+from graders.harness.board_post import board_address, post_results
 from graders.instructor.board_app import BoardApp
-from graders.instructor.board_server import STREAMS_PER_ADDRESS, WRITE_DEADLINE, announcement, bind_host, valid_code
-from graders.instructor.board_store import CODE_LETTERS, BoardStore, normal_code, shown_code
-from graders.instructor.schema import mixes_scripts
-from graders.learner.state import OVERRIDE
+from graders.instructor.board_server import (
+    STREAMS_PER_ADDRESS,
+    WRITE_DEADLINE,
+    announcement,
+    bind_host,
+    valid_code,
+)
+from graders.instructor.board_store import (
+    CODE_LETTERS,
+    BoardStore,
+    normal_code,
+    shown_code,
+)
 from reference.core.request_parser import Request
+from tests.board_helpers import CODE, ROOT, SLUGS, RunningBoard, key_of, results
 
 XSS = "<script>alert(1)</script>"
 FIRST, SECOND = SLUGS[0], SLUGS[1]
@@ -83,8 +95,23 @@ def grader_run(tmp_path: Path, state: Path, server: str = "good", *options: str)
     env.update({STATE_ENV: str(state), "PYTHONIOENCODING": "utf-8"})
     command = [sys.executable, "-m", "pytest", str(grader), "-p", "graders.harness.plugin", "-p", "no:cacheprovider",
                "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(tmp_path), "--target", str(target),
-               "--results", str(tmp_path / "results.json"), "--learner", "someone", *options]
+               "--results", str(tmp_path / "results.json"), *options]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, encoding="utf-8", timeout=90)
+
+
+def test_a_run_of_the_kits_solutions_never_posts_even_with_the_state_elsewhere(board, tmp_path):
+    """Issue 21's bug: with the state file named by WSFS_STATE_FILE, a --target solutions run posted the
+    solutions' results to the joined board, because the post looked for the words "not saved" in a note.
+    Now the recorder's outcome says whether the run was saved, and a kit's-solutions run never is."""
+    state = write_state(tmp_path, board.url, CODE, key=key_of("Grace"), file="elsewhere-state.json")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env.update({STATE_ENV: str(state), "PYTHONIOENCODING": "utf-8"})
+    run = subprocess.run([sys.executable, "-m", "pytest", "graders/beginner/test_time_route.py", "--target",
+                          "solutions", "-p", "no:cacheprovider", "-q"], cwd=ROOT, env=env, capture_output=True,
+                         text=True, encoding="utf-8", timeout=90)
+    assert run.returncode == 0, run.stdout[-2000:]
+    assert "your results file was not touched" in run.stdout and "Workshop board" not in run.stdout, run.stdout
+    assert board.learner("Grace Hopper") is None, "the kit's solutions reached the board"
 
 
 def test_a_real_grader_run_posts_to_the_joined_board(board, tmp_path):
@@ -462,7 +489,7 @@ def test_attack_7_blank_lines_before_a_request_line_count_toward_the_head_limit(
             answer = flood.recv(100)
         except ConnectionResetError:
             pass
-    assert answer.startswith(b"HTTP/1.1 431"), answer
+    assert answer.startswith((b"HTTP/1.1 431", b"HTTP/1.1 400")), answer   # the core refuses a blank-line flood
     assert time.monotonic() - started < 3.0                         # not the 10 s read timeout
     assert board.post(results("Ada", {FIRST: "passed"})).status_code == 201
 

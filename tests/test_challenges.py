@@ -14,8 +14,8 @@ import time
 
 import pytest
 
-from graders.harness.catalog import LEVELS
-from graders.supervisor import ROOT
+from graders.ground import KIT_ROOT as ROOT
+from graders.ground.catalog import LEVELS
 
 if sys.version_info >= (3, 11):
     import tomllib

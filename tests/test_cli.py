@@ -10,8 +10,9 @@ import time
 import pytest
 import requests
 
+from graders.ground import KIT_ROOT as ROOT
+from graders.supervisor import free_port, wait_until_listening
 from reference.__main__ import DEMOS, SERVERS
-from graders.supervisor import ROOT, free_port, wait_until_listening
 from tests.reference_helpers import get
 
 

@@ -8,9 +8,9 @@ import ast
 
 import pytest
 
-from graders.harness.catalog import load_catalog
+from graders.ground import KIT_ROOT as ROOT
+from graders.ground.catalog import load_catalog
 from graders.harness.messages import hint_text
-from graders.supervisor import ROOT
 
 CHALLENGES = {c.slug: c for c in load_catalog()}
 GRADERS = sorted((ROOT / "graders").glob("*/test_*.py"))
@@ -81,7 +81,7 @@ def test_a_failure_shows_the_named_hint_the_first_by_default_and_never_the_last(
 
 
 def test_reordering_the_catalog_keeps_each_checks_hint(tmp_path):
-    from graders.harness.catalog import Challenge, Hint
+    from graders.ground.catalog import Challenge, Hint
     hints = (Hint("a", "first"), Hint("b", "second"), Hint("c", "answer"))
     swapped = Challenge("x", "beginner", hints=(hints[1], hints[0], hints[2]))
     assert "second" in hint_text(swapped, "b") and "Hint 1/3" in hint_text(swapped, "b")
@@ -117,7 +117,7 @@ def test_every_hint_but_the_answer_has_a_check_behind_it(grader):
 
 
 def test_the_coverage_check_notices_an_unused_hint():
-    from graders.harness.catalog import Challenge, Hint
+    from graders.ground.catalog import Challenge, Hint
     challenge = Challenge("x", "beginner", hints=(Hint("a", "1"), Hint("b", "2"), Hint("c", "3"), Hint("d", "4")))
     assert unused_hints(challenge, {"a", "b"}) == ["c"]
     assert unused_hints(challenge, {"", "b", "c"}) == []          # "" is the first hint

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from graders.harness.catalog import load_catalog
+from graders.ground.catalog import load_catalog
 from graders.harness.commands import set_variable
 from graders.learner import doctor, watch
 from graders.learner.join import parse_board_url
@@ -474,8 +474,8 @@ def test_wsfs_is_the_console_script():
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib
     project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    assert project["scripts"]["wsfs"] == "graders.learner.cli:main"
-    from graders.learner.cli import main
+    assert project["scripts"]["wsfs"] == "graders.__main__:main"
+    from graders.__main__ import main
     assert main(["list"]) == 0
 
 

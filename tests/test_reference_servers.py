@@ -13,7 +13,8 @@ import time
 
 import pytest
 
-from graders.supervisor import ROOT, running
+from graders.ground import KIT_ROOT as ROOT
+from graders.supervisor import running
 from reference import async_server, blocking_server, selectors_server
 from reference.core.response import Response
 from tests.reference_helpers import exchange, get, parse_reply, read_until_closed

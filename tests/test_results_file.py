@@ -15,13 +15,14 @@ from pathlib import Path
 
 import pytest
 
+from graders.ground import KIT_ROOT as REPO_ROOT
+from graders.ground.catalog import load_catalog
+from graders.ground.names import decode_git
+from graders.ground.network import lan_address
+from graders.ground.results import update_results
 from graders.harness import messages
-from graders.harness.boot import network_address
-from graders.harness.catalog import REPO_ROOT, load_catalog
 from graders.harness.commands import python_command, quote, shown_path
 from graders.harness.results import merge, summary_lines
-from graders.harness.results_file import update_results
-from graders.learner.names import decode_git
 from graders.supervisor import free_port
 from tests.kit_copy import copy_kit, kit_env, run_in
 
@@ -127,7 +128,7 @@ def test_locked_merges_from_many_processes_lose_nothing(tmp_path):
 
 
 def test_a_stale_lock_is_broken_and_a_live_one_waited_for(tmp_path):
-    from graders.harness import results_file
+    from graders.ground import results as results_file
     path = tmp_path / "r.json"
     lock = tmp_path / "r.json.lock"
     lock.write_text("12345\n")
@@ -214,7 +215,7 @@ def test_a_server_url_run_with_every_check_skipped_keeps_an_earlier_pass(tmp_pat
     results = str(tmp_path / "results.json")
     booted = run(tmp_path, grader, "--results", results)
     assert booted.returncode == 0, booted.stdout
-    if network_address():  # a server on 0.0.0.0 passes, with a note about the network
+    if lan_address():  # a server on 0.0.0.0 passes, with a note about the network
         assert "Note (hello): your server also answers on this machine's network address" in booted.stdout
 
     port = free_port()

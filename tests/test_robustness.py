@@ -15,7 +15,8 @@ import time
 import h11
 import pytest
 
-from graders.supervisor import ROOT, ServerProcess, free_port
+from graders.ground import KIT_ROOT as ROOT
+from graders.supervisor import ServerProcess, free_port
 
 TIMEOUT = 1.5            # each server's --timeout: a request that never completes is dropped this fast
 REFERENCE = ["blocking_server", "threaded_server", "selectors_server", "async_server", "routing_server",

@@ -1,7 +1,13 @@
 """The starters as shipped (graders/learner/starters.zip and starters.sha256), which `python -m graders reset`
 puts back, match exercises/ byte for byte. After changing a starter: python -m tools.make_starters."""
-from graders.learner.starters import ARCHIVE, archive_contents, read_manifest, sha256, shipped_paths
-from graders.supervisor import ROOT
+from graders.ground import KIT_ROOT as ROOT
+from graders.learner.starters import (
+    ARCHIVE,
+    archive_contents,
+    read_manifest,
+    sha256,
+    shipped_paths,
+)
 from tools.make_starters import problems
 
 FIX = "run python -m tools.make_starters after changing anything under exercises/"

@@ -14,7 +14,8 @@ import time
 
 import pytest
 
-from graders.supervisor import ROOT, ServerProcess, free_port
+from graders.ground import KIT_ROOT as ROOT
+from graders.supervisor import ServerProcess, free_port
 
 POSIX = os.name == "posix"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from graders.supervisor import ROOT
+from graders.ground import KIT_ROOT as ROOT
 from reference.core import websocket as core
 from reference.core.request_parser import RequestParser
 

@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from graders.supervisor import ROOT, running
+from graders.ground import KIT_ROOT as ROOT
+from graders.supervisor import running
 from tests.reference_helpers import exchange, get
 
 

@@ -28,9 +28,9 @@ from pathlib import Path
 
 from graders.instructor.board_server import STREAMS_PER_ADDRESS, WRITE_DEADLINE
 from graders.instructor.board_store import CODE_LENGTH, CODE_LETTERS
-from graders.learner.state import new_learner_key
+from graders.ground.state import new_learner_key
 from graders.supervisor import ServerProcess, free_port
-from graders.harness.catalog import load_catalog
+from graders.ground.catalog import load_catalog
 from tools.simulate_workshop import fresh_results
 from tools.workshop_demo import percentile, process_memory_kb
 

@@ -16,14 +16,19 @@ import sys
 import zipfile
 from pathlib import Path
 
-from graders.learner.starters import ARCHIVE, MANIFEST, archive_contents, sha256, shipped_paths
-
-ROOT = Path(__file__).resolve().parents[1]
+from graders.ground import KIT_ROOT
+from graders.learner.starters import (
+    ARCHIVE,
+    MANIFEST,
+    archive_contents,
+    sha256,
+    shipped_paths,
+)
 
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)   # the earliest a zip can hold
 
 
-def build(root: Path = ROOT) -> tuple[bytes, str]:
+def build(root: Path = KIT_ROOT) -> tuple[bytes, str]:
     """(the archive's bytes, the manifest's text) for the files under root/exercises."""
     buffer, lines = io.BytesIO(), []
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as bundle:
@@ -36,13 +41,13 @@ def build(root: Path = ROOT) -> tuple[bytes, str]:
     return buffer.getvalue(), "".join(lines)
 
 
-def problems(root: Path = ROOT) -> list[str]:
+def problems(root: Path = KIT_ROOT) -> list[str]:
     """What differs between exercises/ and the shipped copies (empty when they agree)."""
     names = shipped_paths(root)
     found = []
     listed = MANIFEST.read_text(encoding="utf-8") if MANIFEST.exists() else ""
     if listed != build(root)[1]:
-        found.append(f"{MANIFEST.relative_to(ROOT)} does not list exercises/ as it is")
+        found.append(f"{MANIFEST.relative_to(KIT_ROOT)} does not list exercises/ as it is")
     inside = archive_contents() if ARCHIVE.exists() else {}
     for name in sorted(set(names) | set(inside)):
         if name not in inside:
@@ -66,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     archive, manifest = build()
     ARCHIVE.write_bytes(archive)
     MANIFEST.write_text(manifest, encoding="utf-8", newline="\n")
-    print(f"Wrote {ARCHIVE.relative_to(ROOT)} ({len(archive)} bytes) and {MANIFEST.relative_to(ROOT)} "
+    print(f"Wrote {ARCHIVE.relative_to(KIT_ROOT)} ({len(archive)} bytes) and {MANIFEST.relative_to(KIT_ROOT)} "
           f"({manifest.count(chr(10))} files).")
     return 0
 

@@ -32,8 +32,9 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-ROOT = Path(__file__).resolve().parent.parent
-STATIC = ROOT / "static"
+from graders.ground import KIT_ROOT
+
+STATIC = KIT_ROOT / "static"
 
 TEAL = (15, 118, 110)
 TEAL_LIGHT = (94, 234, 212)
@@ -209,7 +210,7 @@ def make_woff2(font_path, target):
 def save(image, path, **params):
     path.parent.mkdir(parents=True, exist_ok=True)
     image.save(path, **params)
-    print(f"{path.relative_to(ROOT)}: {path.stat().st_size} bytes")
+    print(f"{path.relative_to(KIT_ROOT)}: {path.stat().st_size} bytes")
 
 
 def main():
@@ -238,7 +239,7 @@ def main():
         return 1
     target = STATIC / "files" / "font.woff2"
     make_woff2(font_path, target)
-    print(f"{target.relative_to(ROOT)}: {target.stat().st_size} bytes")
+    print(f"{target.relative_to(KIT_ROOT)}: {target.stat().st_size} bytes")
     return 0
 
 

@@ -18,8 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "docs" / "watch.png"
+from graders.ground import KIT_ROOT
+
+OUT = KIT_ROOT / "docs" / "watch.png"
 SLUG, LEVEL = "time_route", "beginner"
 LEFT_OUT = shutil.ignore_patterns(".git", "__pycache__", "*.pyc", ".pytest_cache", "*.egg-info", ".venv", "backups",
                                   "grader-results.json*", "learner-state.json*", ".ruff_cache")
@@ -86,10 +87,10 @@ def main() -> int:
         raise SystemExit("tmux is needed to play the session (Debian: apt-get install tmux).")
     with tempfile.TemporaryDirectory() as folder:
         kit = Path(folder, "kit")
-        shutil.copytree(ROOT, kit, ignore=LEFT_OUT)
+        shutil.copytree(KIT_ROOT, kit, ignore=LEFT_OUT)
         text = "$ python -m graders watch time_route\n" + session_text(kit)
     draw(text, OUT)
-    print(f"Wrote {OUT.relative_to(ROOT)}")
+    print(f"Wrote {OUT.relative_to(KIT_ROOT)}")
     return 0
 
 

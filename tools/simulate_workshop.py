@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from graders.harness.board_post import post_results
-from graders.harness.catalog import load_catalog, read_kit_version
-from graders.learner.state import new_learner_key
+from graders.ground.catalog import load_catalog, read_kit_version
+from graders.ground.state import new_learner_key
 
 NAMES = ["Ada Lovelace", "Grace Hopper", "Alan Turing", "Zoë Ünal", "José Álvarez", "Łukasz Nowak", "Nguyễn Văn An",
          "Aiyana Redcloud", "Chidi Okafor", "Fatima Zahra", "Hiro Tanaka", "Ingrid Bergström", "Kwame Mensah",

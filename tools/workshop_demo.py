@@ -19,7 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from graders.supervisor import ROOT, ServerProcess, free_port
+from graders.ground import KIT_ROOT as ROOT
+from graders.supervisor import ServerProcess, free_port
 from tools.chromium import Chromium, find_chromium
 from tools.simulate_workshop import simulate, summary
 

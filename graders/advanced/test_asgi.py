@@ -32,7 +32,15 @@ import time
 import h11
 import pytest
 
-from graders.harness import GraderFailure, LocalServer, expect, fetch, open_raw, send_raw, with_advice
+from graders.harness import (
+    GraderFailure,
+    LocalServer,
+    expect,
+    fetch,
+    open_raw,
+    send_raw,
+    with_advice,
+)
 from graders.supervisor.launcher import process_table
 
 SERVER_ARGS = ["--app", "graders.advanced.asgi_probe_app:app"]

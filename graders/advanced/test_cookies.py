@@ -22,7 +22,6 @@ from email.utils import parsedate_to_datetime
 
 from graders.harness import expect, fail, fetch, survives_a_short_body
 
-
 MIN_LENGTH = 16       # characters in a session id
 MIN_DIFFERENT = 10    # places where two session ids must differ: a counter or a clock changes only a few
 LOGOUT_STATUSES = (200, 204, 302, 303)

@@ -25,7 +25,14 @@ import pytest
 import requests
 import urllib3
 
-from graders.harness import Exchange, GraderFailure, LocalServer, expect, fetch, with_advice
+from graders.harness import (
+    Exchange,
+    GraderFailure,
+    LocalServer,
+    expect,
+    fetch,
+    with_advice,
+)
 from graders.harness.clients import connection_problem
 from graders.harness.exchange import Headers
 from graders.harness.plugin import target_dir

@@ -21,7 +21,6 @@ import string
 
 from graders.harness import expect, fetch, survives_a_short_body
 
-
 SERVER_ENV = {"ADMIN_TOKEN": secrets.token_urlsafe(12)}
 ORIGIN = "http://app.example"
 

@@ -16,7 +16,6 @@ from urllib.parse import quote
 
 from graders.harness import expect, open_raw, send_raw, survives_a_short_body
 
-
 NON_ASCII = ["café", "naïve", "東京", "smörgåsbord", "crème brûlée", "Zürich"]
 
 

@@ -20,7 +20,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from graders.harness import GraderFailure, expect, fetch, survives_a_short_body, with_advice
+from graders.harness import (
+    GraderFailure,
+    expect,
+    fetch,
+    survives_a_short_body,
+    with_advice,
+)
 
 NOTE_PATH = re.compile(r"/api/notes/[^/?#]+")
 JSON_HEADERS = {"Content-Type": "application/json"}

@@ -32,7 +32,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from graders.harness import GraderFailure, LocalServer, expect, fetch, send_raw, with_advice
+from graders.harness import (
+    GraderFailure,
+    LocalServer,
+    expect,
+    fetch,
+    send_raw,
+    with_advice,
+)
 from graders.harness.plugin import target_dir
 from graders.supervisor import free_port
 

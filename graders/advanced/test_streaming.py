@@ -26,8 +26,18 @@ from dataclasses import dataclass, field
 
 import h11
 
-from graders.harness import Exchange, GraderFailure, Headers, LocalServer, expect, fail, fetch, open_raw, \
-    send_raw, with_advice
+from graders.harness import (
+    Exchange,
+    GraderFailure,
+    Headers,
+    LocalServer,
+    expect,
+    fail,
+    fetch,
+    open_raw,
+    send_raw,
+    with_advice,
+)
 
 TICK = 0.2                # the spec: one line (or event) per 0.2 s
 FIRST_WITHIN = 0.5        # the first piece must come this soon: a buffered countdown takes 0.8 s or more

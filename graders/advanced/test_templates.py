@@ -21,7 +21,6 @@ import pytest
 
 from graders.harness import expect, fail, fetch
 
-
 PLACEHOLDER = re.compile(r"{{.*?}}|{%.*?%}", re.DOTALL)
 LIST_ITEM = re.compile(r"<li\b[^>]*>(.*?)</li>", re.DOTALL | re.IGNORECASE)
 DEFAULT_MISSING = "favourite_colour"   # the placeholder in the shipped templates/broken.html that gets no value

@@ -29,7 +29,16 @@ from pathlib import Path
 
 import pytest
 
-from graders.harness import Exchange, GraderFailure, LocalServer, expect, fail, fetch, open_raw, with_advice
+from graders.harness import (
+    Exchange,
+    GraderFailure,
+    LocalServer,
+    expect,
+    fail,
+    fetch,
+    open_raw,
+    with_advice,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SMALL_LIMIT = 50_000

@@ -22,8 +22,24 @@ import base64
 import pytest
 
 from graders.harness import expect, fail, send_raw
-from graders.harness.websocket import (BINARY, CLOSE, CONTINUATION, GUID, PING, PONG, TEXT, TIMEOUT, accept_for,
-                                       open_websocket, opening, preview, raw_websocket, receive, send, show_frame)
+from graders.harness.websocket import (
+    BINARY,
+    CLOSE,
+    CONTINUATION,
+    GUID,
+    PING,
+    PONG,
+    TEXT,
+    TIMEOUT,
+    accept_for,
+    open_websocket,
+    opening,
+    preview,
+    raw_websocket,
+    receive,
+    send,
+    show_frame,
+)
 
 
 def websocket(server):

@@ -22,7 +22,11 @@ import time
 
 import pytest
 
-from graders.harness import LocalServer, expect, fetch  # LocalServer: boot with another --app
+from graders.harness import (  # LocalServer: boot with another --app
+    LocalServer,
+    expect,
+    fetch,
+)
 
 SERVER_ARGS = ["--app", "graders.advanced.wsgi_probe_app:app"]
 WORDS = ["teapot", "kettle", "socket", "lantern", "pebble", "walrus", "noodle", "quill", "crumpet", "otter"]

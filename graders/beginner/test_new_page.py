@@ -16,7 +16,6 @@ from urllib.parse import urljoin, urlsplit
 from graders.harness import expect, fetch
 
 
-
 class Page(HTMLParser):
     """What the checks need from a page: its title, its stylesheets and its links."""
 

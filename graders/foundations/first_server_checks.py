@@ -16,7 +16,14 @@ import socket
 import struct
 import time
 
-from graders.harness import Exchange, GraderFailure, fail, open_raw, send_raw, with_advice
+from graders.harness import (
+    Exchange,
+    GraderFailure,
+    fail,
+    open_raw,
+    send_raw,
+    with_advice,
+)
 from graders.harness.messages import visible
 
 HANG_UP_WITHIN = 2.0    # after its answer, a server that was asked to close does so at once; 2 s is generous

@@ -19,8 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from graders.foundations.first_server_checks import (head_in_two_writes, request, strict_answer,
-                                                     survives_clients_that_leave)
+from graders.foundations.first_server_checks import (
+    head_in_two_writes,
+    request,
+    strict_answer,
+    survives_clients_that_leave,
+)
 from graders.harness import GraderFailure, expect, fail, open_raw, send_raw, with_advice
 
 KIT_STATIC = Path(__file__).resolve().parents[2] / "static"

@@ -13,8 +13,13 @@ The checks:
 - a request whose head arrives in two writes, half a second apart, is answered only after its blank line,
   also when the cut falls inside the blank line (\\r\\n\\r, then \\n).
 """
-from graders.foundations.first_server_checks import (head_in_two_writes, request, serves_in_a_row,
-                                                     strict_answer, survives_clients_that_leave)
+from graders.foundations.first_server_checks import (
+    head_in_two_writes,
+    request,
+    serves_in_a_row,
+    strict_answer,
+    survives_clients_that_leave,
+)
 from graders.harness import expect
 
 WORDS = ["kitten", "teapot", "rocket", "lemon", "harbour", "violin", "comet", "pebble", "walrus", "maple"]

@@ -29,8 +29,12 @@ from pathlib import Path
 
 import pytest
 
-from graders.foundations.first_server_checks import (head_in_two_writes, request, strict_answer,
-                                                     survives_clients_that_leave)
+from graders.foundations.first_server_checks import (
+    head_in_two_writes,
+    request,
+    strict_answer,
+    survives_clients_that_leave,
+)
 from graders.harness import GraderFailure, expect, fail, send_raw, with_advice
 from graders.harness.plugin import SEED
 

@@ -9,13 +9,12 @@ the environment would otherwise capture a board on the room's network.
 Every post carries the learner key `join` stored (X-Learner-Key): the board gives a name to the first key that
 posts under it, so nobody else can post as this learner. A state from before keys existed gets one now.
 
-The learner's state file is graders/learner/state.py's; GRADERS_LEARNER_STATE names another one (the kit's
-own tests use it, so they never touch a real learner's state).
+The learner's state file is the one graders/ground/state.py names (its one override variable, WSFS_STATE_FILE,
+is what the kit's own tests set, so they never touch a real learner's state).
 """
 from __future__ import annotations
 
 import json
-import os
 import socket
 import threading
 import urllib.error
@@ -27,7 +26,6 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 import pytest
 
 POST_BUDGET = 1.0
-STATE_ENV = "GRADERS_LEARNER_STATE"
 
 
 @dataclass
@@ -103,12 +101,12 @@ def post_results(base_url: str, code: str, results: dict, budget: float = POST_B
 
 
 def state_path() -> Path:
-    from graders.learner.state import state_file
-    return Path(os.environ.get(STATE_ENV) or state_file())
+    from graders.ground.state import state_file
+    return state_file()
 
 
 def learner_state() -> dict:
-    from graders.learner.state import load_state
+    from graders.ground.state import load_state
     return load_state(state_path())
 
 
@@ -121,11 +119,11 @@ class BoardPoster:
     @pytest.hookimpl(trylast=True)
     def pytest_terminal_summary(self, terminalreporter) -> None:
         recorder = self.config.pluginmanager.get_plugin("grader-results")
-        data = getattr(recorder, "data", None)
-        if not data or "not saved" in getattr(recorder, "note", ""):
-            return          # nothing was written: a partial or interrupted run is not a result to show the room
+        data, outcome = getattr(recorder, "data", None), getattr(recorder, "outcome", None)
+        if not data or outcome is None or not outcome.saved:
+            return          # nothing was written: a partial, interrupted or kit's-solutions run is not the room's
         try:
-            from graders.learner.state import board_key
+            from graders.ground.state import board_key
             state = learner_state()
             address = board_address(state.get("board"))
             key = board_key(state_path()) if address else None

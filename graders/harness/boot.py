@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from graders.ground import KIT_ROOT
+from graders.ground.network import lan_address
 from graders.supervisor import HOST, ServerFailed, ServerProcess, exit_codes, free_port
 
-from .catalog import REPO_ROOT
 from .messages import GraderFailure, clip_tail, indent
 
 TAIL_BYTES = 64_000   # the end of a server's log is enough for its last lines, whatever it printed before
@@ -47,13 +48,13 @@ class LocalServer:
         python = [sys.executable, "-u"] if self.unbuffered else [sys.executable]
         command = [*python, str(self.script), "--port", str(self.port), *self.args]
         # PYTHONPATH: a starter imports `reference` from the kit, even when --target points outside it.
-        path = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+        path = os.pathsep.join(filter(None, [str(KIT_ROOT), os.environ.get("PYTHONPATH")]))
         env = {**os.environ, "PORT": str(self.port), "PYTHONIOENCODING": "utf-8", "PYTHONPATH": path}
         env.pop("PYTHONUNBUFFERED", None)
         if self.unbuffered:
             env["PYTHONUNBUFFERED"] = "1"
         self.process = ServerProcess(command, self.log_dir / f"server-output-{self.starts}.log",
-                                     {**env, **self.extra_env}, cwd=REPO_ROOT)
+                                     {**env, **self.extra_env}, cwd=KIT_ROOT)
         self.process.start()
         self.wait_until_ready()
         if self.starts == 1:
@@ -87,7 +88,7 @@ class LocalServer:
     def try_it_command(self) -> str:
         """How the learner starts this server by hand, on the port the printed curl lines use."""
         try:
-            script = self.script.resolve().relative_to(REPO_ROOT)
+            script = self.script.resolve().relative_to(KIT_ROOT)
         except ValueError:
             script = self.script
         return " ".join(["python", str(script), "--port", str(TRY_IT_PORT), *self.args])
@@ -99,7 +100,7 @@ class LocalServer:
         return f"http://{self.host}:{TRY_IT_PORT}"
 
     def run_it_yourself(self) -> str:
-        return f"\n\nTo see it yourself, run from {REPO_ROOT}:\n    {self.try_it_command()}"
+        return f"\n\nTo see it yourself, run from {KIT_ROOT}:\n    {self.try_it_command()}"
 
     @property
     def exit_code(self) -> int | None:
@@ -175,7 +176,7 @@ class RemoteServer:
 def exposure_note(port: int) -> str:
     """A note when a server on 127.0.0.1:`port` also accepts connections on this machine's network address.
     Cheap (one connect on the local machine, which never leaves it) and never a failure."""
-    address = network_address()
+    address = lan_address()
     if address is None:
         return ""
     try:
@@ -183,15 +184,3 @@ def exposure_note(port: int) -> str:
     except OSError:
         return ""
     return EXPOSED.format(address=address)
-
-
-def network_address() -> str | None:
-    """This machine's own address on its network, or None without one. Connecting a UDP socket sends no
-    packet: it only asks the OS which local address would be used to reach that (private) address."""
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.connect(("10.255.255.255", 1))
-            address = probe.getsockname()[0]
-    except OSError:
-        return None
-    return None if address.startswith("127.") or address == "0.0.0.0" else address

@@ -14,8 +14,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from .catalog import REPO_ROOT
-
+from graders.ground import KIT_ROOT
 
 # Set by `python -m graders check`, which runs pytest from the kit's root: the folder the learner typed in,
 # so that the commands a grader run prints work there.
@@ -65,7 +64,7 @@ def curl_name(platform: str = sys.platform) -> str:
     return "curl.exe" if platform == "win32" else "curl"
 
 
-def shown_path(path: Path, cwd: Path | None = None, root: Path = REPO_ROOT) -> str:
+def shown_path(path: Path, cwd: Path | None = None, root: Path = KIT_ROOT) -> str:
     """`path` as the learner should type it: relative to their folder when both are inside the kit (that works
     from where they are), else absolute (that works from anywhere)."""
     path, cwd = Path(path).absolute(), Path(cwd or Path.cwd()).absolute()

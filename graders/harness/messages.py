@@ -6,8 +6,7 @@ import inspect
 import re
 import textwrap
 
-from .catalog import Challenge
-
+from graders.ground.catalog import Challenge
 
 FIRST_HINT = ""   # a hint name that means "the challenge's first hint"
 

@@ -5,20 +5,20 @@ from pathlib import Path
 
 import pytest
 
-from .catalog import REPO_ROOT
-from .results_file import DEFAULT_RESULTS
+from graders.ground import KIT_ROOT
+from graders.ground.results import DEFAULT_RESULTS
 
-SOLUTIONS = REPO_ROOT / "solutions"
+SOLUTIONS = KIT_ROOT / "solutions"
 SEED = pytest.StashKey[int]()                 # the run's seed, set in pytest_configure
 
 
 def target_dir(config) -> Path:
     """--target as given: absolute, or relative to where pytest was started, else to the repository root."""
     target = Path(config.getoption("target"))
-    for base in (config.invocation_params.dir, REPO_ROOT):
+    for base in (config.invocation_params.dir, KIT_ROOT):
         if (base / target).is_dir():
             return base / target
-    return REPO_ROOT / target
+    return KIT_ROOT / target
 
 
 def grades_the_kits_solutions(config) -> bool:

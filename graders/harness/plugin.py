@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from graders.ground import KIT_ROOT
+from graders.ground.catalog import challenge_for, load_catalog
+from graders.ground.console import tolerant_console
+
 from . import messages
 from .board_post import BoardPoster
 from .boot import LocalServer, RemoteServer
-from .catalog import REPO_ROOT, challenge_for, load_catalog
 from .messages import GraderFailure, indent
 from .options import SEED, server_url, target_dir
 from .results import ResultsRecorder
@@ -38,22 +41,12 @@ def pytest_configure(config):
     config.stash[SEED] = seed
     if config.option.tbstyle == "auto":
         config.option.tbstyle = "short"  # for other errors; GraderFailures show no traceback at all
-    readable_on_any_console(sys.stdout)
+    # A console that cannot show every character makes pytest escape a whole failure into one line of \uXXXX:
+    # escape only the characters it lacks (PYTHONUTF8=1 avoids even that: see the README).
+    tolerant_console("backslashreplace", [sys.stdout])
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(ResultsRecorder(config), "grader-results")
         config.pluginmanager.register(BoardPoster(config), "grader-board")
-
-
-def readable_on_any_console(stream) -> None:
-    """A console that cannot show every character (cp1252 on Windows, a redirected output) makes pytest escape
-    a whole failure into one line of \\uXXXX. Escape only the characters it lacks (PYTHONUTF8=1 avoids even
-    that: see the README)."""
-    encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
-    if encoding not in ("utf8", "utf_8"):
-        try:
-            stream.reconfigure(errors="backslashreplace")
-        except (AttributeError, ValueError):
-            pass  # not a text stream we can change: pytest keeps its own fallback
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -93,7 +86,7 @@ def server(request, tmp_path_factory):
         return
     script = target_dir(request.config) / challenge.level / challenge.slug / "server.py"
     if not script.is_file():
-        shown = script.relative_to(REPO_ROOT) if script.is_relative_to(REPO_ROOT) else script
+        shown = script.relative_to(KIT_ROOT) if script.is_relative_to(KIT_ROOT) else script
         raise GraderFailure(f"The grader expected your server at {shown}, but there is no such file.\n"
                             f"(Full path: {script}.) Create it there, or point the grader at another folder with "
                             f"--target DIR: DIR must contain {challenge.level}/{challenge.slug}/server.py.")
@@ -165,6 +158,6 @@ def where(excinfo, item) -> str:
     for entry in reversed(excinfo.traceback):
         if Path(entry.path) == Path(item.path):
             path = Path(item.path)
-            shown = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
+            shown = path.relative_to(KIT_ROOT) if path.is_relative_to(KIT_ROOT) else path
             return f"(checked at {shown}:{entry.lineno + 1})"
     return ""

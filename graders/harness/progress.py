@@ -5,24 +5,9 @@ here imports pytest: `python -m graders status` starts in a blink.
 """
 from __future__ import annotations
 
-import sys
-
-from .catalog import LEVELS, Challenge, load_catalog
-
-PASSED, FAILED, NOT_TRIED, RESET = "passed", "failed", "not tried", "reset"
-
-
-def status_of(entry: dict | None) -> str:
-    """A results-file entry -> passed, failed, reset or not tried (the file says "not run"; a reset entry is
-    "not run" with the time of its reset, since the starter is back and nothing of it has been graded)."""
-    status = (entry or {}).get("status")
-    if status in (PASSED, FAILED):
-        return status
-    return RESET if (entry or {}).get("reset") else NOT_TRIED
-
-
-def level_order(level: str):
-    return (LEVELS.index(level) if level in LEVELS else len(LEVELS), level)
+from graders.ground.catalog import Challenge, level_order, load_catalog
+from graders.ground.console import can_print
+from graders.ground.results import FAILED, NOT_TRIED, PASSED, RESET, status_of  # noqa: F401 - the learner's words
 
 
 def levels_of(catalog: tuple[Challenge, ...]) -> list[str]:
@@ -34,14 +19,6 @@ def next_level(level: str, catalog: tuple[Challenge, ...] | None = None) -> str 
     later = [other for other in levels_of(catalog if catalog is not None else load_catalog())
              if level_order(other) > level_order(level)]
     return later[0] if later else None
-
-
-def can_print(text: str, stream=None) -> bool:
-    try:
-        text.encode(getattr(stream or sys.stdout, "encoding", None) or "ascii")
-        return True
-    except (UnicodeEncodeError, LookupError):
-        return False
 
 
 def bar(passed: int, total: int, stream=None) -> str:

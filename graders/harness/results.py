@@ -12,16 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from graders.learner.names import learner_name
+from graders.ground import KIT_ROOT
+from graders.ground.catalog import load_catalog, read_kit_version
+from graders.ground.names import learner_name
+from graders.ground.results import RunOutcome, merge_run, read_results, update_results
 
 from . import options
-from .catalog import REPO_ROOT, load_catalog, read_kit_version
 from .commands import command_line, learners_folder
 from .progress import bar_line, level_order, next_level
-from .results_file import read_results, update_results
-
-NOT_RUN_ENTRY = {"status": "not run", "passed": 0, "total": 0, "first_failure": None, "duration": 0.0,
-                 "finished": None, "target": None, "seed": None, "runs": 0, "first_passed": None}
 
 
 class ResultsRecorder:
@@ -31,6 +29,7 @@ class ResultsRecorder:
         self.notes: dict[str, None] = {}  # printed once each, after the summary (an ordered set)
         self.data: dict | None = None
         self.note = ""
+        self.outcome: RunOutcome | None = None   # what became of this run's results: saved or not, and why
         self.title = "your progress"
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -84,18 +83,23 @@ class ResultsRecorder:
         # Shown even when not saved: this run on top of the learner's earlier ones (the kit's solutions alone).
         self.data = merged({} if solutions else read_results(path))
         if exitstatus == pytest.ExitCode.INTERRUPTED:
+            self.outcome = RunOutcome(False, RunOutcome.INTERRUPTED)
             self.note = "The run was interrupted: results not saved."
         elif partial:
+            self.outcome = RunOutcome(False, RunOutcome.PARTIAL)
             self.note = "Only some checks ran (-k, -m, --lf or ::): results not saved."
         elif solutions and (self.config.getoption("results") is None or same_file(path, options.DEFAULT_RESULTS)):
+            self.outcome = RunOutcome(False, RunOutcome.KITS_SOLUTIONS)
             self.title = "the kit's solutions"
             self.note = ("These were the kit's own solutions (--target solutions): your results file was not "
                          "touched.")
         else:
             try:
                 self.data = update_results(path, merged)
+                self.outcome = RunOutcome(True, RunOutcome.SAVED, path)
                 self.note = f"Results saved to {path} for {self.data['learner']}."
             except OSError as error:
+                self.outcome = RunOutcome(False, RunOutcome.NOT_WRITTEN, path, str(error))
                 self.note = f"Could not save the results to {path}: {error}"
 
     # A wrapper that runs first, so its code after `yield` runs last: after pytest's own "short test summary
@@ -147,22 +151,11 @@ def summary_lines(challenges: dict, levels: list[str], cwd: Path | None = None,
         if challenge and challenge.hints:
             lines.append(textwrap.fill(f"hint: {challenge.hints[0].text}", 110, initial_indent=" " * 10,
                                        subsequent_indent=" " * 16))
-        grader = (graders or {}).get(slug) or REPO_ROOT / "graders" / level / f"test_{slug}.py"
+        grader = (graders or {}).get(slug) or KIT_ROOT / "graders" / level / f"test_{slug}.py"
         lines.append(f"          run:  {command_line('-m', 'pytest', grader, cwd=cwd)}")
     return lines
 
 
 def merge(old: dict, finished: dict, learner: str, now: str) -> dict:
-    """Earlier runs' entries, with this run's on top. Fields this kit does not know are kept, never dropped."""
-    challenges = dict(old.get("challenges", {}))
-    for challenge in load_catalog():
-        challenges.setdefault(challenge.slug, {"slug": challenge.slug, "level": challenge.level, **NOT_RUN_ENTRY})
-    for slug, entry in finished.items():
-        before = challenges.get(slug, {})
-        if entry["status"] == "not run" and before.get("status") in ("passed", "failed"):
-            continue  # every check was skipped (--server-url): nothing was graded, the earlier result stands
-        earlier_pass = before.get("first_passed") or (before.get("finished") if before.get("status") == "passed"
-                                                      else None)
-        challenges[slug] = {"slug": slug, "level": entry["level"], **NOT_RUN_ENTRY, **before, **entry, "runs": int(before.get("runs") or 0) + 1,
-                            "first_passed": earlier_pass or (now if entry["status"] == "passed" else None)}
-    return {**old, "learner": learner, "kit_version": read_kit_version(), "updated": now, "challenges": challenges}
+    """This run on top of the earlier ones, by the results model's one rule, with this kit's catalog."""
+    return merge_run(old, finished, learner, now, read_kit_version(), load_catalog())

@@ -28,15 +28,14 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs
 
+from graders.ground.catalog import load_catalog
+from graders.ground.results import SchemaError, shorten, validate_results
 from reference.core.request_parser import Request
-from reference.core.response import Response, error_page
-
-from graders.harness.catalog import load_catalog
+from reference.core.response import Response, error_page, not_allowed
 
 from .board_store import BoardFull, BoardStore, NameTaken, normal_code
 from .classroom import build_classroom
 from .report import csv_bytes
-from .schema import SchemaError, shorten, validate_results
 
 PAGE = Path(__file__).with_name("board_page.html")
 MAX_POST = 64 * 1024            # a results file is a few kilobytes, even with long failure texts
@@ -121,9 +120,7 @@ class BoardApp:
                 allowed = ["GET", "HEAD"]
             if not allowed:
                 return self.counted(error_page(404, f"There is no {request.path} on this board. The board is at /."))
-            page = error_page(405, f"{request.method} is not allowed on {request.path}")
-            page.headers.append(("Allow", ", ".join(allowed)))
-            return self.counted(page)
+            return self.counted(not_allowed(request.method, request.path, tuple(allowed)))
         return self.counted(handler(request, client))
 
     def counted(self, response: Response) -> Response:

@@ -19,6 +19,8 @@ import sqlite3
 import sys
 from pathlib import Path
 
+from graders.ground.console import terminal_text
+from graders.ground.network import lan_address
 from graders.supervisor import HOST
 from reference.core.request_parser import MAX_HEAD, HTTPError, RequestParser
 from reference.core.response import error_page
@@ -27,7 +29,6 @@ from .board_app import MAX_POST, BoardApp, refusal
 from .board_store import CODE_LENGTH, BoardStore, normal_code, shown_code
 from .classroom import build_classroom
 from .report import csv_bytes
-from .schema import terminal_text
 
 READ_TIMEOUT = 10.0         # a whole request, head and body, or the connection is dropped
 WRITE_DEADLINE = 5.0        # a reader that takes no bytes for this long is dropped, with the snapshot it held
@@ -45,19 +46,11 @@ def valid_code(code: str) -> bool:
     return re.fullmatch(r"[A-Za-z0-9]{%d,32}" % CODE_LENGTH, normal_code(code)) is not None
 
 
-def lan_address() -> str:
-    """This computer's address on the local network, as the room's laptops would reach it.
-
-    Connecting a UDP socket sends nothing; it only asks the OS which interface it would use. 192.0.2.1 is a
-    documentation address (TEST-NET-1), so nothing is ever contacted."""
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.connect(("192.0.2.1", 9))
-            address = probe.getsockname()[0]
-            if not address.startswith("0."):
-                return address
-    except OSError:
-        pass
+def room_address() -> str:
+    """The address the room's laptops reach this board at: the LAN address, else the host name's, else loopback."""
+    address = lan_address()
+    if address:
+        return address
     try:
         return socket.gethostbyname(socket.gethostname())
     except OSError:
@@ -281,7 +274,7 @@ def run(args) -> int:
             return 0
         app = BoardApp(store, code, args.stuck_minutes)
         host = bind_host(args.lan)
-        lines = announcement(args.lan, args.port, code, args.db, lan_address() if args.lan else HOST,
+        lines = announcement(args.lan, args.port, code, args.db, room_address() if args.lan else HOST,
                              store.instructor_key())
 
         def announce():

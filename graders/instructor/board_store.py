@@ -21,9 +21,10 @@ import sqlite3
 import time
 from pathlib import Path
 
+from graders.ground.names import mixes_scripts, name_key
+
 from .classroom import FAILED, build_classroom
 from .failures import failure_key
-from .schema import mixes_scripts, name_key
 
 # 32 symbols, so each is 5 bits: no I, O, 0 or 1, which a code read aloud or off a projector would mix up.
 CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"

@@ -9,12 +9,18 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from graders.harness.catalog import LEVELS, load_catalog
+from graders.ground.catalog import level_order, load_catalog
+from graders.ground.results import (
+    FAILED,
+    NOT_TRIED,
+    PASSED,
+    RESET,
+    flag_reason,
+    status_of,
+)
 
 from .failures import failure_key
-from .schema import flag_reason
 
-PASSED, FAILED, NOT_TRIED = "passed", "failed", "not tried"
 OTHER_LEVEL = "other"
 
 
@@ -61,20 +67,17 @@ class Classroom:
         grouped: dict[str, list[str]] = {}
         for column in self.columns:
             grouped.setdefault(column.level, []).append(column.slug)
-        return sorted(grouped.items(), key=lambda item: level_rank(item[0]))
+        return sorted(grouped.items(), key=lambda item: level_order(item[0]))
 
     @property
     def slugs(self) -> list[str]:
         return [column.slug for column in self.columns]
 
 
-def level_rank(level: str) -> tuple[int, str]:
-    return (LEVELS.index(level) if level in LEVELS else len(LEVELS), level)
-
-
 def cell_status(entry: dict | None) -> str:
-    status = (entry or {}).get("status")
-    return status if status in (PASSED, FAILED) else NOT_TRIED
+    """The room sees a reset challenge as not tried: nothing of it has been graded since."""
+    status = status_of(entry)
+    return NOT_TRIED if status == RESET else status
 
 
 def build_classroom(results: list[dict], catalog=None) -> Classroom:
@@ -89,7 +92,7 @@ def build_classroom(results: list[dict], catalog=None) -> Classroom:
                 columns.append(Column(slug, entry.get("level") or OTHER_LEVEL))
     # A level's unknown challenges sit after its known ones; levels keep the kit's order.
     order = {column.slug: index for index, column in enumerate(columns)}
-    columns.sort(key=lambda column: (level_rank(column.level), order[column.slug]))
+    columns.sort(key=lambda column: (level_order(column.level), order[column.slug]))
 
     rows, flagged = [], []
     for data in sorted(results, key=lambda d: d["learner"].casefold()):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
+
+from graders.ground.console import tolerant_console
+from graders.ground.files import write_atomically
 
 REPORT_HELP = """A class table from many results files (grader-results.json, one per learner).
 Folders are searched for *.json files. Files that cannot be read are reported in one line each and skipped."""
@@ -13,21 +15,12 @@ BOARD_HELP = """A live workshop board: learners join with `python -m graders joi
 of theirs appears on one page, for the projector. Learner names are shown to everyone who sees the page."""
 
 
-def readable_output() -> None:
-    """A Windows console that cannot print a learner's name prints '?' instead of crashing."""
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.reconfigure(errors="replace")
-        except (AttributeError, ValueError):
-            pass
-
-
 def report_main(argv: list[str] | None = None) -> int:
     from .classroom import build_classroom
     from .collect import collect
     from .report import csv_bytes, render_html, render_table
 
-    readable_output()
+    tolerant_console()
     parser = argparse.ArgumentParser(prog="python -m graders report", description=REPORT_HELP)
     parser.add_argument("paths", nargs="+", metavar="FILES_OR_DIRS", help="results files, or folders holding them")
     parser.add_argument("--csv", type=Path, metavar="OUT.csv", help="also write the table as CSV (opens in a spreadsheet)")
@@ -55,17 +48,12 @@ def report_main(argv: list[str] | None = None) -> int:
     return code
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write next to the target, then rename: a half-written report never replaces a good one."""
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(data)
-    temporary.replace(path)
 
 
 def board_main(argv: list[str] | None = None) -> int:
     from . import board_server
 
-    readable_output()
+    tolerant_console()
     parser = argparse.ArgumentParser(prog="python -m graders board", description=BOARD_HELP)
     parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     parser.add_argument("--lan", action="store_true",

@@ -11,9 +11,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from graders.harness.catalog import read_kit_version
-
-from .schema import SchemaError, validate_results
+from graders.ground.catalog import read_kit_version
+from graders.ground.results import SchemaError, validate_results
 
 MAX_FILE = 5 * 1024 * 1024     # a results file is a few kilobytes; anything this big is something else
 

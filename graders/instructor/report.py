@@ -13,21 +13,14 @@ import sys
 import unicodedata
 from html import escape
 
+from graders.ground.console import MARKS, can_encode, terminal_text
+
 from .classroom import FAILED, NOT_TRIED, PASSED, Classroom, Row
 from .collect import Collected
-from .schema import terminal_text
 
-SYMBOLS = {PASSED: "✓", FAILED: "✗", NOT_TRIED: "·"}
-ASCII_SYMBOLS = {PASSED: "+", FAILED: "x", NOT_TRIED: "."}
+SYMBOLS = {status: MARKS[status][0] for status in (PASSED, FAILED, NOT_TRIED)}
+ASCII_SYMBOLS = {status: MARKS[status][1] for status in (PASSED, FAILED, NOT_TRIED)}
 NAME_WIDTH = 22
-
-
-def can_print(text: str, encoding: str | None) -> bool:
-    try:
-        text.encode(encoding or "ascii")
-        return True
-    except (UnicodeEncodeError, LookupError):
-        return False
 
 
 def display_width(text: str) -> int:
@@ -49,7 +42,7 @@ def fit(text: str, width: int) -> str:
 
 def render_table(room: Classroom, collected: Collected | None = None, encoding: str | None = None) -> str:
     encoding = encoding if encoding is not None else sys.stdout.encoding
-    symbols = SYMBOLS if can_print("".join(SYMBOLS.values()) + "…│", encoding) else ASCII_SYMBOLS
+    symbols = SYMBOLS if can_encode("".join(SYMBOLS.values()) + "…│", encoding) else ASCII_SYMBOLS
     bar = "│" if symbols is SYMBOLS else "|"
     levels = room.levels
     number = {slug: index + 1 for index, slug in enumerate(slug for _, slugs in levels for slug in slugs)}
@@ -186,7 +179,7 @@ def render_html(room: Classroom, collected: Collected | None = None, now: dateti
     now = now or datetime.datetime.now().astimezone()
     e = escape
     levels = room.levels
-    marks = {PASSED: "✓", FAILED: "✗", NOT_TRIED: "·"}
+    marks = SYMBOLS
     learners = len(room.rows)
     out = ['<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'

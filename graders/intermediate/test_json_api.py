@@ -16,7 +16,14 @@ The values are random, so a hard-coded answer cannot pass.
 """
 import json
 
-from graders.harness import GraderFailure, expect, fetch, open_raw, survives_a_short_body, with_advice
+from graders.harness import (
+    GraderFailure,
+    expect,
+    fetch,
+    open_raw,
+    survives_a_short_body,
+    with_advice,
+)
 
 WORDS = ["teapot", "kettle", "socket", "header", "crumpet", "lantern", "pebble", "walrus", "noodle", "quill"]
 NON_ASCII = ["Zürich", "Kraków", "São Paulo", "東京", "Αθήνα", "Smørrebrød", "crème brûlée", "jalapeño"]

@@ -15,7 +15,14 @@ read only in part loses it.
 import re
 from urllib.parse import urlencode
 
-from graders.harness import GraderFailure, expect, fetch, send_raw, survives_a_short_body, with_advice
+from graders.harness import (
+    GraderFailure,
+    expect,
+    fetch,
+    send_raw,
+    survives_a_short_body,
+    with_advice,
+)
 
 FIRST = ["Ada", "Grace", "Alan", "Barbara", "Guido", "Margaret", "Dennis", "Radia", "Linus", "Frances"]
 LAST = ["Lovelace", "Hopper", "Turing", "Liskov", "Rossum", "Hamilton", "Ritchie", "Perlman", "Allen"]

@@ -7,15 +7,13 @@ import subprocess
 import sys
 import tempfile
 
-from graders.harness.catalog import Challenge
+from graders.ground.catalog import Challenge
+from graders.ground.results import FAILED, PASSED
 from graders.harness.commands import SHOWN_FROM, command_line
-
 from graders.harness.messages import clip
-from graders.harness.progress import FAILED, PASSED
 
 from .kit import KIT_ROOT, Progress, challenges, cli_command, grader_file
 from .status import level_bars, mark
-
 
 # The plugins a grader needs, named: with autoloading off, whatever else pytest finds installed on the
 # learner's machine (hypothesis, trio, anyio...) is never imported, which saves a second or more per run.

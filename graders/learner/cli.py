@@ -6,11 +6,13 @@ import os
 import sys
 from pathlib import Path
 
-from . import kit
-from . import state
-from graders.harness.catalog import LEVELS
+from graders.ground import state
+from graders.ground.catalog import LEVELS
+from graders.ground.console import tolerant_console
 
+from . import kit
 from .kit import Progress, UserError
+
 
 # Each verb once: its words in the help, its help line, and how its parser is built (None: no arguments).
 # The epilog and the parser are both made from this list, so they cannot disagree.
@@ -159,20 +161,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.reconfigure(errors="replace")  # a console that cannot show a character gets '?', not a crash
-        except (AttributeError, ValueError):
-            pass
+    tolerant_console()   # a console that cannot show a character gets '?', not a crash
     kit.INVOKED_AS_WSFS = Path(sys.argv[0]).stem.lower() == "wsfs"
-    arguments = sys.argv[1:] if argv is None else argv
-    if arguments[:1] in (["report"], ["board"]):   # the instructor's verbs have options of their own
-        from graders.instructor import cli as instructor  # noqa: PLC0415
-        try:
-            main_of = instructor.report_main if arguments[0] == "report" else instructor.board_main
-            return main_of(arguments[1:])
-        except KeyboardInterrupt:
-            return 130
     try:
         code = run(parse(argv))
         sys.stdout.flush()  # here, so that a closed pipe is caught below and not at the interpreter's exit

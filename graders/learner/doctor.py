@@ -15,13 +15,13 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
+from graders.ground import state as learner_state
+from graders.ground.console import can_print
+from graders.ground.names import git_user_name
 from graders.harness.commands import command_line, is_inside, set_variable
-from graders.harness.progress import can_print
 from graders.supervisor import HOST
 
-from . import state as learner_state
 from .kit import KIT_ROOT
-from .names import git_user_name
 
 OK, WARNING, PROBLEM = "ok", "warning", "problem"
 PACKAGES = [("pytest", "pytest"), ("pytest_timeout", "pytest-timeout"), ("xdist", "pytest-xdist"),

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import textwrap
 
-from graders.harness.catalog import Challenge
+from graders.ground import state as learner_state
+from graders.ground.catalog import Challenge
 
-from . import state as learner_state
 from .kit import Progress, cli_command
 
 

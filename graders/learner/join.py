@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import urllib.parse
 
-from . import state as learner_state
+from graders.ground import state as learner_state
+from graders.ground.names import learner_name
+
 from .kit import UserError, cli_command
-from .names import learner_name
 
 
 def parse_board_url(url: str) -> dict:

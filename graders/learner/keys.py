@@ -33,7 +33,7 @@ class PosixKeys(NoKeys):
 
     def __enter__(self):
         import termios  # noqa: PLC0415 - POSIX only
-        import tty      # noqa: PLC0415
+        import tty  # noqa: PLC0415
         self.saved = termios.tcgetattr(self.stream.fileno())
         tty.setcbreak(self.stream.fileno())     # no Enter needed, no echo; Ctrl+C is still SIGINT
         return self
@@ -45,7 +45,7 @@ class PosixKeys(NoKeys):
         return False
 
     def read(self, timeout: float) -> str | None:
-        import os      # noqa: PLC0415
+        import os  # noqa: PLC0415
         import select  # noqa: PLC0415
         ready, _, _ = select.select([self.stream], [], [], timeout)
         if not ready:

@@ -5,18 +5,16 @@ The kit's root is found from this package's own location, so `python -m graders`
 from __future__ import annotations
 
 import difflib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from graders.harness.catalog import Challenge, catalog_words as _catalog_words, load_catalog
+from graders.ground import KIT_ROOT
+from graders.ground import state as learner_state
+from graders.ground.catalog import Challenge, load_catalog
+from graders.ground.catalog import catalog_words as _catalog_words
+from graders.ground.results import DEFAULT_RESULTS, PASSED, read_results, status_of
 from graders.harness.commands import command_line, quote, shown_path
-from graders.harness.results_file import DEFAULT_RESULTS
-from graders.harness.progress import PASSED, status_of
 
-from . import state as learner_state
-
-KIT_ROOT = learner_state.KIT_ROOT
 BACKUPS = KIT_ROOT / "backups"
 
 
@@ -100,12 +98,8 @@ class Progress:
 
 
 def read_results_quietly() -> dict:
-    """The learner's results file, or {} when there is none. Reading never changes it (no .bak here)."""
-    try:
-        data = json.loads(DEFAULT_RESULTS.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) and isinstance(data.get("challenges"), dict) else {}
+    """The learner's results file, or {} when there is none. Reading never changes it."""
+    return read_results(DEFAULT_RESULTS, keep_aside=False)
 
 
 INVOKED_AS_WSFS = False   # set by cli.main when the learner typed `wsfs`: then the printed commands say wsfs

@@ -8,13 +8,12 @@ from __future__ import annotations
 import datetime
 import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
-from graders.harness.catalog import Challenge, challenge_files
-from graders.harness.results_file import DEFAULT_RESULTS, update_results
-from graders.jsonfiles import replace
+from graders.ground.catalog import Challenge, challenge_files
+from graders.ground.files import write_atomically
+from graders.ground.results import DEFAULT_RESULTS, NOT_RUN, update_results
 
 from .kit import BACKUPS, KIT_ROOT, UserError, cli_command, show, starter_dir
 from .starters import ARCHIVE, shipped_bytes
@@ -65,7 +64,7 @@ def mark_reset(challenge: Challenge) -> None:
     def change(results: dict) -> dict:
         entries = dict(results.get("challenges", {}))
         entries[challenge.slug] = {**entries.get(challenge.slug, {"slug": challenge.slug, "level": challenge.level}),
-                                   "status": "not run", "passed": 0, "first_failure": None, "reset": now}
+                                   "status": NOT_RUN, "passed": 0, "first_failure": None, "reset": now}
         return {**results, "challenges": entries}
     try:
         update_results(DEFAULT_RESULTS, change)
@@ -131,11 +130,7 @@ def restore(folder: Path, shipped: dict[str, bytes], mine: dict[str, Path]) -> N
     for name, data in shipped.items():
         target = folder / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; a starter is an ordinary file
-        replace(temporary, target)  # a file is either the learner's or the shipped one, never half of each
+        write_atomically(target, data, 0o644)  # either the learner's file or the shipped one, never half of each
     for where, folders, files in os.walk(folder, topdown=False):
         if where != str(folder) and not os.listdir(where):
             os.rmdir(where)  # a folder the learner added, now empty

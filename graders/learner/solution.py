@@ -8,8 +8,8 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from graders.harness.catalog import Challenge
-from graders.harness.progress import PASSED
+from graders.ground.catalog import Challenge
+from graders.ground.results import PASSED
 
 from .kit import KIT_ROOT, Progress, UserError, cli_command, solution_dir, starter_dir
 from .reset import confirm, learner_files

@@ -12,7 +12,7 @@ import hashlib
 import zipfile
 from pathlib import Path
 
-from graders.harness.catalog import challenge_files
+from graders.ground.catalog import challenge_files
 
 from .kit import KIT_ROOT
 

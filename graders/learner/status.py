@@ -3,18 +3,17 @@ from __future__ import annotations
 
 import textwrap
 
-from graders.harness.catalog import Challenge
+from graders.ground.catalog import Challenge
+from graders.ground.console import mark
 from graders.harness.commands import command_line
-from graders.harness.progress import FAILED, PASSED, RESET, bar_line, can_print, levels_of
+from graders.harness.progress import (
+    FAILED,
+    PASSED,
+    bar_line,
+    levels_of,
+)
 
 from .kit import Progress, challenges, cli_command, grader_file, show, starter_dir
-
-MARKS = {PASSED: ("✓", "+"), FAILED: ("✗", "x"), "not tried": ("·", "."), RESET: ("↺", "r")}
-
-
-def mark(status: str) -> str:
-    fancy, plain = MARKS.get(status, ("·", "."))
-    return fancy if can_print(fancy) else plain
 
 
 def status(progress: Progress) -> int:

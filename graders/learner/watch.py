@@ -18,9 +18,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from graders.harness.catalog import Challenge, challenge_files
+from graders.ground.catalog import Challenge, challenge_files
+from graders.ground.console import can_print
 from graders.harness.messages import clip_tail, hint_text
-from graders.harness.progress import can_print
 
 from .check import run_quietly
 from .hints import hint, wrap_keeping_code

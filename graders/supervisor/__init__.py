@@ -22,8 +22,9 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from graders.ground import KIT_ROOT
+
 HOST = "127.0.0.1"
-ROOT = Path(__file__).resolve().parents[2]       # the kit's folder
 LAUNCHER = Path(__file__).with_name("launcher.py")
 POSIX = os.name == "posix"
 # A new session (POSIX) or process group (Windows): a Ctrl+C in the terminal reaches the caller only, which
@@ -47,7 +48,7 @@ def free_port() -> int:
 class ServerProcess:
     """One server command, run under the launcher. Read `exit_code`, `output()`; call `stop()` (always)."""
 
-    def __init__(self, command: list[str], log_path: Path, env: dict[str, str] | None = None, cwd: Path = ROOT):
+    def __init__(self, command: list[str], log_path: Path, env: dict[str, str] | None = None, cwd: Path = KIT_ROOT):
         self.command, self.log_path, self.env, self.cwd = [str(c) for c in command], Path(log_path), env, cwd
         self.process: subprocess.Popen | None = None
 

@@ -13,10 +13,10 @@ import importlib.util
 import sys
 from pathlib import Path
 
+from graders.ground import KIT_ROOT
 from graders.supervisor import HOST
 
-KIT = Path(__file__).resolve().parents[2]
-REFERENCE = KIT / "reference"
+REFERENCE = KIT_ROOT / "reference"
 FLOOR = "floor"
 
 # The servers, in the order of the talk. Any other reference/*_server.py is benchmarked after them.
@@ -57,7 +57,7 @@ def cannot_take_part(name: str) -> tuple[str, str] | None:
     if not (REFERENCE / f"{name}_server.py").is_file():
         return "n/a", f"there is no reference/{name}_server.py"
     needed, why = NEEDS.get(name, (None, None))
-    if needed and not (KIT / needed).is_file():
+    if needed and not (KIT_ROOT / needed).is_file():
         return "n/a", why
     return None
 

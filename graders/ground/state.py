@@ -17,9 +17,10 @@ import re
 import secrets
 from pathlib import Path
 
-from graders.jsonfiles import read_json_object, write_json_atomically
+from graders.ground.files import read_json_object, write_json_atomically
 
-KIT_ROOT = Path(__file__).resolve().parents[2]
+from . import KIT_ROOT
+
 STATE_FILE = KIT_ROOT / "learner-state.json"
 # Another file, for the kit's own tests: they run graders with --learner and must not rename the developer.
 OVERRIDE = "WSFS_STATE_FILE"

@@ -12,8 +12,9 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CATALOG = REPO_ROOT / "exercises" / "catalog.toml"
+from . import KIT_ROOT
+
+CATALOG = KIT_ROOT / "exercises" / "catalog.toml"
 LEVELS = ("foundations", "beginner", "intermediate", "advanced")
 
 
@@ -71,6 +72,11 @@ class Challenge:
         return None
 
 
+def level_order(level: str) -> tuple[int, str]:
+    """Sort key for levels: the catalog's order, then any other level by name."""
+    return (LEVELS.index(level) if level in LEVELS else len(LEVELS), level)
+
+
 @functools.lru_cache(maxsize=None)
 def load_catalog() -> tuple[Challenge, ...]:
     """All challenges in catalog order; empty if the catalog is missing (hints are then simply absent)."""
@@ -107,6 +113,6 @@ def challenge_for(grader_path: str | Path) -> Challenge | None:
 
 def read_kit_version() -> str:
     try:
-        return tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+        return tomllib.loads((KIT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
     except (OSError, KeyError, tomllib.TOMLDecodeError):
         return "unknown"

@@ -32,15 +32,22 @@ def read_json_object(path: Path, is_valid=lambda data: isinstance(data, dict)) -
 
 
 def write_json_atomically(path: Path, data: dict) -> None:
-    """A temporary file of our own in the same folder, then an atomic rename over `path`."""
+    """The object as UTF-8 JSON, written atomically (write_atomically)."""
+    write_atomically(path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+
+
+def write_atomically(path: Path, data: bytes, mode: int | None = None) -> None:
+    """A temporary file of our own in the same folder (never a shared fixed name), flushed to the disk, then an
+    atomic rename over `path`: a reader sees the old file or the new one, never half of either. The file keeps
+    the mode of the one it replaces (0644 for a new one) unless `mode` is given."""
+    path = Path(path)
     handle, temporary = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-            json.dump(data, out, indent=2, ensure_ascii=False)
-            out.write("\n")
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
             out.flush()
             os.fsync(out.fileno())
-        os.chmod(temporary, file_mode(path))  # mkstemp makes it private (0600); a results file is shared
+        os.chmod(temporary, mode if mode is not None else file_mode(path))   # mkstemp makes it private (0600)
         replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
