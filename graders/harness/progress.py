@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from .catalog import LEVELS, Challenge, load_catalog
+from .catalog import LEVELS, Challenge, Hint, load_catalog
 
 PASSED, FAILED, NOT_TRIED = "passed", "failed", "not tried"
 
@@ -51,3 +51,11 @@ def bar(passed: int, total: int, stream=None) -> str:
 
 def bar_line(level: str, passed: int, total: int, stream=None) -> str:
     return f"{level:<13} {bar(passed, total, stream)}  {passed}/{total}"
+
+
+def hint_to_show(challenge: Challenge, entry: dict | None) -> Hint | None:
+    """The hint a progress footer shows: the one the first failure showed (hint 2, say), else the first.
+    Never the last, which is almost the answer."""
+    named = (entry or {}).get("first_failure_hint")
+    hints = challenge.hints[:-1] if len(challenge.hints) > 1 else challenge.hints
+    return next((hint for hint in hints if hint.name == named), hints[0] if hints else None)
