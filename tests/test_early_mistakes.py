@@ -45,6 +45,12 @@ MISTAKES = [
     Mistake("json_api: except json.JSONDecodeError lets a non-UTF-8 body through", "json_api",
             (("    except (ValueError, RecursionError) as error:", "    except (json.JSONDecodeError, RecursionError) as error:"),),
             "not_utf8", ("not UTF-8", "UnicodeDecodeError", "Catch ValueError")),
+    Mistake("post_form: an empty or blank name is thanked", "post_form",
+            (('    if not form.get("name", [""])[0].strip():', '    if not form.get("name"):'),),
+            "missing_name", ("is no name at all", "but got 200 OK", "strip() it")),
+    Mistake("error_pages: except KeyError around the handler", "error_pages",
+            (("    except Exception:\n", "    except KeyError:\n"),),
+            "500_page", ("Catch every exception (except Exception:)", "Hint 3/5 (error_pages)")),
 ]
 
 
@@ -74,3 +80,12 @@ def test_a_recv_loop_that_spins_on_b_empty_is_named_at_once_and_the_run_ends_fas
     code, output = grade(mistake, tmp_path)
     assert_caught(mistake, code, output)
     assert time.perf_counter() - started < 25, output[-2000:]    # it was 35 s: 7 checks, 5 s each
+
+
+def test_a_correct_server_whose_boom_raises_another_exception_passes(tmp_path):
+    """A correct server may have another bug in /boom: the grader looks for a traceback, whatever the exception."""
+    variant = Mistake("error_pages: /boom raises RuntimeError", "error_pages",
+                      (("""    return html(f"<h1>{settings['greetting']}</h1>")""",
+                        """    raise RuntimeError("the database is on holiday")"""),), "boom or traceback or bug", ())
+    code, output = grade(variant, tmp_path)
+    assert code == 0, output[-3000:]
