@@ -51,6 +51,11 @@ MISTAKES = [
     Mistake("error_pages: except KeyError around the handler", "error_pages",
             (("    except Exception:\n", "    except KeyError:\n"),),
             "500_page", ("Catch every exception (except Exception:)", "Hint 3/5 (error_pages)")),
+    Mistake("time_route: html() called but never imported", "time_route",
+            (("from reference.core.response import html   # html(page) builds a Response: 200, text/html, the page "
+              "encoded\n", ""),),
+            "html_page", ("Your server raised an exception during this check", "NameError: name 'html' is not defined",
+                          "(The check that failed: time is an html page.)")),
 ]
 
 
@@ -89,3 +94,17 @@ def test_a_correct_server_whose_boom_raises_another_exception_passes(tmp_path):
                         """    raise RuntimeError("the database is on holiday")"""),), "boom or traceback or bug", ())
     code, output = grade(variant, tmp_path)
     assert code == 0, output[-3000:]
+
+
+def test_the_progress_footer_shows_the_hint_the_failure_showed():
+    from graders.harness.catalog import load_catalog
+    from graders.harness.results import summary_lines
+    challenge = next(c for c in load_catalog() if c.slug == "hello_socket")
+    second, last = challenge.hints[1], challenge.hints[-1]
+    entry = {"slug": "hello_socket", "level": "foundations", "status": "failed", "first_failure_hint": second.name}
+    footer = " ".join(" ".join(summary_lines({"hello_socket": entry}, ["foundations"])).split())
+    assert " ".join(second.text.split())[:60] in footer
+    for named in (None, last.name, "no_such_hint"):     # no hint shown, or the answer: the first, never the last
+        entry["first_failure_hint"] = named
+        footer = " ".join(" ".join(summary_lines({"hello_socket": entry}, ["foundations"])).split())
+        assert " ".join(challenge.hints[0].text.split())[:60] in footer and last.text[:40] not in footer
