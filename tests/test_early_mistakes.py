@@ -51,6 +51,12 @@ MISTAKES = [
     Mistake("error_pages: except KeyError around the handler", "error_pages",
             (("    except Exception:\n", "    except KeyError:\n"),),
             "500_page", ("Catch every exception (except Exception:)", "Hint 3/5 (error_pages)")),
+    Mistake("request_logging: HEAD logged with the page's size", "request_logging",
+            (("    size = len(response.body) if send_body else 0\n", "    size = len(response.body)\n"),),
+            "head_request", ("the answer to HEAD sends none", "Hint 2/4 (request_logging)")),
+    Mistake("query_params: target.split('?') into two names", "query_params",
+            (('    path, _, query = target.partition("?")', '    path, query = target.split("?") if "?" in target else (target, "")'),),
+            "question_mark", ("only the first '?' starts the query", "target.partition('?')")),
     Mistake("time_route: html() called but never imported", "time_route",
             (("from reference.core.response import html   # html(page) builds a Response: 200, text/html, the page "
               "encoded\n", ""),),
