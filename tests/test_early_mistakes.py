@@ -37,8 +37,8 @@ MISTAKES = [
             (("    finally:\n        writer.close()\n", "    finally:\n        pass\n"),),
             "static_files and about", ("still open", "Call writer.close()")),
     Mistake("json_api: headers.get(...).startswith with no Content-Type", "json_api",
-            (('    media_type = request.header("content-type", "").split(";")[0].strip().lower()\n'
-              '    if media_type != "application/json":', 
+            ((('    media_type = request.header("content-type", "").split(";")[0].strip().lower()\n'
+               '    if media_type != "application/json":'),
               '    if not request.headers.get("content-type").startswith("application/json"):'),),
             "without_content_type", ("415 Unsupported Media Type", "None.startswith(...) raises AttributeError",
                                      "request.header('content-type', '')")),
@@ -58,8 +58,8 @@ MISTAKES = [
             (('    path, _, query = target.partition("?")', '    path, query = target.split("?") if "?" in target else (target, "")'),),
             "question_mark", ("only the first '?' starts the query", "target.partition('?')")),
     Mistake("time_route: html() called but never imported", "time_route",
-            (("from reference.core.response import html   # html(page) builds a Response: 200, text/html, the page "
-              "encoded\n", ""),),
+            (("from reference.core.response import html   # html(page) builds a Response: 200, text/html, the page encoded\n",
+              ""),),
             "html_page", ("Your server raised an exception during this check", "NameError: name 'html' is not defined",
                           "(The check that failed: time is an html page.)")),
 ]
