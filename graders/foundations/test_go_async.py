@@ -113,8 +113,8 @@ def test_a_stalled_client_does_not_delay_another(server):
            got=f"{exchange.status} {exchange.reason}", hint="await_io")
     expect(seconds <= OTHER_WITHIN, exchange,
            expected=f"an answer within {OTHER_WITHIN} s, although another client had sent half a request and paused",
-           got=f"an answer after {seconds:.2f} s: it waited for the stalled client. Whatever waits for one client "
-               "must let the others run: await reader.read(), not a blocking recv()", hint="await_io")
+           got=f"an answer after {seconds:.2f} s: it waited for the client that sat on half a request. Whatever waits "
+               "for one client must let the others run: await reader.read(), not a blocking recv()", hint="await_io")
 
 
 def test_ten_slow_requests_finish_together(server):

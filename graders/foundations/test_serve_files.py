@@ -237,7 +237,8 @@ def test_other_methods_are_refused(server, rng):
 
 @pytest.mark.parametrize("path", ["/", "/images/logo.png", "/no-such-page.html"])
 def test_head_is_the_head_of_get(server, path):
-    exchange = get(server, path, method="HEAD", hint="head")      # strictly: \\r\\n, a Content-Length, no body
+    exchange = strict_answer(server, request(path, "HEAD"), expected=f"the head GET {path} gets, and no body",
+                             hint="head", framing_hint="head", read_hint="read_head", loop_hint="errors")
     expect(exchange.status in (200, 404), exchange, expected=f"the answer GET {path} gets, head only",
            got=f"{exchange.status} {exchange.reason}", hint="head")
     head_is_the_head_of_get(server, path, hint="head")
