@@ -1,7 +1,8 @@
 """error_pages: errors a browser understands.
 
 The checks:
-- an unknown path answers with the status 404, never 200;
+- an unknown path answers with the status 404, never 200, also when the request comes in another legal shape
+  (header names in any case, cut at any byte);
 - ... and with the kit's custom HTML page (static/404.html), which links back to "/";
 - DELETE /about answers 405, with an Allow header that lists GET, and so does POST, PUT or PATCH;
 - HEAD /, HEAD /about and HEAD of a missing page answer the head of GET (same status, Content-Type and
@@ -16,7 +17,8 @@ import re
 
 import pytest
 
-from graders.harness import GraderFailure, expect, fetch, head_is_the_head_of_get, with_advice
+from graders.foundations.first_server_checks import shaped, split_anywhere
+from graders.harness import GraderFailure, expect, fetch, head_is_the_head_of_get, send_raw, with_advice
 
 TRACEBACKS_EXPECTED = True   # /boom's traceback is the output this challenge asks for: the harness need not lead with it
 
@@ -34,6 +36,10 @@ def is_html(exchange) -> bool:
 
 def test_unknown_path_is_404(server, rng):
     exchange = fetch(server, "GET", f"/no-such-page-{rng.randint(1000, 9999)}")
+    expect(exchange.status == 404, exchange, expected="the status 404 Not Found: the page does not exist",
+           got=f"{exchange.status} {exchange.reason}", hint="not_found")
+    path = f"/missing-{rng.randint(1000, 9999)}"      # and in another legal shape: any header case, any cut
+    exchange = send_raw(server, split_anywhere(rng, shaped(rng, path)), pause=0.05)
     expect(exchange.status == 404, exchange, expected="the status 404 Not Found: the page does not exist",
            got=f"{exchange.status} {exchange.reason}", hint="not_found")
 
