@@ -54,7 +54,7 @@ MISTAKES = [
              ("        serve_client(conn, args.static)", "        asyncio.create_task(serve_client(conn, args.static))\n"
                                                        "        await asyncio.sleep(0)\n       "),
              ("        main()  ", "        asyncio.run(main())  ")),
-            "stalled", ("sat on half a request", "await reader.read()"), source="exercises"),
+            "does_not_delay", ("sat on half a request", "await reader.read()"), source="exercises"),
     Mistake("static files before routes", "route_decorator",
             (('    if path in ROUTES:  ', '    if path in ROUTES and find_file(path, static) is None:  '),),
             "wins_over", ("the static files were tried before the routes",)),

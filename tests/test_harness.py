@@ -169,7 +169,7 @@ def test_server_that_crashes_during_the_checks_says_so_first(tmp_path):
                    "ValueError: cannot handle b'/' yet", "What the check saw:", within=2)
     assert run.output.index("exited with code 1") < run.output.index("What the check saw")
     # The crash came before any expect(): the failure still says what the check expects, and its hint.
-    assert "This check expects: home page." in run.output, run.output
+    assert "(The check that failed: home page.)" in run.output, run.output
 
 
 def test_missing_server_file_names_the_path(tmp_path):

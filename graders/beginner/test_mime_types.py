@@ -6,6 +6,9 @@ The checks:
   which nginx and Apache send, is fine too), image/webp, text/plain, application/json and font/woff2.
   Only the type itself is compared; a charset, if the header names one, must be utf-8;
 - every one of those files arrives byte for byte as it is in static/files/;
+- HEAD of a registered file is the head of its GET (the same status, Content-Type and Content-Length, no
+  body on the wire), and a request in another legal shape (header names in any case, cut at any byte) gets
+  the same type and bytes;
 - a file whose extension nobody registered, /files/mystery.unknown (in the site, so any server can be
   graded), stays application/octet-stream.
 """
@@ -13,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from graders.harness import expect, fail, fetch
+from graders.foundations.first_server_checks import shaped, split_anywhere
+from graders.harness import expect, fail, fetch, head_is_the_head_of_get, send_raw
 
 STATIC_FILES = Path(__file__).resolve().parents[2] / "static" / "files"   # the site's data, to compare bytes
 
@@ -76,3 +80,20 @@ def test_unknown_extension_stays_octet_stream(server):
            expected="Content-Type: application/octet-stream, because nobody registered .unknown. "
                     "A server that does not know a file's type must not guess it",
            got=exchange.headers.get("Content-Type") or "no Content-Type at all", hint="table")
+
+
+def test_head_is_the_head_of_get(server, rng):
+    for name in rng.sample(sorted(REGISTERED), 2):
+        head_is_the_head_of_get(server, f"/files/{name}", hint="types")
+
+
+def test_any_legal_shape_of_request_gets_the_type(server, rng):
+    name = rng.choice(sorted(REGISTERED))
+    exchange = send_raw(server, split_anywhere(rng, shaped(rng, f"/files/{name}")), pause=0.05)
+    kind, _charset = media_type(exchange)
+    expect(exchange.status == 200 and kind in REGISTERED[name], exchange,
+           expected=f"200 OK with Content-Type: {' or '.join(REGISTERED[name])}",
+           got=f"{exchange.status} {exchange.reason}, {exchange.headers.get('Content-Type') or 'no Content-Type'}",
+           hint="types")
+    expect(exchange.body == (STATIC_FILES / name).read_bytes(), exchange,
+           expected=f"the bytes of static/files/{name}", got=f"{len(exchange.body):,} other bytes", hint="trust")

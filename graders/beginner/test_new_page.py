@@ -7,13 +7,16 @@ The checks:
 - the page links the site's stylesheet: <link rel="stylesheet" href="/styles.css"> (any href that
   leads to /styles.css from /contact, such as "styles.css", is fine);
 - the home page, /, has a link (<a href>) to /contact or /contact.html;
-- an unknown path is still a 404, not a page sent with 200 OK.
+- an unknown path is still a 404, not a page sent with 200 OK;
+- HEAD /contact is the head of GET /contact, and a request in another legal shape (header names in any
+  case, cut at any byte) gets the page too.
 Pages are read with Python's html.parser, so the HTML around these pieces is up to you.
 """
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
-from graders.harness import expect, fetch
+from graders.foundations.first_server_checks import shaped, split_anywhere
+from graders.harness import expect, fetch, head_is_the_head_of_get, send_raw
 
 
 class Page(HTMLParser):
@@ -105,3 +108,13 @@ def test_unknown_pages_are_still_404(server, rng):
            expected=f"404 Not Found: there is no page {path}, so the status must say so",
            got=f"{exchange.status} {exchange.reason}. A page that is not there, sent with 200 OK, tells "
                "browsers and search engines that it exists", hint="file")
+
+
+def test_head_contact_is_the_head_of_get(server):
+    head_is_the_head_of_get(server, "/contact", hint="file")
+
+
+def test_contact_answers_any_legal_shape_of_request(server, rng):
+    exchange = send_raw(server, split_anywhere(rng, shaped(rng, "/contact")), pause=0.05)
+    expect(exchange.status == 200 and "contact" in Page(exchange.text).title.lower(), exchange,
+           expected="200 OK with the contact page", got=f"{exchange.status} {exchange.reason}", hint="file")

@@ -10,7 +10,8 @@ for a second after each answer, so a line stuck in a buffer counts as missing):
 - its time is the current time, within a few seconds, with a correct UTC offset;
 - its status and size are the ones sent back: the size is the body's length in bytes, the
   Content-Length the grader received;
-- a 404 is logged too, with status 404 and the size of the 404 page.
+- a 404 is logged too, with status 404 and the size of the 404 page;
+- a HEAD request is logged as sent (HEAD /about?from=... HTTP/1.1), its size 0 (or -): no body was sent.
 The server runs with its local time zone set 5:30 hours away from UTC, so a local time labelled
 +0000 cannot pass, and with stdout buffered as for any pipe, so a print() without flush=True is caught.
 """
@@ -36,10 +37,10 @@ TOLERANCE = 5   # seconds between the logged time and the grader's clock
 
 
 
-def request_and_log(server, path):
-    """Send GET path; return the answer and the lines the server printed for it (waiting up to WAIT s)."""
+def request_and_log(server, path, method="GET"):
+    """Send `method` path; return the answer and the lines the server printed for it (waiting up to WAIT s)."""
     start = len(server.output())   # the output only grows: what comes after this is about our request
-    exchange = fetch(server, "GET", path)
+    exchange = fetch(server, method, path)
     deadline = time.monotonic() + WAIT
     while not server.output()[start:].strip() and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -52,9 +53,9 @@ def request_and_log(server, path):
     return exchange, lines
 
 
-def log_entry(server, path):
-    """The answer to GET path and its one log line, split into Common Log Format fields."""
-    exchange, lines = request_and_log(server, path)
+def log_entry(server, path, method="GET"):
+    """The answer to `method` path and its one log line, split into Common Log Format fields."""
+    exchange, lines = request_and_log(server, path, method)
     entries = [match for line in lines if (match := COMMON_LOG_FORMAT.fullmatch(line.strip()))]
     shown = "\n".join(f"    {line}" for line in lines)
     expect(entries, exchange, expected=f"a line in Common Log Format, like {EXAMPLE}",
@@ -126,3 +127,15 @@ def test_a_404_is_logged_with_its_real_status_and_size(server, rng):
     expect(logged == wanted, exchange,
            expected=f"the real status and size of the 404 page, as sent: ... {wanted}",
            got=f"... {logged}. Log after the response is built, from the response itself", hint="after")
+
+
+def test_a_head_request_is_logged_with_no_body_bytes(server, rng):
+    path = f"/about?from=grader-{rng.randint(1000, 9999)}"
+    exchange, entry = log_entry(server, path, "HEAD")
+    sent = f"HEAD {path} HTTP/1.1"
+    expect(entry["request"] == sent, exchange, expected=f'the request line as it was sent, "{sent}"',
+           got=f'"{entry["request"]}"', hint="format")
+    expect(entry["status"] == str(exchange.status) and entry["size"] in ("0", "-"), exchange,
+           expected=f"... {exchange.status} 0 (or -): the size is the bytes of body sent, and the answer to HEAD "
+                    "sends none", got=f'... {entry["status"]} {entry["size"]}. Log the size of what was sent: 0 for '
+                                      "HEAD, though its Content-Length gives the size of the page", hint="after")

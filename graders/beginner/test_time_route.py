@@ -5,7 +5,9 @@ The checks:
 - the page holds the current UTC time in ISO 8601, 2026-11-21T15:09:00Z or 2026-11-21T15:09:00+00:00,
   within a few seconds of the grader's clock;
 - the time is made fresh for each request: two requests a second apart show two different times;
-- the rest of the site still works: /about is still a page, and an unknown path is still a 404.
+- the rest of the site still works: /about is still a page, and an unknown path is still a 404;
+- HEAD /time is the head of GET /time (the same status and Content-Type, no body on the wire);
+- a request in another legal shape (header names in any case, cut at any byte) gets the page too.
 The server runs with its local time zone set 5:30 hours away from UTC, so a local time labelled
 as UTC cannot pass.
 """
@@ -13,7 +15,8 @@ import re
 import time
 from datetime import datetime, timedelta, timezone
 
-from graders.harness import expect, fail, fetch
+from graders.foundations.first_server_checks import shaped, split_anywhere
+from graders.harness import expect, fail, fetch, head_is_the_head_of_get, send_raw
 
 # POSIX and Windows both read this as "local time is UTC+5:30", so datetime.now() is far from UTC.
 SERVER_ENV = {"TZ": "IST-5:30"}
@@ -89,3 +92,12 @@ def test_the_rest_of_the_site_still_works(server, rng):
     expect(unknown.status == 404, unknown,
            expected=f"404 Not Found: {path} is not /time, and no file has that name",
            got=f"{unknown.status} {unknown.reason}. Compare the whole path, request.path == '/time'", hint="route")
+
+
+def test_head_time_is_the_head_of_get(server):
+    head_is_the_head_of_get(server, "/time", hint="route", same_length=False)
+
+
+def test_time_answers_any_legal_shape_of_request(server, rng):
+    exchange = send_raw(server, split_anywhere(rng, shaped(rng, "/time")), pause=0.05)
+    page_time(exchange)

@@ -29,6 +29,9 @@ from graders.harness.messages import visible
 HANG_UP_WITHIN = 2.0    # after its answer, a server that was asked to close does so at once; 2 s is generous
 PAUSE = 0.5             # between two parts of one request: time enough to answer too early, even on a busy machine
 BARE_LF = re.compile(rb"(?<!\r)\n")
+SOCKET_HANG_UP = "Call close() on the client's socket once sendall() is done"
+STREAM_HANG_UP = ("Call writer.close() once the answer is written and drained (and await writer.wait_closed() if "
+                  "you want to wait for it), in a finally block so that every client is hung up on")
 
 
 def request(path: str, method: str = "GET", headers: str = "") -> bytes:
@@ -37,21 +40,28 @@ def request(path: str, method: str = "GET", headers: str = "") -> bytes:
             "User-Agent: web-servers-from-scratch-grader\r\nConnection: close\r\n\r\n").encode("latin-1")
 
 
-def strict_answer(server, data: bytes, *, expected: str, hint: str, framing_hint: str,
-                  read_hint: str | None = None, loop_hint: str | None = None, timeout: float = 5.0) -> Exchange:
+def strict_answer(server, data: bytes | list[bytes], *, expected: str, hint: str, framing_hint: str,
+                  read_hint: str | None = None, loop_hint: str | None = None, timeout: float = 5.0,
+                  hang_up: str = SOCKET_HANG_UP) -> Exchange:
     """Send one request and read its answer with h11, then check what h11 forgives (see check_the_rest).
 
     `hint` names the hint for "no answer at all", `framing_hint` the one about the answer's format,
     `read_hint` the one about reading the whole request, `loop_hint` the one for a server that has exited
-    (each defaults to the one before)."""
-    method = data.split(b" ", 1)[0].decode("latin-1")
+    (each defaults to the one before). A list of byte strings is sent as that many writes, a moment apart:
+    a server must read until the blank line, wherever TCP cuts the request."""
+    chunks = [data] if isinstance(data, bytes) else data
+    method = chunks[0].split(b" ", 1)[0].decode("latin-1")
     try:
         conn = open_raw(server, timeout)
     except GraderFailure as failure:
         raise with_advice(failure, *gone(server, expected, hint, loop_hint)) from None
     with conn:
         try:
-            conn.send(data)
+            conn.note_requests(b"".join(chunks))
+            for number, chunk in enumerate(chunks):
+                if number:
+                    time.sleep(0.05)
+                conn.send(chunk, note=False)
             exchange = conn.read_response()
         except GraderFailure as failure:
             if "message body" in failure.message:     # h11: the connection ended before Content-Length bytes came
@@ -60,12 +70,12 @@ def strict_answer(server, data: bytes, *, expected: str, hint: str, framing_hint
                                   framing_hint) from None
             raise with_advice(failure, *gone(server, expected, hint, loop_hint)) from None
         check_the_rest(conn, exchange, method, expected=expected, framing_hint=framing_hint,
-                       read_hint=read_hint or framing_hint)
+                       read_hint=read_hint or framing_hint, hang_up=hang_up)
     return exchange
 
 
 def check_the_rest(conn, exchange: Exchange, method: str, *, expected: str, framing_hint: str,
-                   read_hint: str) -> None:
+                   read_hint: str, hang_up: str = SOCKET_HANG_UP) -> None:
     """What h11 forgives, once it has read an answer: \\r\\n line endings, a Content-Length that counts the
     body's bytes, and a clean hang-up after a Connection: close request (a reset means unread request bytes)."""
     how = conn.wait_for_hang_up(HANG_UP_WITHIN)
@@ -92,7 +102,7 @@ def check_the_rest(conn, exchange: Exchange, method: str, *, expected: str, fram
     if how == "open":
         fail(exchange, expected="your server to hang up after its answer, since the request said Connection: close",
              got=f"the connection still open {HANG_UP_WITHIN:g} s later, so the client cannot know the answer is "
-                 "over. Call close() on the client's socket once sendall() is done", hint=framing_hint)
+                 f"over. {hang_up}", hint=framing_hint)
 
 
 def gone(server, expected: str, hint: str, loop_hint: str | None) -> tuple[str, str]:
@@ -135,7 +145,7 @@ def too_short_a_length(body: bytes, extra: bytes) -> str:
 
 
 def head_in_two_writes(server, path: str, *, split_blank_line: bool = False, expected: str, hint: str,
-                       framing_hint: str) -> Exchange:
+                       framing_hint: str, hang_up: str = SOCKET_HANG_UP) -> Exchange:
     """Send one request in two writes, PAUSE seconds apart, and fail if the server answers (or hangs up) before
     the second part arrives. With split_blank_line, the cut is inside the final \\r\\n\\r\\n itself."""
     whole = request(path)
@@ -164,7 +174,8 @@ def head_in_two_writes(server, path: str, *, split_blank_line: bool = False, exp
                      "in two pieces: keep calling recv() until everything received so far holds b'\\r\\n\\r\\n'")
             raise with_advice(failure, f"{expected}, once the request's blank line had arrived {where}",
                               hint) from None
-        check_the_rest(conn, exchange, "GET", expected=expected, framing_hint=framing_hint, read_hint=hint)
+        check_the_rest(conn, exchange, "GET", expected=expected, framing_hint=framing_hint, read_hint=hint,
+                       hang_up=hang_up)
     return exchange
 
 
@@ -212,3 +223,117 @@ def serves_in_a_row(server, count: int, path: str, *, expected: str, hint: str) 
                               "server goes back for the next", hint) from None
     return answers
 
+
+
+# --- Request shapes: HTTP allows many spellings of one request, and a server must read them all. ---------------
+
+def any_case(rng, name: str) -> str:
+    """A header name as some client may spell it: field names are case-insensitive (RFC 9110 §5.1)."""
+    return rng.choice([name, name.lower(), name.upper(), "".join(rng.choice([c.lower(), c.upper()]) for c in name)])
+
+
+def shaped(rng, path: str, method: str = "GET", headers: tuple[tuple[str, str], ...] = (),
+           body: bytes = b"") -> bytes:
+    """One request in a legal shape drawn from `rng`: header names in any case, with or without the space after
+    the colon, in any order, Connection: close last. The server must treat them all alike."""
+    fields = [("Host", "127.0.0.1"), ("User-Agent", "web-servers-from-scratch-grader"), ("Accept", "*/*"),
+              *headers]
+    rng.shuffle(fields)
+    fields.append(("Connection", "close"))
+    lines = [f"{method} {path} HTTP/1.1"]
+    lines += [f"{any_case(rng, name)}:{rng.choice([' ', '', '  '])}{value}" for name, value in fields]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+def split_anywhere(rng, data: bytes) -> list[bytes]:
+    """The request cut in two at a random byte: TCP may deliver it in any pieces."""
+    cut = rng.randrange(1, len(data))
+    return [data[:cut], data[cut:]]
+
+
+# --- Clients that stall, and clients that leave. -------------------------------------------------------------
+
+TIMEOUT_FOR_GRADING = 1.0    # the grader starts the foundations servers with CLIENT_TIMEOUT=1 (see the starters)
+TIMEOUT_MARGIN = 3.0         # what a busy machine may add before the server notices the deadline
+
+
+def timeout_env() -> dict[str, str]:
+    return {"CLIENT_TIMEOUT": f"{TIMEOUT_FOR_GRADING:g}"}
+
+
+def stalled_client_is_dropped(server, path: str, *, expected: str, hint: str, deadline_words: str) -> None:
+    """A client sends half a head and goes silent. Within CLIENT_TIMEOUT (1 s here) and a margin, the server must
+    hang up on it, and serve another client. Without a deadline the stalled client holds its connection (or, on a
+    blocking server, the whole server) for ever."""
+    if getattr(server, "extra_env", {}).get("CLIENT_TIMEOUT") is None:
+        import pytest   # noqa: PLC0415 (only here: the rest of this module needs no pytest)
+        pytest.skip("this check starts your server with CLIENT_TIMEOUT=1, which it cannot do with --server-url")
+    within = TIMEOUT_FOR_GRADING + TIMEOUT_MARGIN
+    half = request(path)[:-2]                       # everything but the final \r\n: the head never ends
+    with open_raw(server, within) as stalled:
+        stalled.send(half)
+        started = time.perf_counter()
+        how = stalled.wait_for_hang_up(within)
+        waited = time.perf_counter() - started
+    try:
+        send_raw(server, request(path), timeout=2.0)     # any answer: the server goes on after the stalled client
+    except GraderFailure as failure:
+        raise with_advice(failure, f"{expected}, for the client after one that sent half a request and went "
+                          f"silent. {deadline_words}", hint) from None
+    if how == "open":
+        shown = visible(half) + "\n"
+        stall = Exchange("GET", path, f"{shown}-- and then nothing more, for {within:g} s --")
+        fail(stall, expected=f"your server to hang up on a client that stays silent: the grader started it with "
+                             f"CLIENT_TIMEOUT={TIMEOUT_FOR_GRADING:g}, so within about {TIMEOUT_FOR_GRADING:g} s",
+             got=f"the connection still open after {waited:.1f} s. {deadline_words}", hint=hint)
+
+
+def cpu_seconds(server) -> float | None:
+    """CPU seconds used so far by the server's processes (its process group), from /proc; None elsewhere."""
+    process = getattr(getattr(server, "process", None), "process", None)
+    if process is None or not os.path.isdir("/proc/self"):
+        return None
+    total, ticks = 0.0, os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().rpartition(b")")[2].split()
+        except OSError:
+            continue
+        if int(fields[2]) == process.pid:            # pgrp: the launcher leads the server's group
+            total += (int(fields[11]) + int(fields[12])) / ticks     # utime + stime
+    return total
+
+
+def answers_after_a_client_that_left(server, *, hint: str, spin_hint: str, wait: float = 4.0) -> None:
+    """Before the other checks: a client connects and leaves without a byte (as the readiness probe does), then
+    GET / must be answered. If it is not, say why in the first failure, and fail fast: a recv() loop that never
+    checks for b"" spins for ever on the client that left, at full CPU, and no later check can be answered."""
+    leave_without_a_word(server, reset=False)
+    before, started = cpu_seconds(server), time.perf_counter()
+    try:
+        send_raw(server, request("/"), timeout=wait)
+        return
+    except GraderFailure as failure:
+        server.wait_for_exit(0.2)
+        if getattr(server, "exit_code", None) is not None or "no answer within" not in failure.message:
+            return                                    # it crashed or refused: the checks say so in their words
+        after, waited = cpu_seconds(server), time.perf_counter() - started
+        busy = None if before is None or after is None else after - before
+        if busy is not None and busy < 0.2:          # an idle server uses a few ms; a spinning one, all it gets
+            raise GraderFailure(
+                f"Your server answers nobody: GET / got no answer within {wait:g} s, and your server sat idle. It "
+                "accepted no request, or it waits for more than the request's blank line. Read until the data "
+                "holds b'\\r\\n\\r\\n', then answer at once: a client never hangs up before it has its answer, so "
+                f"reading until recv() returns b'' waits for ever.\n\n{failure.message}", hint) from None
+        how_busy = (f", and it used {busy:.1f} s of CPU in those {waited:.1f} s: it is spinning in a loop"
+                    if busy is not None else "")
+        raise GraderFailure(
+            "Your server stopped answering after a client that connected and left without sending a byte (the "
+            f"grader's readiness check does that too): GET / got no answer within {wait:g} s{how_busy}. When a "
+            "client has left, recv() returns b'' at once, every time: a loop such as `while b'\\r\\n\\r\\n' "
+            "not in head: head += conn.recv(4096)` then never ends, and nobody is served again. Stop reading when "
+            f"recv() returns b'' (`if not chunk: break`) and close that client.\n\n{failure.message}",
+            spin_hint) from None

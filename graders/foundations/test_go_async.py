@@ -8,6 +8,11 @@ checks:
 - a head sent in two writes half a second apart is answered only after its blank line;
 - clients that connect and leave without a byte (a close, a reset) do not stop it;
 - while one client has sent half a head and stalls, another client's GET / is answered within 0.5 s;
+- a client that sends half a head and goes silent is hung up on after the server's timeout: the grader starts
+  the server with CLIENT_TIMEOUT=1 in its environment (the starter's TIMEOUT reads it), so within 1 s and a
+  margin; without a deadline (asyncio.wait_for) the stalled client holds its task for ever;
+- HEAD / and HEAD /about answer the head of GET: the same status, Content-Type and Content-Length, no body;
+- requests in other legal shapes (header names in any case, cut at any byte) are served the same;
 - ten GET /slow sent at the same moment all answer 200 within 2.5 s, and none before 0.9 s (the speed must
   come from waiting together, not from a shorter wait; one at a time takes 10 s). The grader opens all ten
   connections first and writes the requests last one first, so the listen backlog cannot fake concurrency.
@@ -19,16 +24,15 @@ from pathlib import Path
 
 import pytest
 
-from graders.foundations.first_server_checks import (
-    head_in_two_writes,
-    request,
-    strict_answer,
-    survives_clients_that_leave,
-)
-from graders.harness import GraderFailure, expect, fail, open_raw, send_raw, with_advice
+from graders.foundations.first_server_checks import (STREAM_HANG_UP, head_in_two_writes, request, shaped,
+                                                     split_anywhere, stalled_client_is_dropped, strict_answer,
+                                                     survives_clients_that_leave, timeout_env)
+from graders.harness import (GraderFailure, expect, fail, head_is_the_head_of_get, open_raw, send_raw,
+                             with_advice)
 
 KIT_STATIC = Path(__file__).resolve().parents[2] / "static"
 SERVER_ARGS = ["--static", str(KIT_STATIC)]    # so a copy of the starter elsewhere (--target DIR) finds the site
+SERVER_ENV = timeout_env()      # CLIENT_TIMEOUT=1: a stalled client is dropped after 1 s, not the starter's 10
 SLOW = 1.0              # what /slow takes on the server
 AT_ONCE = 10            # ten of them...
 ALL_WITHIN = 2.5        # ...finish together: one at a time takes 10 s
@@ -37,14 +41,15 @@ TYPES = {"/": "text/html", "/about": "text/html", "/styles.css": "text/css", "/i
 FILES = {"/": "index.html", "/about": "about.html", "/styles.css": "styles.css", "/images/logo.png": "images/logo.png"}
 
 
-def get(server, path: str, expected: str, hint: str = "await_io"):
-    return strict_answer(server, request(path), expected=expected, hint=hint, framing_hint="await_io",
-                         read_hint="await_io", loop_hint="streams")
+def get(server, path: str, expected: str, hint: str = "await_io", data=None):
+    return strict_answer(server, data or request(path), expected=expected, hint=hint, framing_hint="await_io",
+                         read_hint="await_io", loop_hint="streams", hang_up=STREAM_HANG_UP)
 
 
 @pytest.mark.parametrize("path", list(FILES))
-def test_static_files_are_still_served_exactly(server, path):
-    exchange = get(server, path, expected=f"200 OK with static/{FILES[path]}")
+def test_static_files_are_still_served_exactly(server, path, rng):
+    exchange = get(server, path, expected=f"200 OK with static/{FILES[path]}",
+                   data=split_anywhere(rng, shaped(rng, path)))
     expect(exchange.status == 200, exchange, expected=f"200 OK with static/{FILES[path]}, as before",
            got=f"{exchange.status} {exchange.reason}", hint="await_io")
     kind = exchange.headers.get("Content-Type", "")
@@ -65,13 +70,27 @@ def test_a_missing_file_is_still_a_404(server, rng):
 
 def test_a_head_in_two_writes_is_answered_after_its_blank_line(server):
     exchange = head_in_two_writes(server, "/about", expected="static/about.html", hint="await_io",
-                                  framing_hint="await_io")
+                                  framing_hint="await_io", hang_up=STREAM_HANG_UP)
     expect(exchange.status == 200, exchange, expected="200 OK with static/about.html",
            got=f"{exchange.status} {exchange.reason}", hint="await_io")
 
 
 def test_clients_that_leave_without_a_word_do_not_stop_it(server):
     survives_clients_that_leave(server, "/", expected="static/index.html", hint="await_io")
+
+
+@pytest.mark.parametrize("path", ["/", "/about"])
+def test_head_is_the_head_of_get(server, path):
+    head_is_the_head_of_get(server, path, hint="await_io")
+
+
+def test_a_stalled_client_is_hung_up_on_after_the_timeout(server):
+    stalled_client_is_dropped(
+        server, "/", expected="static/index.html", hint="deadline",
+        deadline_words="Without a deadline, await reader.read() waits for that client for ever, and its task, "
+                       "socket and memory are never freed: enough such clients and the server runs out of them. "
+                       "asyncio.wait_for(read_head(reader), TIMEOUT) raises asyncio.TimeoutError after TIMEOUT "
+                       "seconds: catch it beside OSError, and writer.close() in finally hangs up")
 
 
 def test_a_stalled_client_does_not_delay_another(server):
@@ -94,8 +113,8 @@ def test_a_stalled_client_does_not_delay_another(server):
            got=f"{exchange.status} {exchange.reason}", hint="await_io")
     expect(seconds <= OTHER_WITHIN, exchange,
            expected=f"an answer within {OTHER_WITHIN} s, although another client had sent half a request and paused",
-           got=f"an answer after {seconds:.2f} s: it waited for the stalled client. Whatever waits for one client "
-               "must let the others run: await reader.read(), not a blocking recv()", hint="await_io")
+           got=f"an answer after {seconds:.2f} s: it waited for the client that sat on half a request. Whatever waits "
+               "for one client must let the others run: await reader.read(), not a blocking recv()", hint="await_io")
 
 
 def test_ten_slow_requests_finish_together(server):

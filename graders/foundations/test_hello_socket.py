@@ -11,24 +11,38 @@ The checks:
 - a client that connects and leaves without sending a byte, by closing or by resetting the connection,
   does not stop it: the next client is served;
 - a request whose head arrives in two writes, half a second apart, is answered only after its blank line,
-  also when the cut falls inside the blank line (\\r\\n\\r, then \\n).
+  also when the cut falls inside the blank line (\\r\\n\\r, then \\n); and requests in other legal shapes
+  (header names in any case, cut at any byte) get the same page;
+- a client that sends half a request and goes silent is hung up on after the server's timeout: the grader
+  starts the server with CLIENT_TIMEOUT=1 in its environment (the starter's TIMEOUT reads it), and the next
+  client is served;
+- before all that, a client connects and leaves without a byte, and GET / is still answered: a recv() loop
+  that never stops at b"" spins for ever on such a client, and every check would wait in vain, so the first
+  failure says so and the others end at once.
 """
-from graders.foundations.first_server_checks import (
-    head_in_two_writes,
-    request,
-    serves_in_a_row,
-    strict_answer,
-    survives_clients_that_leave,
-)
+import pytest
+
+from graders.foundations.first_server_checks import (answers_after_a_client_that_left, head_in_two_writes,
+                                                     request, serves_in_a_row, shaped, split_anywhere,
+                                                     stalled_client_is_dropped, strict_answer,
+                                                     survives_clients_that_leave, timeout_env)
 from graders.harness import expect
+
+SERVER_ENV = timeout_env()      # CLIENT_TIMEOUT=1: a stalled client is dropped after 1 s, not the starter's 10
 
 WORDS = ["kitten", "teapot", "rocket", "lemon", "harbour", "violin", "comet", "pebble", "walrus", "maple"]
 IN_A_ROW = 20
 
 
-def the_page(server, path: str, hint: str = "five_calls"):
+@pytest.fixture(scope="module", autouse=True)
+def served_after_a_client_that_left(server):
+    """Once, first: a server stuck on a client that left fails here, and every check says 'Same problem'."""
+    answers_after_a_client_that_left(server, hint="read_head", spin_hint="keep_serving")
+
+
+def the_page(server, path: str, hint: str = "five_calls", data: bytes | list[bytes] | None = None):
     """GET path, read strictly; the page must be the hello page: 200, text/html; charset=utf-8, 'Hello'."""
-    exchange = strict_answer(server, request(path), expected="200 OK with your page", hint=hint,
+    exchange = strict_answer(server, data or request(path), expected="200 OK with your page", hint=hint,
                              framing_hint="answer_format", read_hint="read_head", loop_hint="keep_serving")
     expect(exchange.status == 200, exchange, expected="the status line HTTP/1.1 200 OK",
            got=f"{exchange.status} {exchange.reason}", hint="answer_format")
@@ -53,7 +67,7 @@ def test_any_path_gets_the_same_page(server, rng):
     home = the_page(server, "/")
     word = rng.choice(WORDS)
     for path in (f"/{word}", f"/{word}/{rng.randint(1, 999)}.html", f"/?q={word}{rng.randint(10, 99)}"):
-        exchange = the_page(server, path)
+        exchange = the_page(server, path, data=split_anywhere(rng, shaped(rng, path)))
         expect(exchange.body == home.body, exchange,
                expected="the same page as for GET /: this server answers every path the same way",
                got=f"another body ({len(exchange.body)} bytes instead of {len(home.body)})", hint="answer_format")
@@ -77,3 +91,12 @@ def test_head_in_two_writes_is_answered_after_its_blank_line(server, rng):
                                       hint="read_head", framing_hint="answer_format")
         expect(exchange.status == 200 and "Hello" in exchange.text, exchange,
                expected="200 OK with your page", got=f"{exchange.status} {exchange.reason}", hint="read_head")
+
+
+def test_a_client_that_stalls_is_dropped_after_the_timeout(server):
+    stalled_client_is_dropped(
+        server, "/", expected="200 OK with your page", hint="keep_serving",
+        deadline_words="Without a timeout, recv() waits for that client for ever, and a server that serves one "
+                       "client at a time serves nobody else meanwhile. Give each client's socket a deadline, "
+                       "conn.settimeout(TIMEOUT), right after accept(): recv() then raises TimeoutError (an "
+                       "OSError), and your except clause closes that client")

@@ -8,22 +8,28 @@ The server runs with --static pointing at the kit's static/. The checks:
 - GET /time is made for each request: it holds a UTC time in ISO 8601 (such as 2026-11-21T15:09:00+00:00),
   and two requests about 1.1 s apart show two different times;
 - /help and /styles.css still come from static/, byte for byte, as text/html and text/css;
-- an unknown path gives 404.
+- an unknown path gives 404;
+- HEAD is the head of GET for a route (/hello, /about), a static file and a 404: the same status,
+  Content-Type and Content-Length (not for /time, whose page is made afresh), and no body on the wire;
+- requests in other legal shapes (header names in any case, cut at any byte) reach the same routes.
 """
 import re
 import time
 from pathlib import Path
 
-from graders.foundations.first_server_checks import request, strict_answer
-from graders.harness import expect
+import pytest
+
+from graders.foundations.first_server_checks import STREAM_HANG_UP, request, shaped, split_anywhere, strict_answer
+from graders.harness import expect, head_is_the_head_of_get
 
 KIT_STATIC = Path(__file__).resolve().parents[2] / "static"
 SERVER_ARGS = ["--static", str(KIT_STATIC)]    # so a copy of the starter elsewhere (--target DIR) finds the site
 ISO_8601 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?")
 
 
-def get(server, path: str, expected: str, hint: str):
-    return strict_answer(server, request(path), expected=expected, hint=hint, framing_hint="per_request")
+def get(server, path: str, expected: str, hint: str, data=None):
+    return strict_answer(server, data or request(path), expected=expected, hint=hint, framing_hint="per_request",
+                         hang_up=STREAM_HANG_UP)
 
 
 def status_story(exchange) -> str:
@@ -43,8 +49,9 @@ def expect_route_page(exchange, words: str, hint: str) -> None:
            got="another page", hint=hint)
 
 
-def test_hello_is_a_route(server):
-    exchange = get(server, "/hello", expected="200 OK with the page of the /hello route", hint="register")
+def test_hello_is_a_route(server, rng):
+    exchange = get(server, "/hello", expected="200 OK with the page of the /hello route", hint="register",
+                   data=split_anywhere(rng, shaped(rng, "/hello")))
     expect_route_page(exchange, "Hello from a route", hint="register")
 
 
@@ -101,3 +108,8 @@ def test_an_unknown_path_is_a_404(server, rng):
            got=f"{exchange.status} {exchange.reason}" + (". A route matches its whole path: look it up with "
                                                          "`path in ROUTES`, not with startswith()"
                                                          if exchange.status == 200 else ""), hint="order")
+
+
+@pytest.mark.parametrize("path", ["/hello", "/about", "/time", "/styles.css", "/no-such-route"])
+def test_head_is_the_head_of_get(server, path):
+    head_is_the_head_of_get(server, path, hint="head", same_length=path != "/time")

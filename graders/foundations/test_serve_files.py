@@ -18,7 +18,12 @@ file the server must never serve. The checks:
 - a path that climbs out of static/ (/../, %2e%2e, ..%2f, %2e%2e%2f, ..%5c, and a sibling folder whose name
   starts like static's) never returns the secret: 404, 400 or 403;
 - a malformed request line gives 400, and the server serves the next client;
-- DELETE, PUT, POST or PATCH gives 405 or 501; HEAD / gives the head of GET / without a body;
+- a head of 24 to 40 KB, far over the starter's MAX_HEAD (16 KB), gives 431 (or 400), never the page: a
+  server that reads no further than MAX_HEAD and answers anyway answers half a request;
+- DELETE, PUT, POST or PATCH gives 405 or 501;
+- HEAD is the head of GET for a page, a binary file and a 404: the same status, Content-Type and
+  Content-Length (the length of the body left out, not 0), and no body on the wire;
+- requests in other legal shapes (header names in any case, cut at any byte) get the same files;
 - clients that connect and leave without a byte (a close, a reset) do not stop it.
 """
 import difflib
@@ -29,13 +34,9 @@ from pathlib import Path
 
 import pytest
 
-from graders.foundations.first_server_checks import (
-    head_in_two_writes,
-    request,
-    strict_answer,
-    survives_clients_that_leave,
-)
-from graders.harness import GraderFailure, expect, fail, send_raw, with_advice
+from graders.foundations.first_server_checks import (any_case, head_in_two_writes, request, shaped,
+                                                     split_anywhere, strict_answer, survives_clients_that_leave)
+from graders.harness import GraderFailure, expect, fail, head_is_the_head_of_get, send_raw, with_advice
 from graders.harness.plugin import SEED
 
 KIT_STATIC = Path(__file__).resolve().parents[2] / "static"
@@ -82,9 +83,9 @@ def own_files_only(request):
         pytest.skip("this check uses files the grader adds to its own copy of static/: run without --server-url")
 
 
-def get(server, path: str, hint: str = "files", method: str = "GET", expected: str = ""):
+def get(server, path: str, hint: str = "files", method: str = "GET", expected: str = "", data=None):
     """One request, its answer read strictly (\\r\\n, Content-Length in bytes, the hang-up)."""
-    return strict_answer(server, request(path, method), expected=expected or f"an answer to {method} {path}",
+    return strict_answer(server, data or request(path, method), expected=expected or f"an answer to {method} {path}",
                          hint=hint, framing_hint="files", read_hint="read_head", loop_hint="errors")
 
 
@@ -149,9 +150,9 @@ def test_each_file_has_its_content_type(server, site, request, path):
     expect_type(exchange, Path(path).suffix)
 
 
-def test_binary_files_arrive_byte_for_byte(server, site, request):
+def test_binary_files_arrive_byte_for_byte(server, site, request, rng):
     for path in ("/images/logo.png", "/images/photo.jpg"):
-        expect_file(server, get(server, path), site, path)
+        expect_file(server, get(server, path, data=split_anywhere(rng, shaped(rng, path))), site, path)
     own_files_only(request)
     expect_file(server, get(server, f"/{site.png}"), site, site.png)
 
@@ -234,9 +235,34 @@ def test_other_methods_are_refused(server, rng):
                     "change something", got=f"{exchange.status} {exchange.reason}", hint="errors")
 
 
-def test_head_is_the_head_of_get(server):
-    exchange = get(server, "/", method="HEAD", hint="errors")
-    expect(exchange.status == 200, exchange, expected="200 OK: HEAD / asks for the head GET / would get",
+@pytest.mark.parametrize("path", ["/", "/images/logo.png", "/no-such-page.html"])
+def test_head_is_the_head_of_get(server, path):
+    exchange = strict_answer(server, request(path, "HEAD"), expected=f"the head GET {path} gets, and no body",
+                             hint="head", framing_hint="head", read_hint="read_head", loop_hint="errors")
+    expect(exchange.status in (200, 404), exchange, expected=f"the answer GET {path} gets, head only",
+           got=f"{exchange.status} {exchange.reason}", hint="head")
+    head_is_the_head_of_get(server, path, hint="head")
+
+
+def test_a_head_far_over_max_head_is_431(server, site, rng):
+    size = rng.randint(24, 40) * 1024                  # read_head() stops at MAX_HEAD (16 KB) plus one recv
+    if rng.random() < 0.5:
+        filler = f"{any_case(rng, 'Cookie')}: " + "; ".join(f"c{n}={rng.randrange(10 ** 12):012d}"
+                                                          for n in range(size // 17)) + "\r\n"
+        shape = f"a Cookie header of {len(filler) // 1024} KB"
+    else:
+        filler = "".join(f"X-Filler-{n}: {'x' * 90}\r\n" for n in range(size // 105))
+        shape = f"{size // 105} header lines, {len(filler) // 1024} KB"
+    try:
+        exchange = send_raw(server, request("/about", headers=filler))
+    except GraderFailure as failure:
+        raise with_advice(failure, "431 Request Header Fields Too Large (or 400), and your server still running: "
+                          "the head is bigger than MAX_HEAD", "errors") from None
+    exchange.sent = exchange.sent[:400] + f"\n... ({shape}) ...\n"
+    expect(exchange.status in (431, 400), exchange,
+           expected=f"431 Request Header Fields Too Large (or 400): the head is {shape}, more than MAX_HEAD "
+                    "(16 KB). read_head() stops reading there and returns a head without its blank line, "
+                    "b'\\r\\n\\r\\n': answer 431 for such a head, instead of reading only part of a request",
            got=f"{exchange.status} {exchange.reason}", hint="errors")
 
 

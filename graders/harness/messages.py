@@ -67,6 +67,38 @@ def hint_text(challenge: Challenge | None, name: str | None) -> str:
     return textwrap.fill(text, width=100, subsequent_indent="    ")
 
 
+TRACEBACK_START = "Traceback (most recent call last):"
+
+
+def output_size(server) -> int | None:
+    """How many bytes the server has printed so far (None for a server whose output we cannot read)."""
+    try:
+        return server.log_path.stat().st_size
+    except (AttributeError, OSError):
+        return None
+
+
+def new_traceback(server, since: int | None, lines: int = 16) -> str:
+    """The last Python traceback the server printed after byte `since` of its output, clipped; or ""."""
+    if since is None:
+        return ""
+    try:
+        with open(server.log_path, "rb") as log:
+            log.seek(since)
+            text = log.read(256_000).decode("utf-8", "replace").replace("\r\n", "\n")
+    except (AttributeError, OSError):
+        return ""
+    start = text.rfind(TRACEBACK_START)
+    if start < 0:
+        return ""
+    block = text[start:].splitlines()
+    end = next((n + 1 for n, line in enumerate(block[1:], 1) if line and not line[0].isspace()), len(block))
+    block = block[:end]                           # up to the line that names the error, "NameError: ..."
+    if len(block) > lines:                        # the innermost frames and the error are what matter
+        block = block[:1] + ["  ..."] + block[-(lines - 2):]
+    return "\n".join(clip(line) for line in block)
+
+
 CONTROL_NAMES = {"\r": "\\r", "\t": "\\t"}
 
 

@@ -18,6 +18,8 @@ from .messages import GraderFailure, indent
 from .options import SEED, server_url, target_dir
 from .results import ResultsRecorder
 
+OUTPUT_BEFORE = pytest.StashKey[int]()   # the size of the server's output when a check began
+
 
 def pytest_addoption(parser):
     group = parser.getgroup("grader", "Web Servers from Scratch graders")
@@ -107,6 +109,14 @@ def rng(request) -> random.Random:
 
 
 @pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    """Note where the server's output stands before the check, so a traceback printed during it can be found."""
+    server = getattr(item, "funcargs", {}).get("server")
+    item.stash[OUTPUT_BEFORE] = messages.output_size(server)
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     report = (yield).get_result()
     challenge = challenge_for(item.path)
@@ -123,28 +133,37 @@ def pytest_runtest_makereport(item, call):
     error = call.excinfo.value
     teaching = isinstance(error, GraderFailure)
     headline = error.headline if teaching else call.excinfo.exconly().strip().splitlines()[0]
-    report.user_properties.append(("failure", messages.clip(headline, 300)))
-    report.user_properties.append(("hint", messages.hint_shown(challenge, error.hint) if teaching else None))
+    exited = isinstance(server, LocalServer) and server.exit_code is not None
+    traceback = "" if exited or report.when != "call" or getattr(item.module, "TRACEBACKS_EXPECTED", False) \
+        else messages.new_traceback(server, item.stash.get(OUTPUT_BEFORE, None))
+    # The server raised while answering: that is the mistake to name first, whatever the check saw after.
+    recorded = f"Your server raised {traceback.splitlines()[-1].strip()} ({headline})" if traceback else headline
+    report.user_properties.append(("failure", messages.clip(recorded, 300)))
+    hint_name, words = error.hint if teaching else None, ""
+    if teaching and hint_name is None and not error.message.startswith("Your server") and hasattr(item, "function"):
+        # A connection problem, raised before any expectation: say what the check was about, and its hint.
+        words, hint_name = messages.what_the_check_expects(item.function, challenge)
+    report.user_properties.append(("hint", messages.hint_shown(challenge, hint_name) if teaching else None))
     if getattr(error, "explained", False):  # the same boot failure, raised again for the module's next test
         report.longrepr = f"Same problem as above: {headline}"
         return
     error.explained = teaching
 
     first, last = [], []
-    exited = isinstance(server, LocalServer) and server.exit_code is not None
     if exited and not (teaching and error.message.startswith("Your server")):
         first.append(server.exit_story("while the checks ran") + "\n\nWhat the check saw:")
+    elif traceback:
+        first.append(f"Your server raised an exception during this check; it printed:\n{indent(traceback)}\n"
+                     "Fix that first: the lines above name the file, the line and the error.\n\nWhat the check saw:")
     elif server is not None and not exited and server.tail().strip():
         last.append(f"Your server printed (last lines):\n{indent(server.tail(10))}")
     if "rng" in item.fixturenames and report.when == "call":
         seed = item.config.stash[SEED]
         last.append(f"The random values came from seed {seed}: add --seed {seed} to get the same ones again.")
     if teaching:
-        message, hint_name = error.message, error.hint
-        if hint_name is None and not message.startswith("Your server") and hasattr(item, "function"):
-            # A connection problem, raised before any expectation: say what the check was about, and its hint.
-            words, hint_name = messages.what_the_check_expects(item.function, challenge)
-            message += f"\n\nThis check expects: {words}."
+        message = error.message
+        if words:
+            message += f"\n\n(The check that failed: {words}.)"
         parts = first + [message, messages.hint_text(challenge, hint_name)] + last + [where(call.excinfo, item)]
         report.longrepr = "\n\n".join(part for part in parts if part)
     elif first:

@@ -5,7 +5,7 @@ here imports pytest: `python -m graders status` starts in a blink.
 """
 from __future__ import annotations
 
-from graders.ground.catalog import Challenge, level_order, load_catalog
+from graders.ground.catalog import Challenge, Hint, level_order, load_catalog
 from graders.ground.console import can_print
 from graders.ground.results import FAILED, NOT_TRIED, PASSED, RESET, status_of  # noqa: F401 - the learner's words
 
@@ -31,3 +31,11 @@ def bar(passed: int, total: int, stream=None) -> str:
 
 def bar_line(level: str, passed: int, total: int, stream=None) -> str:
     return f"{level:<13} {bar(passed, total, stream)}  {passed}/{total}"
+
+
+def hint_to_show(challenge: Challenge, entry: dict | None) -> Hint | None:
+    """The hint a progress footer shows: the one the first failure showed (hint 2, say), else the first.
+    Never the last, which is almost the answer."""
+    named = (entry or {}).get("first_failure_hint")
+    hints = challenge.hints[:-1] if len(challenge.hints) > 1 else challenge.hints
+    return next((hint for hint in hints if hint.name == named), hints[0] if hints else None)

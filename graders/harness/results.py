@@ -19,7 +19,7 @@ from graders.ground.results import RunOutcome, merge_run, read_results, update_r
 
 from . import options
 from .commands import command_line, learners_folder
-from .progress import bar_line, level_order, next_level
+from .progress import bar_line, hint_to_show, level_order, next_level
 
 
 class ResultsRecorder:
@@ -148,8 +148,9 @@ def summary_lines(challenges: dict, levels: list[str], cwd: Path | None = None,
         slug = failing[0]
         challenge = next((c for c in catalog if c.slug == slug), None)
         lines.append(f"  next:   {slug}" + (f" - {challenge.title}" if challenge else ""))
-        if challenge and challenge.hints:
-            lines.append(textwrap.fill(f"hint: {challenge.hints[0].text}", 110, initial_indent=" " * 10,
+        hint = hint_to_show(challenge, challenges.get(slug)) if challenge else None
+        if hint:   # the hint the failure showed, so the footer and the failure above it agree
+            lines.append(textwrap.fill(f"hint: {hint.text}", 110, initial_indent=" " * 10,
                                        subsequent_indent=" " * 16))
         grader = (graders or {}).get(slug) or KIT_ROOT / "graders" / level / f"test_{slug}.py"
         lines.append(f"          run:  {command_line('-m', 'pytest', grader, cwd=cwd)}")

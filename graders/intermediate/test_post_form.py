@@ -5,8 +5,10 @@ The checks:
 - POST /contact with a urlencoded body (name, message) answers 200, an HTML page containing
   "Thanks, <name>!";
 - the name is HTML-escaped in that page: "<", ">" and "&" come back as &lt;, &gt; and &amp;;
-- a POST without a name gives 400;
-- the body is read by Content-Length when it arrives in several TCP writes, a moment apart;
+- a POST without a name gives 400, and so does an empty name or one of spaces only (name=, name=+++);
+- HEAD /contact is the head of GET /contact;
+- the body is read by Content-Length when it arrives in several TCP writes, a moment apart, whatever the case
+  of the header names (content-length, CONTENT-LENGTH);
 - the body is read by Content-Length when it is larger than 1024 bytes.
 The names are random, and in the last two checks the name comes last in the body, so a body that is
 read only in part loses it.
@@ -15,14 +17,9 @@ read only in part loses it.
 import re
 from urllib.parse import urlencode
 
-from graders.harness import (
-    GraderFailure,
-    expect,
-    fetch,
-    send_raw,
-    survives_a_short_body,
-    with_advice,
-)
+from graders.foundations.first_server_checks import shaped
+from graders.harness import (GraderFailure, expect, fetch, head_is_the_head_of_get, send_raw, survives_a_short_body,
+                             with_advice)
 
 FIRST = ["Ada", "Grace", "Alan", "Barbara", "Guido", "Margaret", "Dennis", "Radia", "Linus", "Frances"]
 LAST = ["Lovelace", "Hopper", "Turing", "Liskov", "Rossum", "Hamilton", "Ritchie", "Perlman", "Allen"]
@@ -86,10 +83,23 @@ def test_name_is_html_escaped(server, rng):
            hint="escape")
 
 
-def test_missing_name_is_400(server):
+def test_missing_name_is_400(server, rng):
     exchange = fetch(server, "POST", "/contact", data={"message": "Who am I?"})
     expect(exchange.status == 400, exchange, expected="400 Bad Request: the form has no name",
            got=f"{exchange.status} {exchange.reason}", hint="escape")
+    for blank in ("", rng.choice([" ", "   ", "\t ", " \n "])):
+        body = urlencode({"name": blank, "message": "Who am I?"}).encode()
+        exchange = fetch(server, "POST", "/contact", data=body,
+                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+        shown = f"name={urlencode({'n': blank})[2:]}"
+        expect(exchange.status == 400, exchange,
+               expected=f"400 Bad Request: {shown} is no name at all" + (", only spaces" if blank else ""),
+               got=f"{exchange.status} {exchange.reason}" + (". A name of spaces only is no name: strip() it before "
+                                                              "you check it" if blank else ""), hint="escape")
+
+
+def test_head_is_the_head_of_get(server):
+    head_is_the_head_of_get(server, "/contact", hint="parse")
 
 
 def test_body_in_several_writes(server, rng):
@@ -97,7 +107,9 @@ def test_body_in_several_writes(server, rng):
     name = full_name(rng)
     body = urlencode({"message": "Hello from far away", "name": name}).encode()
     cut = len(body) - rng.randint(3, 6)                  # inside the name
-    exchange = send_in_pieces(server, [raw_post(body), body[:cut], body[cut:]], name, pause=0.1)
+    head = shaped(rng, "/contact", "POST", (("Content-Type", "application/x-www-form-urlencoded"),
+                                            ("Content-Length", str(len(body)))))
+    exchange = send_in_pieces(server, [head, body[:cut], body[cut:]], name, pause=0.1)
     expect_thanks(exchange, name, hint="read_body", why=(
         ". The body came in two pieces after the head, and the name is at its very end: "
         "read until you have Content-Length bytes"))

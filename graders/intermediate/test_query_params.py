@@ -6,14 +6,16 @@ The checks:
 - "+" in the query means a space;
 - %xx escapes are decoded, so %26, %3D, %2B and %25 become "&", "=", "+" and "%";
 - the decoded bytes are read as UTF-8: caf%C3%A9 is "café";
-- q is found among other parameters: /search?lang=en&q=<term>&page=2;
+- q is found among other parameters, wherever it stands: /search?lang=en&q=<term>&page=2;
+- a "?" inside the query is part of it: /search?q=what?now/2 searches for "what?now/2";
+- HEAD /search?q=<term> is the head of its GET (same status, Content-Type, Content-Length, no body);
 - a missing q gives 400, and so does an empty one (/search?q=);
 - a query string never breaks routing: /about?ref=<x> is the about page.
 The terms are random, so a hard-coded answer cannot pass.
 """
 from urllib.parse import quote, quote_plus
 
-from graders.harness import expect, fetch
+from graders.harness import GraderFailure, expect, fetch, head_is_the_head_of_get, with_advice
 
 WORDS = ["teapot", "kettle", "socket", "asyncio", "header", "crumpet", "lantern", "pebble", "walrus", "noodle"]
 NON_ASCII = ["café", "naïve", "Zürich", "smörgåsbord", "crème brûlée", "東京", "Αθήνα", "jalapeño",
@@ -67,8 +69,27 @@ def test_utf8_is_decoded(server, rng):
 
 def test_q_among_other_parameters(server, rng):
     term = word(rng)
-    exchange = fetch(server, "GET", f"/search?lang=en&q={term}&page={rng.randint(2, 9)}")
+    parameters = [f"q={term}", "lang=en", f"page={rng.randint(2, 9)}"]
+    rng.shuffle(parameters)                             # q first, in the middle or last
+    exchange = fetch(server, "GET", "/search?" + "&".join(parameters))
     expect_search_result(exchange, term)
+
+
+def test_a_question_mark_inside_the_query_is_part_of_it(server, rng):
+    term = f"{word(rng)}?{rng.choice(['now', 'why', 'how'])}/{rng.randint(1, 9)}"   # "?" and "/" are legal there
+    first_only = ("only the first '?' starts the query. target.split('?') gives three parts here, and unpacking "
+                  "them into two names raises: target.partition('?') splits at the first one only")
+    try:
+        exchange = fetch(server, "GET", f"/search?q={term}")
+    except GraderFailure as failure:
+        raise with_advice(failure, f"200 OK with 'You searched for: {term}': {first_only}", "split") from None
+    expect(exchange.status == 200, exchange, expected=f"200 OK with 'You searched for: {term}': {first_only}",
+           got=f"{exchange.status} {exchange.reason}", hint="split")
+    expect_search_result(exchange, term)
+
+
+def test_head_is_the_head_of_get(server, rng):
+    head_is_the_head_of_get(server, f"/search?q={word(rng)}", hint="split")
 
 
 def test_missing_q_is_400(server, rng):

@@ -15,6 +15,7 @@ Check it:  python -m pytest graders/beginner/test_request_logging.py
 """
 import socket
 import threading
+import time
 from functools import partial
 
 from reference import cli

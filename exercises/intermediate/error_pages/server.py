@@ -6,8 +6,9 @@ the page says. This server gets three things wrong. Make it:
 1. answer an unknown path with the site's friendly page, static/404.html, and the status 404;
 2. answer a method the site does not support (DELETE /about) with 405, plus an Allow header that
    says which methods it does support;
-3. survive a bug: GET /boom runs a handler that raises. That must become a 500 page, and the server
-   must go on serving the next request (try it now: one visit to /boom stops this server for good).
+3. survive a bug: GET /boom runs a handler that raises (another exception for /boom?page=2 and for
+   /boom?name=Ada: catch them all). That must become a 500 page, and the server must go on serving the
+   next request (try it now: one visit to /boom stops this server for good).
 
 HEAD / must get the headers of GET / and no body at all. That one is done for you: serve_client sends
 your Response through reply_to() in reference/core/response.py, which drops the body for HEAD.
@@ -18,18 +19,24 @@ Try it:    curl -i http://127.0.0.1:8002/nope      curl -i -X DELETE http://127.
 Check it:  python -m pytest graders/intermediate/test_error_pages.py
 """
 import socket
+import traceback
 from pathlib import Path
 
 from reference import cli
 from reference.core import mime, static_files
 from reference.blocking_server import connections, serve_client
-from reference.core.response import Response, html   # error_page(status, message): a small HTML page
+from reference.core.response import Response, error_page, html   # error_page(status, message): a small HTML page
 
 
 def boom(request) -> Response:
-    """A handler with a bug in it, as every real app has somewhere."""
-    settings = {"greeting": "Hello"}
-    return html(f"<h1>{settings['greetting']}</h1>")   # a typo: KeyError
+    """A handler with bugs in it, as every real app has somewhere. Which one bites depends on the query:
+    /boom raises KeyError, /boom?page=2 ZeroDivisionError, /boom?name=Ada AttributeError."""
+    settings = {"greeting": "Hello", "per_page": 0}
+    if request.query.startswith("page="):
+        return html(f"<p>{100 // settings['per_page']} pages</p>")            # nobody set per_page
+    if request.query.startswith("name="):
+        return html(f"<h1>{request.query[5:].capitalise()}</h1>")            # a typo: capitalize
+    return html(f"<h1>{settings['greetting']}</h1>")                          # a typo: greeting
 
 
 ROUTES = {"/boom": boom}

@@ -21,13 +21,15 @@ Try it:    curl -i -d "name=Ada&message=Hello+there" http://127.0.0.1:8002/conta
 Check it:  python -m pytest graders/intermediate/test_post_form.py
 """
 import socket
+from html import escape
 from pathlib import Path
+from urllib.parse import parse_qs
 
 from reference import cli
 from reference.core import static_site
 from reference.blocking_server import connections, read_head, recv_before, serve_client
 from reference.core.request_parser import Request, content_length, parse_head
-from reference.core.response import Response, html   # error_page(status, message): a small HTML page
+from reference.core.response import Response, error_page, html   # error_page(status, message): a small HTML page
 
 HERE = Path(__file__).resolve().parent
 THANKS = """<!doctype html>
@@ -57,7 +59,8 @@ def read_request(conn: socket.socket, deadline: float) -> Request | None:
 
 def thank(request: Request) -> Response:
     """The answer to the form."""
-    # TODO: parse the urlencoded body (name=Ada&message=Hi), answer 400 without a name, and escape the name.
+    # TODO: parse the urlencoded body (name=Ada&message=Hi), answer 400 without a name (a missing,
+    #       empty or blank one), and escape the name.
     name = "friend"
     return html(THANKS.format(name=name))
 

@@ -4,8 +4,8 @@ A browser trusts the Content-Type header, not the file name. This server only kn
 so the GIF, the icon, the WebP picture, the notes, the JSON data and the font in static/files/
 all go out as application/octet-stream ("some bytes"), and the browser offers to download them.
 Teach it the registered type of each, and send every file's bytes exactly as they are on disk.
-A file whose extension nobody registered, like this folder's extra/mystery.unknown (served at
-/mystery.unknown), stays application/octet-stream.
+A file whose extension nobody registered, like static/files/mystery.unknown (served at
+/files/mystery.unknown), stays application/octet-stream.
 
 Run it:    python exercises/beginner/mime_types/server.py --port 8002
 Try it:    curl -I http://127.0.0.1:8002/files/sample.gif

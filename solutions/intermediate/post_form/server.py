@@ -65,7 +65,7 @@ def thank(request: Request) -> Response:
     """The answer to the form."""
     # A form body is urlencoded like a query string: parse_qs decodes "+", %xx and UTF-8.
     form = parse_qs(request.body.decode("utf-8", errors="replace"))
-    if not form.get("name"):
+    if not form.get("name", [""])[0].strip():             # no name, "name=" or "name=+++": nobody to thank
         return error_page(400, "the form needs a name")
     # What a user typed goes into HTML: escape it, or a name like <script> would run in the page.
     name = escape(form["name"][0])
