@@ -9,6 +9,8 @@ import pytest
 
 from tests.mistakes import Mistake, assert_caught, grade_all
 
+pytestmark = pytest.mark.timeout(900)   # the module's fixture grades every case: a few minutes on a busy machine
+
 # streaming ------------------------------------------------------------------------------------------------
 SPIN = ("""            if piece:
                 conn.sendall(frame(piece) if chunked else piece)""",
@@ -36,6 +38,29 @@ MISTAKES = [
     Mistake("HEAD /countdown streams the body", "streaming",
             (('if isinstance(answer, Stream) and request.method != "HEAD":', "if isinstance(answer, Stream):"),),
             "head_is_the_head", ("never carries a body",)),
+]
+
+# https ----------------------------------------------------------------------------------------------------
+MISTAKES += [
+    Mistake("no deadline on the TLS handshake", "https",
+            (("            tls.settimeout(args.timeout)\n", ""),),
+            "stalled_handshake", ("still open after", "settimeout(args.timeout) before do_handshake()")),
+    Mistake("HSTS on the plain-HTTP redirect", "https",
+            (('    response.headers.append(("Location", location))',
+              '    response.headers.append(("Location", location))\n'
+              '    response.headers.append(("Strict-Transport-Security", HSTS))'),),
+            "redirect_port_goes_to_https", ("no Strict-Transport-Security on the plain-HTTP redirect", "RFC 6797")),
+    Mistake("Location built from an absolute-form target", "https",
+            (("{origin_form(request.target)}", "{request.target}"),),
+            "absolute_form", ("absolute form", "Location: https://127.0.0.1:")),
+    Mistake("HEAD on the redirect port sends the page", "https",
+            (("from reference.blocking_server import connections, serve_client",
+              "from reference.blocking_server import connections, serve_client\n"
+              "from reference.core.response import Response as _Response"),
+             ("    return response\n\n\ndef serve_redirects",
+              "    response.encode = lambda include_body=True, keep_alive=False: _Response.encode(response)\n"
+              "    return response\n\n\ndef serve_redirects")),
+            "head_on_the_redirect", ("never carries a body",)),
 ]
 
 # Correct servers that once failed: each must pass the checks named.

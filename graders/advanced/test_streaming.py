@@ -39,7 +39,7 @@ FIRST_WITHIN = 0.5        # the first piece must come this soon: a buffered coun
 WORDS = ["kettle", "walrus", "lantern", "pebble", "noodle", "quill", "crumpet", "otter", "socket", "teapot"]
 HEX = re.compile(rb"[0-9A-Fa-f]+")
 CPU_WINDOW = 1.5          # seconds the grader watches an idle server's CPU time
-CPU_SHARE = 0.25          # an idle server uses almost none; one spinning loop uses a whole core, or its share of it
+CPU_SHARE = 0.1           # an idle server uses none at all; one spinning loop uses a core, or its share of a busy one
 
 
 def request(target: str, version: str = "HTTP/1.1") -> bytes:
