@@ -19,6 +19,9 @@ from the repository root, so the app's module must be importable from the curren
 - lifespan: the app got lifespan.startup before the first request, and lifespan.shutdown when the server is
   stopped with Ctrl+C (SIGINT; Linux and macOS only, as Windows has no such signal to send);
 - an app that raises on a lifespan scope, as many small apps do, is still served;
+- an app whose startup takes a second is not sent requests before its lifespan.startup.complete: the grader
+  asks at once when your server accepts connections, and the app says whether it was ready;
+- an app that answers lifespan.startup.failed stops the server, which prints the app's message;
 - a small Starlette app works (graders/advanced/asgi_starlette_app.py), when Starlette is installed;
   skipped otherwise, with the reason.
 Paths, queries, headers and bodies are random, so a hard-coded answer cannot pass.
@@ -348,6 +351,46 @@ def test_app_that_raises_on_lifespan_is_still_served(server, tmp_path_factory, r
             raise with_advice(failure, expected="an app that raises on the lifespan scope (many small apps do) still "
                               "served: then it does not take part in lifespan, and that is all" + printed(other),
                               hint="lifespan")
+    finally:
+        other.stop()
+
+
+def test_no_request_reaches_the_app_before_its_startup_completed(server, tmp_path_factory, rng):
+    other = boot(server, tmp_path_factory, "graders.advanced.asgi_probe_app:app_slow_startup")
+    try:                                   # boot() returns as soon as a connect succeeds: ask at once
+        try:
+            exchange, echo = probe(other, "GET", f"/echo/{word(rng)}")
+        except GraderFailure as failure:
+            raise with_advice(failure, expected="the app served once its slow startup completed" + printed(other),
+                              hint="lifespan")
+        expect(echo["lifespan"].get("ready"), exchange,
+               expected="the request served only after the app's lifespan.startup.complete: this app takes a second "
+                        "to start (a database pool, say), and your server accepted the grader's connection before "
+                        "that. Wait for the app's answer to lifespan.startup before you start listening",
+               got="a request handed to an app that had not finished starting" + printed(other), hint="lifespan")
+    finally:
+        other.stop()
+
+
+def test_startup_failed_stops_the_server_with_the_apps_message(server, tmp_path_factory, rng):
+    if not isinstance(server, LocalServer):
+        pytest.skip("with --server-url the grader cannot start your server with another --app")
+    message = f"cannot reach the database at db-{word(rng)}.invalid"
+    app = "graders.advanced.asgi_probe_app:app_failing_startup"
+    other = LocalServer(server.script, tmp_path_factory.mktemp("asgi-app"), ["--app", app],
+                        env={"ASGI_PROBE_MESSAGE": message})
+    try:
+        try:
+            other.start()
+            other.wait_for_exit(3)         # it listened (too early, maybe): it must still stop
+        except GraderFailure:
+            pass                           # it exited before listening: what we want, if it said why
+        expect(other.exit_code is not None, expected="your server to stop when the app answers "
+               "lifespan.startup.failed: an app that cannot start must not be served", got="it kept running "
+               "(and serving) 3 s after the app said it failed" + printed(other), hint="lifespan")
+        expect(message in other.output(), expected=f"the app's message printed as the server stops: {message!r} "
+               "(sys.exit(f'...{message}') prints it), so whoever started it knows why",
+               got="a server that stopped without it" + printed(other), hint="lifespan")
     finally:
         other.stop()
 

@@ -28,6 +28,7 @@ Check it:  python -m pytest graders/advanced/test_asgi.py
 import asyncio
 import importlib
 import os
+import re
 import sys
 import traceback
 
@@ -36,6 +37,7 @@ from reference.core.request_parser import HTTPError
 from reference.core.response import error_page, error_reply, reason
 
 NO_BODY = (204, 304)   # answers that never carry a body, so never a length or chunks either
+UNSAFE = re.compile(rb"[\r\n\0]")   # in a header, these would end it early: the rest becomes headers or body
 
 
 def build_scope(request, writer) -> dict:
@@ -100,6 +102,12 @@ class Cycle:
         if kind == "http.response.start":
             if self.status is not None:
                 raise RuntimeError("the app sent http.response.start twice")
+            for name, value in event.get("headers", []):
+                # A value such as "a\r\nSet-Cookie: x=1" would write a second header (response splitting):
+                # refuse it here, before a byte leaves, so the app's error becomes a 500 and a traceback.
+                if UNSAFE.search(bytes(name)) or UNSAFE.search(bytes(value)):
+                    raise ValueError(f"the app's header {bytes(name)!r}: {bytes(value)!r} holds CR, LF or NUL, "
+                                     "which would split the answer; it is not sent")
             self.status, self.headers = event["status"], list(event.get("headers", []))
         elif kind == "http.response.body":
             if self.status is None or self.finished:
