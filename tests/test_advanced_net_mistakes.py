@@ -63,6 +63,18 @@ MISTAKES += [
             "head_on_the_redirect", ("never carries a body",)),
 ]
 
+# asgi -----------------------------------------------------------------------------------------------------
+STARTUP_FAILED = ("""        if answer["type"] == "lifespan.startup.failed":
+            sys.exit(f"asgi: the app could not start: {answer.get('message', '')}")
+""", "")
+MISTAKES += [
+    Mistake("serving before lifespan.startup.complete", "asgi",
+            (("        answer = await self.from_app.get()\n", ""), STARTUP_FAILED),
+            "before_its_startup", ("had not finished starting", "Wait for that answer before serving")),
+    Mistake("lifespan.startup.failed ignored", "asgi", (STARTUP_FAILED,),
+            "startup_failed", ("it kept running", "lifespan.startup.failed")),
+]
+
 # Correct servers that once failed: each must pass the checks named.
 CORRECT = [
     Mistake("SSE that opens with retry: and a comment (correct)", "streaming",
