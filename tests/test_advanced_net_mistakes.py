@@ -75,6 +75,17 @@ MISTAKES += [
             "startup_failed", ("it kept running", "lifespan.startup.failed")),
 ]
 
+# reverse_proxy --------------------------------------------------------------------------------------------
+MISTAKES += [
+    Mistake("two Host headers sent upstream", "reverse_proxy",
+            (('connection.putrequest(request.method, target, skip_host="host" in request.headers,',
+              "connection.putrequest(request.method, target,"),),
+            "reaches_the_upstream_with_its_target", ("2 Host headers", "skip_host=True")),
+    Mistake("the request body never sent upstream", "reverse_proxy",
+            (("connection.endheaders(request.body or None)", "connection.endheaders()"),),
+            "binary_bodies_reach", ("The upstream received", "bytes of body", "endheaders(request.body)")),
+]
+
 # Correct servers that once failed: each must pass the checks named.
 CORRECT = [
     Mistake("SSE that opens with retry: and a comment (correct)", "streaming",
