@@ -75,6 +75,13 @@ MISTAKES += [
             "startup_failed", ("it kept running", "lifespan.startup.failed")),
 ]
 
+MISTAKES += [
+    Mistake("HEAD answered without the Content-Length GET would send", "asgi",
+            (("            if length is not None:      # (HEAD too: it says what GET would send)",
+              '            if length is not None and self.request.method != "HEAD":'),),
+            "head_is_the_head", ("Content-Length", "including the length of the body it leaves out")),
+]
+
 # reverse_proxy --------------------------------------------------------------------------------------------
 MISTAKES += [
     Mistake("two Host headers sent upstream", "reverse_proxy",

@@ -16,6 +16,8 @@ from the repository root, so the app's module must be importable from the curren
   first piece must arrive within 1 s of the request, long before the app is done (chunked encoding, or no
   length and a close; the framing is checked strictly with h11);
 - an app that raises before its answer started gives a 500, and the server goes on serving;
+- HEAD is the head of GET (the app sends a body; the server sends none, and the same Content-Length);
+- a client that promises a body, sends part of it and leaves does not stop the server;
 - lifespan: the app got lifespan.startup before the first request, and lifespan.shutdown when the server is
   stopped with Ctrl+C (SIGINT; Linux and macOS only, as Windows has no such signal to send);
 - an app that raises on a lifespan scope, as many small apps do, is still served;
@@ -36,6 +38,7 @@ import h11
 import pytest
 
 from graders.harness import GraderFailure, LocalServer, expect, fetch, open_raw, send_raw, with_advice
+from graders.harness.checks import head_is_the_head_of_get, survives_a_short_body
 from graders.supervisor.launcher import process_table
 
 SERVER_ARGS = ["--app", "graders.advanced.asgi_probe_app:app"]
@@ -287,6 +290,15 @@ def test_app_exception_gives_500_and_the_server_goes_on(server, rng):
     except GraderFailure as failure:
         raise with_advice(failure, expected=f"the next request served as usual, after the app raised on {path}",
                           hint="errors")
+
+
+def test_head_is_the_head_of_get(server, rng):
+    head_is_the_head_of_get(server, f"/respond/{rng.choice([200, 203, 418])}/{word(rng)}", hint="stream")
+
+
+def test_a_client_that_leaves_mid_body_does_not_stop_the_server(server, rng):
+    survives_a_short_body(server, f"/echo/{word(rng)}", content_type="text/plain", body=word(rng).encode(),
+                          hint="receive", then=f"/echo/{word(rng)}")
 
 
 def test_lifespan_startup_came_before_the_first_request(server, rng):

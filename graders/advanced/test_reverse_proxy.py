@@ -8,6 +8,7 @@ after s seconds. It starts your proxy with --upstream http://127.0.0.1:M --upstr
   sent) and the same body, bytes as they are, and its end-to-end headers, with exactly one Host (the client's);
   when the upstream got less body than promised, the failure says what it got;
 - HEAD is the head of GET, through the proxy and from static/;
+- a client that promises a body, sends part of it and leaves does not stop the proxy;
 - hop-by-hop headers stay behind: Connection and every header it names, Keep-Alive, Proxy-Authorization,
   Proxy-Connection, TE, Trailer and Upgrade;
 - X-Forwarded-For carries the client's address, appended to a chain the request already had;
@@ -35,7 +36,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from graders.harness import GraderFailure, LocalServer, expect, fetch, send_raw, with_advice
-from graders.harness.checks import head_is_the_head_of_get
+from graders.harness.checks import head_is_the_head_of_get, survives_a_short_body
 from graders.harness.plugin import target_dir
 from graders.supervisor import free_port
 
@@ -407,6 +408,11 @@ def test_a_slow_upstream_gives_504_within_the_timeout(server, rng):
     expect(elapsed < TIMEOUT * 2.5, exchange, expected=f"the 504 after about {TIMEOUT:g} s",
            got=f"it came after {elapsed:.1f} s", hint="upstream_errors")
     expect_still_serving(server, "a 504")
+
+
+def test_a_client_that_leaves_mid_body_does_not_stop_the_proxy(server, rng):
+    survives_a_short_body(server, f"/api/echo/{word(rng)}", content_type="application/octet-stream",
+                          body=binary(rng.randint(10, 500), rng.randint(1, 999)), hint="forward", then="/about")
 
 
 def test_head_is_the_head_of_get(server, rng):

@@ -122,10 +122,10 @@ class Cycle:
         lines = [f"HTTP/1.1 {self.status} {reason(self.status)}"]
         lines += [f"{bytes(name).decode('latin-1')}: {bytes(value).decode('latin-1')}"
                   for name, value in self.headers if bytes(name).lower() not in (b"connection", b"transfer-encoding")]
-        if b"content-length" not in names and self.status not in NO_BODY and self.request.method != "HEAD":
-            if length is not None:
+        if b"content-length" not in names and self.status not in NO_BODY:
+            if length is not None:      # (HEAD too: it says what GET would send)
                 lines.append(f"Content-Length: {length}")
-            elif self.request.version == "HTTP/1.1":
+            elif self.request.method != "HEAD" and self.request.version == "HTTP/1.1":
                 self.chunked = True
                 lines.append("Transfer-Encoding: chunked")
             # (an HTTP/1.0 client gets no length at all: closing the connection ends the body)
