@@ -14,7 +14,7 @@ Every HTTPS request verifies your server's certificate against that authority. T
 - neither does a client that leaves in the middle of its handshake;
 - a client that connects to the TLS port and says nothing does not hold up the next one: the handshake must
   run in the client's own thread (or task), not in the accept loop;
-- the handshake has a deadline: the grader starts your server with --timeout 1.5, and a client that says
+- the handshake has a deadline: the grader starts your server with --timeout 1, and a client that says
   nothing, or stalls half-way through its ClientHello, is disconnected soon after.
 Paths and queries are random, so a hard-coded answer cannot pass.
 """
@@ -38,7 +38,7 @@ from graders.supervisor import free_port
 
 STATIC = Path(__file__).resolve().parents[2] / "static"
 PAGES = ["/about", "/help", "/styles.css", "/app.js", "/complex.html"]
-TLS_TIMEOUT = 1.5   # the --timeout the grader gives your server: a handshake must end within it
+TLS_TIMEOUT = 1.0   # the --timeout the grader gives your server: a handshake must end within it
 WORDS = ["teapot", "kettle", "socket", "lantern", "pebble", "walrus", "noodle", "quill", "crumpet", "otter"]
 
 

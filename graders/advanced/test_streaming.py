@@ -49,7 +49,7 @@ TICK = 0.2                # the spec: one line (or event) per 0.2 s
 FIRST_WITHIN = 0.5        # the first piece must come this soon: a buffered countdown takes 0.8 s or more
 WORDS = ["kettle", "walrus", "lantern", "pebble", "noodle", "quill", "crumpet", "otter", "socket", "teapot"]
 HEX = re.compile(rb"[0-9A-Fa-f]+")
-CPU_WINDOW = 1.5          # seconds the grader watches an idle server's CPU time
+CPU_WINDOW = 1.0          # seconds the grader watches an idle server's CPU time
 CPU_SHARE = 0.1           # an idle server uses none at all; one spinning loop uses a core, or its share of a busy one
 
 
@@ -602,7 +602,7 @@ def test_streams_whose_clients_left_use_no_cpu(server, rng):
         if first_piece(server, target, 2.5) is None:
             fail(Exchange("GET", target, request(target).decode().replace("\r\n", "\\r\\n\n")),
                  expected="the first piece of a stream at once", got="nothing within 2.5 s", hint="client_gone")
-    time.sleep(0.8)                                 # long enough for every stream to notice its client left
+    time.sleep(0.5)                                 # long enough for every stream to notice its client left
     pids = server_processes(server)
     before, started = cpu_seconds(pids), time.monotonic()
     time.sleep(CPU_WINDOW)
