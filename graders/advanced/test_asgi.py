@@ -394,12 +394,12 @@ def test_startup_failed_stops_the_server_with_the_apps_message(server, tmp_path_
     try:
         try:
             other.start()
-            other.wait_for_exit(3)         # it listened (too early, maybe): it must still stop
+            other.wait_for_exit(2)         # it listened (too early, maybe): it must still stop
         except GraderFailure:
             pass                           # it exited before listening: what we want, if it said why
         expect(other.exit_code is not None, expected="your server to stop when the app answers "
                "lifespan.startup.failed: an app that cannot start must not be served", got="it kept running "
-               "(and serving) 3 s after the app said it failed" + printed(other), hint="lifespan")
+               "(and serving) 2 s after the app said it failed" + printed(other), hint="lifespan")
         expect(message in other.output(), expected=f"the app's message printed as the server stops: {message!r} "
                "(sys.exit(f'...{message}') prints it), so whoever started it knows why",
                got="a server that stopped without it" + printed(other), hint="lifespan")

@@ -599,9 +599,9 @@ def test_streams_whose_clients_left_use_no_cpu(server, rng):
         pytest.skip("this check reads CPU time from /proc, which only Linux has: it is skipped on this system")
     for number in range(6):
         target = "/events" if number % 2 else f"/countdown?from={rng.randint(15, 20)}"
-        if first_piece(server, target, 2.5) is None:
+        if first_piece(server, target, 1.5) is None:
             fail(Exchange("GET", target, request(target).decode().replace("\r\n", "\\r\\n\n")),
-                 expected="the first piece of a stream at once", got="nothing within 2.5 s", hint="client_gone")
+                 expected="the first piece of a stream at once", got="nothing within 1.5 s", hint="client_gone")
     time.sleep(0.5)                                 # long enough for every stream to notice its client left
     pids = server_processes(server)
     before, started = cpu_seconds(pids), time.monotonic()
