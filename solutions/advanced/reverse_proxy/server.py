@@ -166,13 +166,16 @@ class UpstreamConnection(http.client.HTTPConnection):
         timer = threading.Timer(self.timeout, cut)
         timer.start()
         try:
-            return super().getresponse()
+            reply = super().getresponse()
         except (OSError, http.client.HTTPException):
             if expired.is_set():
                 raise TimeoutError(f"no complete head within {self.timeout:g} s") from None
             raise
         finally:
             timer.cancel()
+        if expired.is_set():                           # cut just as the head came: the body is lost too
+            raise TimeoutError(f"no complete head within {self.timeout:g} s")
+        return reply
 
 
 def checked_target(target: str) -> str:
