@@ -107,13 +107,12 @@ class HeadRecorder:
     """The upstream socket's file, keeping the raw lines of the head as http.client reads them."""
 
     def __init__(self, fp):
-        self.fp, self.head, self.done = fp, b"", False
+        self.fp, self.head, self.recording = fp, b"", True
 
     def readline(self, limit: int = -1) -> bytes:
         line = self.fp.readline(limit)
-        if not self.done:
+        if self.recording:                     # (a 100 Continue's head, if any, then the answer's own)
             self.head += line
-            self.done = line in (b"\r\n", b"\n", b"")
         return line
 
     def __getattr__(self, name):
@@ -136,6 +135,7 @@ class CheckedResponse(http.client.HTTPResponse):
 
     def begin(self) -> None:
         super().begin()
+        self.fp.recording = False
         head = self.fp.head.split(b"\n", 1)[-1]          # the header lines, after the status line
         for pattern, problem in UNSAFE_HEAD:
             if pattern.search(head):
