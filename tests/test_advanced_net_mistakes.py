@@ -76,10 +76,10 @@ MISTAKES += [
 ]
 
 MISTAKES += [
-    Mistake("HEAD answered without the Content-Length GET would send", "asgi",
-            (("            if length is not None:      # (HEAD too: it says what GET would send)",
-              '            if length is not None and self.request.method != "HEAD":'),),
-            "head_is_the_head", ("Content-Length", "including the length of the body it leaves out")),
+    Mistake("HEAD answered with Content-Length: 0", "asgi",
+            (('                lines.append(f"Content-Length: {length}")',
+              '                lines.append(f"Content-Length: {0 if self.request.method == \'HEAD\' else length}")'),),
+            "head_is_the_head", ("Content-Length: 0", "the length of the body GET would send")),
 ]
 
 # reverse_proxy --------------------------------------------------------------------------------------------

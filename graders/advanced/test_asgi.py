@@ -293,7 +293,16 @@ def test_app_exception_gives_500_and_the_server_goes_on(server, rng):
 
 
 def test_head_is_the_head_of_get(server, rng):
-    head_is_the_head_of_get(server, f"/respond/{rng.choice([200, 203, 418])}/{word(rng)}", hint="stream")
+    path = f"/respond/{rng.choice([200, 203, 418])}/{word(rng)}"
+    # The app makes a body for HEAD too; the server sends none. RFC 9110 (9.3.2) lets a HEAD answer leave out a
+    # length known only once the body is made, so only a length that is sent is compared.
+    head_is_the_head_of_get(server, path, hint="stream", same_length=False)
+    request = f"{{}} {path} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nConnection: close\r\n\r\n"
+    get, head = (send_raw(server, request.format(method).encode()) for method in ("GET", "HEAD"))
+    want, got = get.headers.get("Content-Length"), head.headers.get("Content-Length")
+    expect(got is None or got == want, head, expected=f"Content-Length: {want}, as GET {path} says (or none): a "
+           "HEAD answer's length is the length of the body GET would send", got=f"Content-Length: {got}",
+           hint="stream")
 
 
 def test_a_client_that_leaves_mid_body_does_not_stop_the_server(server, rng):
