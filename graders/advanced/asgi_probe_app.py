@@ -12,13 +12,26 @@ Then, in a browser or with curl:
 
 The scope is shown with its types: a bytes value comes as {"bytes": "..."} (latin-1), a str as a plain
 string, so the grader can tell b"x=1" from "x=1". `lifespan` says what the lifespan protocol did so far.
-`app_without_lifespan` is the same app, except that it raises on a lifespan scope, as many small apps do.
+`app_without_lifespan` is the same app, except that it raises on a lifespan scope, as many small apps do;
+`app_slow_startup` takes a second to start (its answers say whether it was ready); `app_failing_startup`
+answers lifespan.startup with lifespan.startup.failed and the message in $ASGI_PROBE_MESSAGE.
+/bad-header/<where> answers with a header whose name or value holds CR, LF or NUL (where: cr, lf, crlf, nul,
+name), as a buggy app might: a server must refuse to write it.
 """
 import asyncio
 import json
+import os
 from http import HTTPStatus
 
-lifespan_state = {"startup": False, "shutdown": False}
+lifespan_state = {"startup": False, "shutdown": False, "ready": True}
+SLOW_STARTUP = 1.0     # seconds app_slow_startup takes to start (opening its database pool, say)
+BAD_HEADERS = {         # /bad-header/<where>: a header no server may write as it is
+    "cr": (b"x-a", b"a\rSet-Cookie: injected=1"),
+    "lf": (b"x-a", b"a\nSet-Cookie: injected=1"),
+    "crlf": (b"x-a", b"a\r\nSet-Cookie: injected=1"),
+    "nul": (b"x-a", b"a\x00b"),
+    "name": (b"x-a\r\nset-cookie", b"injected=1"),
+}
 disconnected: list[str] = []
 
 
@@ -79,6 +92,11 @@ async def app(scope, receive, send) -> None:
         return
     path = scope.get("path", "")
     parts = path.split("/")
+    if len(parts) == 3 and parts[1] == "bad-header" and parts[2] in BAD_HEADERS:
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"text/plain"), BAD_HEADERS[parts[2]]]})
+        await send({"type": "http.response.body", "body": b"a header that must never reach the wire\n"})
+        return
     if len(parts) == 4 and parts[1] == "respond" and parts[2].isdigit():
         code, token = int(parts[2]), parts[3].encode()
         await send({"type": "http.response.start", "status": code, "headers": [
@@ -124,3 +142,30 @@ async def app_without_lifespan(scope, receive, send) -> None:
         raise RuntimeError(f"this app only speaks http, not {scope['type']}")
     await app(scope, receive, send)
 
+
+
+async def app_slow_startup(scope, receive, send) -> None:
+    """Like app, but its lifespan startup takes SLOW_STARTUP seconds: a request served before it completes
+    reaches an app that is not ready (its answer says so)."""
+    if scope["type"] != "lifespan":
+        await app(scope, receive, send)
+        return
+    lifespan_state["ready"] = False
+    event = await receive()
+    if event["type"] == "lifespan.startup":
+        lifespan_state["startup"] = True
+        await asyncio.sleep(SLOW_STARTUP)
+        lifespan_state["ready"] = True
+        await send({"type": "lifespan.startup.complete"})
+    await lifespan(receive, send)
+
+
+async def app_failing_startup(scope, receive, send) -> None:
+    """An app that cannot start (its database is unreachable): it answers lifespan.startup.failed."""
+    if scope["type"] != "lifespan":
+        await app(scope, receive, send)
+        return
+    event = await receive()
+    if event["type"] == "lifespan.startup":
+        message = os.environ.get("ASGI_PROBE_MESSAGE", "the probe app cannot start")
+        await send({"type": "lifespan.startup.failed", "message": message})

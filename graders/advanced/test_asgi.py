@@ -16,9 +16,14 @@ from the repository root, so the app's module must be importable from the curren
   first piece must arrive within 1 s of the request, long before the app is done (chunked encoding, or no
   length and a close; the framing is checked strictly with h11);
 - an app that raises before its answer started gives a 500, and the server goes on serving;
+- HEAD is the head of GET (the app sends a body; the server sends none, and the same Content-Length);
+- a client that promises a body, sends part of it and leaves does not stop the server;
 - lifespan: the app got lifespan.startup before the first request, and lifespan.shutdown when the server is
   stopped with Ctrl+C (SIGINT; Linux and macOS only, as Windows has no such signal to send);
 - an app that raises on a lifespan scope, as many small apps do, is still served;
+- an app whose startup takes a second is not sent requests before its lifespan.startup.complete: the grader
+  asks at once when your server accepts connections, and the app says whether it was ready;
+- an app that answers lifespan.startup.failed stops the server, which prints the app's message;
 - a small Starlette app works (graders/advanced/asgi_starlette_app.py), when Starlette is installed;
   skipped otherwise, with the reason.
 Paths, queries, headers and bodies are random, so a hard-coded answer cannot pass.
@@ -32,15 +37,8 @@ import time
 import h11
 import pytest
 
-from graders.harness import (
-    GraderFailure,
-    LocalServer,
-    expect,
-    fetch,
-    open_raw,
-    send_raw,
-    with_advice,
-)
+from graders.harness import GraderFailure, LocalServer, expect, fetch, open_raw, send_raw, with_advice
+from graders.harness.checks import head_is_the_head_of_get, survives_a_short_body
 from graders.supervisor.launcher import process_table
 
 SERVER_ARGS = ["--app", "graders.advanced.asgi_probe_app:app"]
@@ -294,6 +292,24 @@ def test_app_exception_gives_500_and_the_server_goes_on(server, rng):
                           hint="errors")
 
 
+def test_head_is_the_head_of_get(server, rng):
+    path = f"/respond/{rng.choice([200, 203, 418])}/{word(rng)}"
+    # The app makes a body for HEAD too; the server sends none. RFC 9110 (9.3.2) lets a HEAD answer leave out a
+    # length known only once the body is made, so only a length that is sent is compared.
+    head_is_the_head_of_get(server, path, hint="stream", same_length=False)
+    request = f"{{}} {path} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nConnection: close\r\n\r\n"
+    get, head = (send_raw(server, request.format(method).encode()) for method in ("GET", "HEAD"))
+    want, got = get.headers.get("Content-Length"), head.headers.get("Content-Length")
+    expect(got is None or got == want, head, expected=f"Content-Length: {want}, as GET {path} says (or none): a "
+           "HEAD answer's length is the length of the body GET would send", got=f"Content-Length: {got}",
+           hint="stream")
+
+
+def test_a_client_that_leaves_mid_body_does_not_stop_the_server(server, rng):
+    survives_a_short_body(server, f"/echo/{word(rng)}", content_type="text/plain", body=word(rng).encode(),
+                          hint="receive", then=f"/echo/{word(rng)}")
+
+
 def test_lifespan_startup_came_before_the_first_request(server, rng):
     exchange, echo = probe(server, "GET", f"/echo/{word(rng)}")
     expect(echo["lifespan"]["startup"], exchange, expected="lifespan.startup sent to the app before the server "
@@ -356,6 +372,46 @@ def test_app_that_raises_on_lifespan_is_still_served(server, tmp_path_factory, r
             raise with_advice(failure, expected="an app that raises on the lifespan scope (many small apps do) still "
                               "served: then it does not take part in lifespan, and that is all" + printed(other),
                               hint="lifespan")
+    finally:
+        other.stop()
+
+
+def test_no_request_reaches_the_app_before_its_startup_completed(server, tmp_path_factory, rng):
+    other = boot(server, tmp_path_factory, "graders.advanced.asgi_probe_app:app_slow_startup")
+    try:                                   # boot() returns as soon as a connect succeeds: ask at once
+        try:
+            exchange, echo = probe(other, "GET", f"/echo/{word(rng)}")
+        except GraderFailure as failure:
+            raise with_advice(failure, expected="the app served once its slow startup completed" + printed(other),
+                              hint="lifespan")
+        expect(echo["lifespan"].get("ready"), exchange,
+               expected="the request served only after the app's lifespan.startup.complete: this app takes a second "
+                        "to start (a database pool, say), and your server accepted the grader's connection before "
+                        "that. Wait for the app's answer to lifespan.startup before you start listening",
+               got="a request handed to an app that had not finished starting" + printed(other), hint="lifespan")
+    finally:
+        other.stop()
+
+
+def test_startup_failed_stops_the_server_with_the_apps_message(server, tmp_path_factory, rng):
+    if not isinstance(server, LocalServer):
+        pytest.skip("with --server-url the grader cannot start your server with another --app")
+    message = f"cannot reach the database at db-{word(rng)}.invalid"
+    app = "graders.advanced.asgi_probe_app:app_failing_startup"
+    other = LocalServer(server.script, tmp_path_factory.mktemp("asgi-app"), ["--app", app],
+                        env={"ASGI_PROBE_MESSAGE": message})
+    try:
+        try:
+            other.start()
+            other.wait_for_exit(2)         # it listened (too early, maybe): it must still stop
+        except GraderFailure:
+            pass                           # it exited before listening: what we want, if it said why
+        expect(other.exit_code is not None, expected="your server to stop when the app answers "
+               "lifespan.startup.failed: an app that cannot start must not be served", got="it kept running "
+               "(and serving) 2 s after the app said it failed" + printed(other), hint="lifespan")
+        expect(message in other.output(), expected=f"the app's message printed as the server stops: {message!r} "
+               "(sys.exit(f'...{message}') prints it), so whoever started it knows why",
+               got="a server that stopped without it" + printed(other), hint="lifespan")
     finally:
         other.stop()
 

@@ -6,12 +6,16 @@ Every HTTPS request verifies your server's certificate against that authority. T
 - GET / over HTTPS verifies and returns the site's index page, byte for byte;
 - answers carry Strict-Transport-Security with a max-age (the index page, other pages and a 404 alike);
 - plain HTTP on the redirect port answers 301 or 308 with Location: https://127.0.0.1:N plus the same path and
-  the same query, and that Location works;
+  the same query, and that Location works; a target in absolute form (GET http://elsewhere.example/x) keeps
+  its path and query only; the redirect carries no Strict-Transport-Security (RFC 6797, 7.2: never over plain
+  HTTP); HEAD on the redirect port is the head of its GET;
 - a client that speaks plain HTTP to the TLS port neither crashes the server nor stops it serving the next
   client (its ssl.SSLError must stay in that client's thread);
 - neither does a client that leaves in the middle of its handshake;
 - a client that connects to the TLS port and says nothing does not hold up the next one: the handshake must
-  run in the client's own thread (or task), not in the accept loop.
+  run in the client's own thread (or task), not in the accept loop;
+- the handshake has a deadline: the grader starts your server with --timeout 1, and a client that says
+  nothing, or stalls half-way through its ClientHello, is disconnected soon after.
 Paths and queries are random, so a hard-coded answer cannot pass.
 """
 import socket
@@ -25,14 +29,8 @@ import pytest
 import requests
 import urllib3
 
-from graders.harness import (
-    Exchange,
-    GraderFailure,
-    LocalServer,
-    expect,
-    fetch,
-    with_advice,
-)
+from graders.harness import Exchange, GraderFailure, LocalServer, expect, fetch, send_raw, with_advice
+from graders.harness.checks import head_is_the_head_of_get
 from graders.harness.clients import connection_problem
 from graders.harness.exchange import Headers
 from graders.harness.plugin import target_dir
@@ -40,6 +38,7 @@ from graders.supervisor import free_port
 
 STATIC = Path(__file__).resolve().parents[2] / "static"
 PAGES = ["/about", "/help", "/styles.css", "/app.js", "/complex.html"]
+TLS_TIMEOUT = 1.0   # the --timeout the grader gives your server: a handshake must end within it
 WORDS = ["teapot", "kettle", "socket", "lantern", "pebble", "walrus", "noodle", "quill", "crumpet", "otter"]
 
 
@@ -74,7 +73,8 @@ def server(request, tls_files, tmp_path_factory):
         raise GraderFailure(f"The grader expected your server at {script}, but there is no such file.")
     redirect_port = free_port()
     local = LocalServer(script, tmp_path_factory.mktemp("https"), [
-        "--cert", tls_files.cert, "--key", tls_files.key, "--redirect-port", redirect_port])
+        "--cert", tls_files.cert, "--key", tls_files.key, "--redirect-port", redirect_port,
+        "--timeout", f"{TLS_TIMEOUT:g}"])
     local.redirect_port = redirect_port
     try:
         local.start()
@@ -221,8 +221,7 @@ def wait_for_port(port: int, seconds: float = 3.0) -> bool:
 
 
 def test_plain_http_on_the_redirect_port_goes_to_https_with_path_and_query(server, tls_files, speaks_tls, rng):
-    plain = SimpleNamespace(host="127.0.0.1", port=server.redirect_port, url=f"http://127.0.0.1:{server.redirect_port}",
-                            wait_for_exit=server.wait_for_exit)
+    plain = redirect_listener(server)
     expect(wait_for_port(plain.port), expected=f"a plain-HTTP listener on the redirect port {plain.port} (the grader "
            f"started your server with --redirect-port {plain.port})", got="nothing accepted a connection there "
            "within 3 s", hint="redirect")
@@ -235,7 +234,7 @@ def test_plain_http_on_the_redirect_port_goes_to_https_with_path_and_query(serve
     wanted = f"https://127.0.0.1:{server.port}{path}?{query}"
     parts = urlsplit(location)
     expect(location, answer, expected=f"a Location header: {wanted}", got="no Location header", hint="redirect")
-    expect(parts.scheme == "https" and parts.hostname in ("127.0.0.1", "localhost") and parts.port == server.port,
+    expect(parts.scheme == "https" and parts.hostname in ("127.0.0.1", "localhost") and port_of(parts) == server.port,
            answer, expected=f"Location: {wanted} (https, this host, and the TLS port {server.port}, not the "
            f"redirect port {plain.port})", got=f"Location: {location}", hint="redirect")
     expect(parts.path == path, answer, expected=f"Location: {wanted}, with the path {path} the visitor asked for",
@@ -244,10 +243,80 @@ def test_plain_http_on_the_redirect_port_goes_to_https_with_path_and_query(serve
            expected=f"Location: {wanted}, with the query ?{query} too",
            got=f"Location: {location}, which dropped the query string" if not parts.query else f"Location: {location}",
            hint="redirect")
+    hsts = answer.headers.get("Strict-Transport-Security")
+    expect(hsts is None, answer, expected="no Strict-Transport-Security on the plain-HTTP redirect: RFC 6797 (7.2) "
+           "says a server MUST NOT send it over plain HTTP, where anyone on the way could forge or strip it; it goes "
+           "on the answers sent over TLS only", got=f"Strict-Transport-Security: {hsts}", hint="hsts")
     expect_tls(speaks_tls, server)
     followed = fetch_https(server, f"{path}?{query}", tls_files.ca)
     expect(followed.status == 200, followed, expected=f"200 OK for the page the redirect points to, {path}",
            got=f"{followed.status} {followed.reason}", hint="redirect")
+
+
+def port_of(parts) -> int | None:
+    """The port of a split URL, or None where it is not a number ("https://127.0.0.1:8443http://...")."""
+    try:
+        return parts.port
+    except ValueError:
+        return None
+
+
+def redirect_listener(server) -> SimpleNamespace:
+    return SimpleNamespace(host="127.0.0.1", port=server.redirect_port, url=f"http://127.0.0.1:{server.redirect_port}",
+                           wait_for_exit=server.wait_for_exit)
+
+
+def test_absolute_form_target_on_the_redirect_port_keeps_only_its_path(server, rng):
+    plain = redirect_listener(server)
+    expect(wait_for_port(plain.port), expected=f"a plain-HTTP listener on the redirect port {plain.port}",
+           got="nothing accepted a connection there within 3 s", hint="redirect")
+    path, query = f"/{word(rng)}/{word(rng)}", f"q={word(rng)}"
+    elsewhere = rng.choice(["http://evil.example", "http://evil.example:8080", "HTTP://Evil.Example"])
+    host = rng.choice([f"127.0.0.1:{plain.port}", f"localhost:{plain.port}"])
+    answer = send_raw(plain, f"GET {elsewhere}{path}?{query} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+                      .encode())
+    wanted = f"https://127.0.0.1:{server.port}{path}?{query}"
+    location = answer.headers.get("Location", "")
+    parts = urlsplit(location)
+    expect(answer.status in (301, 308) and parts.scheme == "https" and parts.hostname in ("127.0.0.1", "localhost")
+           and port_of(parts) == server.port and parts.path == path and parts.query == query, answer,
+           expected=f"301 (or 308) with Location: {wanted}. The target came in absolute form, "
+                    f"{elsewhere}{path}?{query}, as a client talking to a proxy sends it (RFC 9112, 3.2.2): only its "
+                    "path and query go after the TLS port, never the whole target",
+           got=f"{answer.status} {answer.reason}, Location: {location}" if location else
+               f"{answer.status} {answer.reason}, no Location", hint="redirect")
+
+
+def test_head_on_the_redirect_port_is_the_head_of_get(server, rng):
+    plain = redirect_listener(server)
+    expect(wait_for_port(plain.port), expected=f"a plain-HTTP listener on the redirect port {plain.port}",
+           got="nothing accepted a connection there within 3 s", hint="redirect")
+    head_is_the_head_of_get(plain, f"{rng.choice(PAGES)}?from={word(rng)}", hint="redirect")
+
+
+def still_open(sock: socket.socket, seconds: float) -> bool:
+    """True if the server has not closed the connection after `seconds` (what it sends meanwhile is dropped)."""
+    return drain(sock, seconds) is None
+
+
+def test_a_stalled_handshake_is_cut_at_the_deadline(server, tls_files, speaks_tls, rng):
+    expect_tls(speaks_tls, server)
+    hello = client_hello()
+    silent = socket.create_connection((server.host, server.port), timeout=3)
+    stalled = socket.create_connection((server.host, server.port), timeout=3)
+    try:
+        stalled.sendall(hello[:rng.randint(5, len(hello) - 5)])   # part of a ClientHello, then silence
+        grace = TLS_TIMEOUT + 2.5
+        left_open = [name for name, sock in [("said nothing", silent), ("stalled half-way through its ClientHello",
+                                                                          stalled)] if still_open(sock, grace)]
+    finally:
+        silent.close()
+        stalled.close()
+    expect(not left_open, expected=f"the connection closed within about {TLS_TIMEOUT:g} s (the grader started your "
+           f"server with --timeout {TLS_TIMEOUT:g}) when a client {left_open[0] if left_open else ''}",
+           got=f"it still open after {TLS_TIMEOUT + 2.5:g} s: do_handshake() waits for the client's bytes for ever "
+               "unless the socket has a timeout. Call tls.settimeout(args.timeout) before do_handshake(), or each "
+               "silent client keeps a thread and a socket for good", hint="handshake")
 
 
 def expect_still_serving(server, tls_files, what: str, hint: str) -> None:
@@ -260,19 +329,21 @@ def expect_still_serving(server, tls_files, what: str, hint: str) -> None:
            got=f"{answer.status} {answer.reason}", hint=hint)
 
 
-def drain(sock: socket.socket, seconds: float) -> bytes:
-    """Whatever the server sends until it closes the connection (or `seconds` pass)."""
+def drain(sock: socket.socket, seconds: float) -> bytes | None:
+    """Whatever the server sends until it closes the connection, or None if `seconds` pass first."""
     received, give_up = b"", time.monotonic() + seconds
     try:
         while (left := give_up - time.monotonic()) > 0:
             sock.settimeout(left)
             chunk = sock.recv(4096)
             if not chunk:
-                break
+                return received
             received += chunk
+    except TimeoutError:
+        return None
     except OSError:
-        pass
-    return received
+        return received                             # a reset closes it too
+    return None
 
 
 def test_plain_http_client_on_the_tls_port_does_not_stop_the_server(server, tls_files, speaks_tls, rng):

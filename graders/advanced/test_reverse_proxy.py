@@ -5,7 +5,10 @@ The grader runs its own upstream on a free port M, in a thread (see Upstream bel
 in chunks, with hop-by-hop headers of its own; /api/binary/<n>/<seed> with n random bytes; and /api/sleep/<s>
 after s seconds. It starts your proxy with --upstream http://127.0.0.1:M --upstream-timeout 1. The checks:
 - a request under /api/ reaches the upstream with the same method, the same target (path and query exactly as
-  sent) and the same body, bytes as they are, and its end-to-end headers;
+  sent) and the same body, bytes as they are, and its end-to-end headers, with exactly one Host (the client's);
+  when the upstream got less body than promised, the failure says what it got;
+- HEAD is the head of GET, through the proxy and from static/;
+- a client that promises a body, sends part of it and leaves does not stop the proxy;
 - hop-by-hop headers stay behind: Connection and every header it names, Keep-Alive, Proxy-Authorization,
   Proxy-Connection, TE, Trailer and Upgrade;
 - X-Forwarded-For carries the client's address, appended to a chain the request already had;
@@ -32,14 +35,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from graders.harness import (
-    GraderFailure,
-    LocalServer,
-    expect,
-    fetch,
-    send_raw,
-    with_advice,
-)
+from graders.harness import GraderFailure, LocalServer, expect, fetch, send_raw, with_advice
+from graders.harness.checks import head_is_the_head_of_get, survives_a_short_body
 from graders.harness.plugin import target_dir
 from graders.supervisor import free_port
 
@@ -58,6 +55,8 @@ class Upstream(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     seen_paths: list[str] = []          # every target that reached it, for the static check
+    received: dict[str, dict] = {}      # X-Probe-Token -> what arrived with it, even when the proxy gave up
+    timeout = 5                         # seconds a read may wait: a body that never comes ends there
     stop = threading.Event()            # set at the end: a sleeping answer gives up at once
 
     def log_message(self, *args) -> None:
@@ -74,9 +73,25 @@ class Upstream(BaseHTTPRequestHandler):
             self.wfile.write(body)
         self.close_connection = True
 
-    def handle_any(self) -> None:
+    def read_body(self) -> bytes:
+        """The body by Content-Length, piece by piece, noted as it comes: if the proxy promises a body and never
+        sends it, the grader can say what arrived."""
         length = self.headers.get("Content-Length", "0")
-        body = self.rfile.read(int(length)) if length.isdigit() else b""
+        wanted = int(length) if length.isdigit() else 0
+        note = {"method": self.command, "target": self.path, "headers": list(self.headers.items()), "body": b""}
+        Upstream.received[self.headers.get("X-Probe-Token", "")] = note
+        try:
+            while len(note["body"]) < wanted:
+                piece = self.rfile.read1(wanted - len(note["body"]))
+                if not piece:
+                    break
+                note["body"] += piece
+        except OSError:
+            pass                        # the proxy gave up (a timeout, or it closed): what came is noted
+        return note["body"]
+
+    def handle_any(self) -> None:
+        body = self.read_body()
         Upstream.seen_paths.append(self.path)
         parts = urlsplit(self.path).path.split("/")
         kind = parts[2] if len(parts) > 2 and parts[1] == "api" else ""
@@ -135,6 +150,7 @@ def upstream():
     """The grader's upstream on a free port, in a thread; shut down for sure at the end of the module."""
     Upstream.stop.clear()
     Upstream.seen_paths = []
+    Upstream.received = {}
     httpd = QuietServer(("127.0.0.1", 0), Upstream)
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
@@ -169,10 +185,19 @@ def server(request, upstream, tmp_path_factory):
         local.stop()
 
 
-def upstream_saw(exchange) -> dict:
+def upstream_saw(exchange, token: str = "") -> dict:
     """What the upstream's /api/echo got, from the answer your proxy brought back."""
+    got = f"{exchange.status} {exchange.reason}"
+    note = Upstream.received.get(token) if token else None
+    if exchange.status != 200 and note is not None:
+        length = next((value for name, value in note["headers"] if name.lower() == "content-length"), None)
+        got += (f". The upstream received {note['method']} {note['target']}"
+                + (f" with Content-Length: {length} and {len(note['body'])} bytes of body" if length else
+                   " with no Content-Length")
+                + (": the body never came, so the upstream waited for it until your proxy gave up. Send it: "
+                   "endheaders(request.body)" if length and len(note["body"]) < int(length) else ""))
     expect(exchange.status == 200, exchange, expected="200 OK from the upstream's /api/echo (it answers with the "
-           "request it received, as JSON)", got=f"{exchange.status} {exchange.reason}", hint="forward")
+           "request it received, as JSON)", got=got, hint="forward")
     return exchange.json()
 
 
@@ -190,25 +215,32 @@ def raw_request(method: str, target: str, headers: list[tuple[str, str]], body: 
 def test_a_get_reaches_the_upstream_with_its_target_and_headers(server, rng):
     token = word(rng)
     target = f"/api/echo/{word(rng)}/caf%C3%A9?q={word(rng)}+{word(rng)}&x=%26%3D&page={rng.randint(2, 99)}"
-    exchange = send_raw(server, raw_request("GET", target, [("Host", f"127.0.0.1:{server.port}"),
-                                                           ("X-Probe-Token", token), ("Connection", "close")]))
-    seen = upstream_saw(exchange)
+    host = rng.choice([f"127.0.0.1:{server.port}", f"{word(rng)}.example", f"localhost:{server.port}"])
+    host_name, token_name = rng.choice(["Host", "host", "HOST"]), rng.choice(["X-Probe-Token", "x-probe-token"])
+    exchange = send_raw(server, raw_request("GET", target, [(host_name, host), (token_name, token),
+                                                           ("Connection", "close")]))
+    seen = upstream_saw(exchange, token)
     expect(seen["method"] == "GET" and seen["target"] == target, exchange,
            expected=f"the upstream to get GET {target} (the target exactly as sent: path and query, still encoded)",
            got=f"{seen['method']} {seen['target']}", hint="forward")
     expect(header_values(seen, "X-Probe-Token") == [token], exchange,
            expected=f"the request's own header X-Probe-Token: {token} forwarded to the upstream",
            got=f"X-Probe-Token {header_values(seen, 'X-Probe-Token')} at the upstream", hint="forward")
+    hosts = header_values(seen, "Host")
+    expect(hosts == [host], exchange, expected=f"exactly one Host header at the upstream, the client's: Host: {host}",
+           got=f"{len(hosts)} Host headers, {hosts}: a request with two is refused by a careful server (RFC 9112, "
+               "3.2), and which one wins differs from server to server. http.client's putrequest() adds its own "
+               "Host unless skip_host=True" if len(hosts) > 1 else f"Host headers {hosts}", hint="forward")
 
 
 def test_other_methods_and_binary_bodies_reach_the_upstream(server, rng):
     method = rng.choice(["POST", "PUT", "PATCH", "DELETE"])
     body = binary(rng.randint(300, 5000), rng.randint(1, 10**6))
-    target = f"/api/echo/{word(rng)}?id={rng.randint(1, 999)}"
+    target, token = f"/api/echo/{word(rng)}?id={rng.randint(1, 999)}", word(rng)
     exchange = send_raw(server, raw_request(method, target, [
         ("Host", f"127.0.0.1:{server.port}"), ("Content-Type", "application/octet-stream"),
-        ("Connection", "close")], body))
-    seen = upstream_saw(exchange)
+        ("X-Probe-Token", token), ("Connection", "close")], body))
+    seen = upstream_saw(exchange, token)
     expect(seen["method"] == method and seen["target"] == target, exchange,
            expected=f"the upstream to get {method} {target}", got=f"{seen['method']} {seen['target']}", hint="forward")
     got = base64.b64decode(seen["body"])
@@ -376,6 +408,16 @@ def test_a_slow_upstream_gives_504_within_the_timeout(server, rng):
     expect(elapsed < TIMEOUT * 2.5, exchange, expected=f"the 504 after about {TIMEOUT:g} s",
            got=f"it came after {elapsed:.1f} s", hint="upstream_errors")
     expect_still_serving(server, "a 504")
+
+
+def test_a_client_that_leaves_mid_body_does_not_stop_the_proxy(server, rng):
+    survives_a_short_body(server, f"/api/echo/{word(rng)}", content_type="application/octet-stream",
+                          body=binary(rng.randint(10, 500), rng.randint(1, 999)), hint="forward", then="/about")
+
+
+def test_head_is_the_head_of_get(server, rng):
+    head_is_the_head_of_get(server, f"/api/status/200/{word(rng)}", hint="forward")
+    head_is_the_head_of_get(server, rng.choice(["/about", "/styles.css", "/"]), hint="forward")
 
 
 def test_other_paths_come_from_static_files(server, upstream, rng):

@@ -9,40 +9,48 @@ sees the chunk framing exactly and knows whether a line left before the next one
   a strict parser (h11) reads the same lines;
 - the same countdown asked for over HTTP/1.0 comes unframed (no chunk sizes), line by line, then the
   connection closes;
-- GET /events is text/event-stream with Cache-Control: no-cache, chunked, each event with an "id:" line
-  and "data: {"tick": i}" (consecutive ticks), the first at once and then one every 0.2 s; chunk sizes
-  are checked here too (events are longer than 9 bytes, so a size in decimal shows);
+- GET /events is text/event-stream with Cache-Control: no-cache, chunked, each event that carries data with
+  an "id:" line and "data: {"tick": i}" (consecutive ticks), the first at once and then one every 0.2 s
+  (blocks without data, such as "retry: 1000" or a comment, are allowed and skipped); chunk sizes are checked
+  here too (events are longer than 9 bytes, so a size in decimal shows);
 - POST /upper with a chunked body (several chunks in several writes, some with ;extensions) answers the
   decoded body in upper case, without sizes, CRLFs or extensions;
-- a malformed chunk size (not hex digits: "xyz", "-5", "0x5") gives 400;
+  the request comes in several writes cut at any byte, its Transfer-Encoding in any case, its sizes in any
+  legal spelling, sometimes with trailer lines after the zero chunk;
+- trailer lines after the zero chunk (0\\r\\nX-Checksum: abc\\r\\n\\r\\n) end the body at the blank line;
+- a malformed chunk size (not hex digits: "xyz", "-5", "0x5") gives 400, and so do chunk bytes not followed
+  by CRLF;
+- a client that resets in the middle of its chunked body does not stop the server;
+- HEAD /countdown and HEAD of a page are the head of their GET (no body on the wire);
 - 20 streams abandoned by their clients after the first piece: every new stream still starts at once, no
   traceback is printed for a client that left, and afterwards GET / is answered at once. (The starter serves
   from a fixed pool of worker threads: a stream that goes on after its client has gone holds a worker.)
+- once the clients of six streams have left, the server uses (almost) no CPU: a stream that keeps retrying
+  its writes spins. Measured from /proc (Linux); skipped elsewhere, and with --server-url.
 """
 import json
+import os
 import re
+import socket
+import struct
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import h11
+import pytest
 
-from graders.harness import (
-    Exchange,
-    GraderFailure,
-    Headers,
-    LocalServer,
-    expect,
-    fail,
-    fetch,
-    open_raw,
-    send_raw,
-    with_advice,
-)
+from graders.harness import Exchange, GraderFailure, Headers, LocalServer, expect, fail, fetch, open_raw, \
+    send_raw, with_advice
+from graders.harness.checks import head_is_the_head_of_get
+from graders.supervisor.launcher import descendants
 
 TICK = 0.2                # the spec: one line (or event) per 0.2 s
 FIRST_WITHIN = 0.5        # the first piece must come this soon: a buffered countdown takes 0.8 s or more
 WORDS = ["kettle", "walrus", "lantern", "pebble", "noodle", "quill", "crumpet", "otter", "socket", "teapot"]
 HEX = re.compile(rb"[0-9A-Fa-f]+")
+CPU_WINDOW = 1.0          # seconds the grader watches an idle server's CPU time
+CPU_SHARE = 0.1           # an idle server uses none at all; one spinning loop uses a core, or its share of a busy one
 
 
 def request(target: str, version: str = "HTTP/1.1") -> bytes:
@@ -298,7 +306,9 @@ def test_http10_client_gets_the_lines_unframed_then_the_close(server, rng):
 # --- Server-Sent Events -------------------------------------------------------------------------------
 
 def events_in(data: bytes) -> list[dict[str, str]]:
-    """The complete events in an SSE stream: blocks of 'field: value' lines, ended by a blank line."""
+    """The complete events in an SSE stream that carry data: blocks of 'field: value' lines, ended by a blank
+    line. A block without a data line (only 'retry: 1000', or a ':' comment) dispatches nothing in a browser,
+    so it is not an event to judge."""
     text = data.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
     events = []
     for block in text.split("\n\n")[:-1]:           # the last part is not ended yet
@@ -307,7 +317,7 @@ def events_in(data: bytes) -> list[dict[str, str]]:
             name, _, value = line.partition(":")
             if name:                                 # a line starting with ':' is a comment
                 fields.setdefault(name, value[1:] if value.startswith(" ") else value)
-        if fields:
+        if "data" in fields:
             events.append(fields)
     return events
 
@@ -332,19 +342,19 @@ def test_events_are_server_sent_events_one_every_tick(server, rng):
            got="the head, then nothing within 3 s. /events never ends: a server that waits for the end of a "
                "stream before sending its body never sends it", hint="send_each")
     expect(len(events) >= wanted, exchange, expected=f"{wanted} events within 3 s, one every {TICK:g} s, each "
-           "ended by a blank line", got=f"{len(events)} complete events", hint="frame")
+           "ended by a blank line", got=f"{len(events)} complete events carrying data", hint="events")
     for event in events:
-        expect("id" in event, exchange, expected="an 'id:' line in every event", got=f"an event with {event}",
-               hint="frame")
+        expect("id" in event, exchange, expected="an 'id:' line in every event that carries data",
+               got=f"an event with {event}", hint="events")
         try:
-            tick = json.loads(event.get("data", ""))["tick"]
+            tick = json.loads(event["data"])["tick"]
         except (ValueError, TypeError, KeyError):
             tick = None
-        expect(isinstance(tick, int), exchange, expected='a data line \'data: {"tick": i}\' in every event',
-               got=f"an event with {event}", hint="frame")
+        expect(isinstance(tick, int), exchange, expected='the data line \'data: {"tick": i}\' in every event',
+               got=f"an event with {event}", hint="events")
     ticks = [json.loads(event["data"])["tick"] for event in events]
     expect(all(b == a + 1 for a, b in zip(ticks, ticks[1:])), exchange,
-           expected="consecutive ticks, one more in each event", got=f"the ticks {ticks}", hint="frame")
+           expected="consecutive ticks, one more in each event", got=f"the ticks {ticks}", hint="events")
     first = watched.when(0)
     expect(first < FIRST_WITHIN, exchange, expected=f"the first event within {FIRST_WITHIN:g} s",
            got=f"it {first:.2f} s after the request", hint="send_each")
@@ -356,39 +366,61 @@ def test_events_are_server_sent_events_one_every_tick(server, rng):
 
 # --- chunked request bodies ---------------------------------------------------------------------------
 
-def chunked_post(pieces: list[bytes]) -> list[bytes]:
+TRANSFER_ENCODINGS = ["Transfer-Encoding: chunked", "transfer-encoding: chunked", "TRANSFER-ENCODING: Chunked",
+                      "Transfer-Encoding:chunked", "Transfer-Encoding: chunked "]   # names and codings: any case
+TRAILERS = ["X-Checksum: {n}", "x-request-id: r{n}", "Server-Timing: db;dur={n}", "X-Empty:"]
+
+
+def chunked_post(pieces: list[bytes], coding: str = "Transfer-Encoding: chunked") -> list[bytes]:
     head = b"POST /upper HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n" \
-           b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+           + coding.encode() + b"\r\nConnection: close\r\n\r\n"
     return [head] + pieces
 
 
+def split_anywhere(rng, data: bytes, cuts: int) -> list[bytes]:
+    """`data` in pieces cut at random bytes: inside a size, a CRLF or an extension, wherever they fall."""
+    points = sorted(rng.sample(range(1, len(data)), min(cuts, len(data) - 1)))
+    return [data[a:b] for a, b in zip([0] + points, points + [len(data)])]
+
+
+def size_line(rng, size: int) -> str:
+    """The size of a chunk in one of its legal spellings: lower or upper case hex, leading zeros."""
+    return rng.choice([f"{size:x}", f"{size:X}", f"0{size:x}", f"00{size:X}"])
+
+
 def test_chunked_request_body_is_decoded(server, rng):
-    texts, pieces, extensions = [], [], []
+    texts, body, extensions = [], b"", []
     for number in range(rng.randint(3, 4)):
         text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 6))) + f" {rng.randint(10, 99)} "
         texts.append(text)
         extension = ""
         if number % 2 == 0:                        # chunk extensions: ;name or ;name=value, to be ignored
-            extension = rng.choice([f";part={number}", ";note=\"x y\"", f";a;b={rng.randint(1, 9)}"])
+            extension = rng.choice([f";part={number}", ";note=\"x y\"", f";a;b={rng.randint(1, 9)}",
+                                    f" ; part={number}"])
             extensions.append(extension)
-        pieces.append(f"{len(text.encode()):x}{extension}\r\n{text}\r\n".encode())
-    pieces.append(b"0\r\n\r\n")
+        body += f"{size_line(rng, len(text.encode()))}{extension}\r\n{text}\r\n".encode()
+    trailers = rng.sample(TRAILERS, rng.randint(0, 2))  # fields after the zero chunk (RFC 9112, 7.1.2)
+    body += b"0\r\n" + "".join(line.format(n=rng.randint(100, 999)) + "\r\n" for line in trailers).encode() + b"\r\n"
+    coding = rng.choice(TRANSFER_ENCODINGS)
     expected = "".join(texts).upper().encode()
     try:
-        answer = send_raw(server, chunked_post(pieces), pause=0.05, timeout=3.0)
+        answer = send_raw(server, chunked_post(split_anywhere(rng, body, rng.randint(2, 5)), coding),
+                          pause=0.05, timeout=3.0)
     except GraderFailure as failure:
-        raise with_advice(failure, expected=f"200 with the decoded body in upper case, {expected[:60]!r}...",
+        raise with_advice(failure, expected=f"200 with the decoded body in upper case, {expected[:60]!r}... (the "
+                          f"body came in several writes, cut anywhere, sent with '{coding.strip()}'"
+                          + (", and trailer lines after the zero chunk" if trailers else "") + ")",
                           hint="dechunk") from None
     refused = f". Some size lines carry extensions ({extensions[0]}): what follows ';' is not part of the size, " \
               "and not data either: drop it" if answer.status == 400 else ""
     expect(answer.status == 200, answer, expected="200 with the decoded body in upper case",
            got=f"{answer.status} {answer.reason}{refused}", hint="dechunk")
     if answer.body != expected:
-        if answer.body.endswith(b"0\r\n\r\n"):
+        if answer.body.startswith(body.split(b"\r\n")[0].upper() + b"\r\n"):   # the first size line
             fail(answer, expected=f"the decoded body in upper case, {expected!r}",
                  got="the body still chunked: its sizes, CRLFs and zero chunk are in the answer. Decode the "
                      "chunks: read each size, then that many bytes", hint="dechunk")
-        kept = [ext for ext in extensions if ext.upper().encode() in answer.body]
+        kept = [ext for ext in extensions if ext.strip(" ;").upper().encode() in answer.body]
         if kept:
             fail(answer, expected=f"the decoded body in upper case, {expected!r}",
                  got=f"the chunk extension {kept[0]!r} in the body: what follows ';' on a size line is not data",
@@ -399,6 +431,22 @@ def test_chunked_request_body_is_decoded(server, rng):
                  hint="dechunk")
         fail(answer, expected=f"the decoded body in upper case, {expected!r}", got=f"{answer.body!r}",
              hint="dechunk")
+
+
+def test_trailer_lines_after_the_last_chunk_are_read(server, rng):
+    text = " ".join(rng.choice(WORDS) for _ in range(4))
+    trailers = [line.format(n=rng.randint(100, 999)) for line in rng.sample(TRAILERS[:3], rng.randint(1, 2))]
+    body = f"{len(text):x}\r\n{text}\r\n0\r\n".encode() + "".join(f"{line}\r\n" for line in trailers).encode() \
+        + b"\r\n"
+    try:
+        answer = send_raw(server, chunked_post([body]), timeout=2.0)
+    except GraderFailure as failure:
+        raise with_advice(failure, expected=f"200 with {text.upper()!r}. After the zero chunk came the trailer "
+                          f"{trailers[0]!r}, then the blank line that ends the body (RFC 9112, 7.1.2): a server "
+                          "that wants 0\\r\\n\\r\\n exactly waits for ever", hint="dechunk") from None
+    expect(answer.status == 200 and answer.body == text.upper().encode(), answer,
+           expected=f"200 with {text.upper()!r}: trailer lines after the zero chunk are not body",
+           got=f"{answer.status} {answer.reason}, {answer.body[:120]!r}", hint="dechunk")
 
 
 def test_malformed_chunk_size_gives_400(server, rng):
@@ -414,9 +462,39 @@ def test_malformed_chunk_size_gives_400(server, rng):
                                                          "that the size is hex digits only" if bad != "xyz" and
                                                          answer.status < 300 else ""),
                hint="dechunk")
+    data = b"".join(chunked_post([b"3\r\nabcXX5\r\nhello\r\n0\r\n\r\n"]))
+    why = "the 3 bytes 'abc' are followed by 'XX', where the CRLF that ends a chunk must be"
+    try:
+        answer = send_raw(server, data, timeout=3.0)
+    except GraderFailure as failure:
+        raise with_advice(failure, expected=f"400 Bad Request: {why}", hint="dechunk") from None
+    expect(answer.status == 400, answer, expected=f"400 Bad Request: {why}",
+           got=f"{answer.status} {answer.reason}: after a chunk's bytes, check that CRLF follows", hint="dechunk")
 
 
-# --- clients that leave (keep this test last: a server that fails it may have no worker left) --------------
+def test_a_client_that_resets_mid_body_does_not_stop_the_server(server, rng):
+    head = chunked_post([])[0]
+    cut = rng.choice([b"5\r\nhel", b"5\r\nhello\r\n", b"5;x=1\r", b"a"])     # the body stops anywhere
+    with socket.create_connection((server.host, server.port), timeout=2) as sock:
+        sock.sendall(head + cut)
+        time.sleep(0.05)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))   # close with a reset
+    try:
+        answer = fetch(server, "GET", "/", timeout=3.0)
+    except GraderFailure as failure:
+        raise with_advice(failure, expected=f"GET / answered at once after a client sent {cut!r} of a chunked body "
+                          "and reset the connection. Once recv() returns b'' or raises, the client is gone: stop "
+                          "reading its chunks", hint="dechunk") from None
+    expect(answer.status == 200, answer, expected="200 for GET / after a client reset mid-body",
+           got=f"{answer.status} {answer.reason}", hint="dechunk")
+
+
+def test_head_is_the_head_of_get(server, rng):
+    head_is_the_head_of_get(server, f"/countdown?from={rng.randint(1, 2)}", hint="send_each")
+    head_is_the_head_of_get(server, rng.choice(["/", "/about", "/styles.css"]), hint="send_each")
+
+
+# --- clients that leave (keep these tests last: a server that fails it may have no worker left) --------------
 
 CONNECTION_ERRORS = ("BrokenPipeError", "ConnectionResetError", "ConnectionAbortedError", "Broken pipe")
 
@@ -495,3 +573,42 @@ def test_clients_that_leave_mid_stream_end_their_streams(server, rng):
     expect(answer.status == 200 and answer.elapsed < 1.5, answer,
            expected="GET / answered at once (200) after 20 abandoned streams",
            got=f"{answer.status} {answer.reason} after {answer.elapsed:.2f} s", hint="client_gone")
+
+
+def server_processes(server) -> list[int]:
+    """Your server's processes: everything below the launcher that runs it (see graders/supervisor)."""
+    return sorted(descendants(server.process.process.pid))
+
+
+def cpu_seconds(pids: list[int]) -> float | None:
+    """User and system CPU time the processes used so far, from /proc (Linux); None where there is none."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_bytes().rpartition(b")")[2].split()
+        except OSError:
+            continue                                # it has exited since
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")   # utime, stime
+    return total
+
+
+def test_streams_whose_clients_left_use_no_cpu(server, rng):
+    if not isinstance(server, LocalServer):
+        pytest.skip("with --server-url the grader cannot see your server's process, so its CPU time is not measured")
+    if not Path("/proc/self/stat").is_file():
+        pytest.skip("this check reads CPU time from /proc, which only Linux has: it is skipped on this system")
+    for number in range(6):
+        target = "/events" if number % 2 else f"/countdown?from={rng.randint(15, 20)}"
+        if first_piece(server, target, 1.5) is None:
+            fail(Exchange("GET", target, request(target).decode().replace("\r\n", "\\r\\n\n")),
+                 expected="the first piece of a stream at once", got="nothing within 1.5 s", hint="client_gone")
+    time.sleep(0.5)                                 # long enough for every stream to notice its client left
+    pids = server_processes(server)
+    before, started = cpu_seconds(pids), time.monotonic()
+    time.sleep(CPU_WINDOW)
+    used, wall = cpu_seconds(pids) - before, time.monotonic() - started
+    expect(used < CPU_WINDOW * CPU_SHARE, expected="an idle server once six clients left their streams: almost no "
+           "CPU time while nobody is connected", got=f"{used:.2f} s of CPU time in {wall:.2f} s with no client "
+           "connected: a loop is spinning. A stream that catches the error of a write to a client who left, and goes "
+           "straight back to writing (or retries the write), turns at full speed for ever. Stop the stream there "
+           "(return)", hint="client_gone")

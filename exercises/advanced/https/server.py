@@ -58,7 +58,9 @@ def answer(request, args) -> Response:
 def redirect_to_https(request, args) -> Response:
     """Plain HTTP on --redirect-port: the same page, over HTTPS. The target keeps the path AND the query."""
     # TODO: answer 301 (or 308) with a Location header: https://127.0.0.1:<the TLS port> followed by the
-    #       path and the query the visitor asked for (request.target holds both).
+    #       path and the query the visitor asked for: origin_form(request.target) (import it from
+    #       reference.core.request_parser) holds both, also when the target came in absolute form
+    #       ("http://elsewhere.example/x?y", as clients send it to a proxy).
     return error_page(501, "the redirect to HTTPS is not written yet")
 
 

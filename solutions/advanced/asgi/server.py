@@ -28,6 +28,7 @@ Check it:  python -m pytest graders/advanced/test_asgi.py
 import asyncio
 import importlib
 import os
+import re
 import sys
 import traceback
 
@@ -36,6 +37,7 @@ from reference.core.request_parser import HTTPError
 from reference.core.response import error_page, error_reply, reason
 
 NO_BODY = (204, 304)   # answers that never carry a body, so never a length or chunks either
+UNSAFE = re.compile(rb"[\r\n\0]")   # in a header, these would end it early: the rest becomes headers or body
 
 
 def build_scope(request, writer) -> dict:
@@ -100,6 +102,12 @@ class Cycle:
         if kind == "http.response.start":
             if self.status is not None:
                 raise RuntimeError("the app sent http.response.start twice")
+            for name, value in event.get("headers", []):
+                # A value such as "a\r\nSet-Cookie: x=1" would write a second header (response splitting):
+                # refuse it here, before a byte leaves, so the app's error becomes a 500 and a traceback.
+                if UNSAFE.search(bytes(name)) or UNSAFE.search(bytes(value)):
+                    raise ValueError(f"the app's header {bytes(name)!r}: {bytes(value)!r} holds CR, LF or NUL, "
+                                     "which would split the answer; it is not sent")
             self.status, self.headers = event["status"], list(event.get("headers", []))
         elif kind == "http.response.body":
             if self.status is None or self.finished:
@@ -122,10 +130,10 @@ class Cycle:
         lines = [f"HTTP/1.1 {self.status} {reason(self.status)}"]
         lines += [f"{bytes(name).decode('latin-1')}: {bytes(value).decode('latin-1')}"
                   for name, value in self.headers if bytes(name).lower() not in (b"connection", b"transfer-encoding")]
-        if b"content-length" not in names and self.status not in NO_BODY and self.request.method != "HEAD":
-            if length is not None:
+        if b"content-length" not in names and self.status not in NO_BODY:
+            if length is not None:      # (HEAD too: it says what GET would send)
                 lines.append(f"Content-Length: {length}")
-            elif self.request.version == "HTTP/1.1":
+            elif self.request.method != "HEAD" and self.request.version == "HTTP/1.1":
                 self.chunked = True
                 lines.append("Transfer-Encoding: chunked")
             # (an HTTP/1.0 client gets no length at all: closing the connection ends the body)

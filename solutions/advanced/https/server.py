@@ -25,6 +25,7 @@ import threading
 from reference import cli
 from reference.blocking_server import connections, serve_client
 from reference.core import static_site
+from reference.core.request_parser import origin_form
 from reference.core.response import Response, error_page
 
 HSTS = "max-age=31536000"   # one year: from now on the browser goes straight to https:// for this host
@@ -64,7 +65,9 @@ def answer(request, args) -> Response:
 
 def redirect_to_https(request, args) -> Response:
     """Plain HTTP on --redirect-port: the same page, over HTTPS. The target keeps the path AND the query."""
-    location = f"https://{cli.HOST}:{args.port}{request.target}"
+    # origin_form: a target may come in absolute form, "http://elsewhere.example/x?y" (what clients send to a
+    # proxy); only its path and query belong after our port, or the Location would point anywhere.
+    location = f"https://{cli.HOST}:{args.port}{origin_form(request.target)}"
     response = error_page(301, f"This site is served over HTTPS: {location}")
     response.headers.append(("Location", location))
     return response

@@ -15,14 +15,16 @@ hexadecimal, and a piece of size zero says "that was all":
 An HTTP/1.0 client knows no chunks: it gets the pieces as they are, and the closed connection tells it
 the answer is over. Requests can be chunked too: curl sends a body of unknown size that way.
 
-This server serves from a fixed pool of WORKERS threads, as production servers do (waitress runs 4
-threads, gunicorn a few workers). A stream holds its worker for as long as it runs, so a stream whose
-client has gone must stop at once: a few abandoned streams that go on would take the whole pool.
+This server serves from fixed pools of threads, as production servers do (waitress runs 4 threads,
+gunicorn a few workers): WORKERS threads read requests and send short answers, and STREAMERS threads
+send streams. A stream holds its streamer for as long as it runs (its own pool, so ten long streams
+never starve a GET /), and a stream whose client has gone must stop at once: a few abandoned streams
+that go on would take every streamer.
 
 What to build (each place is marked TODO below):
 1. send the head, then each piece as soon as it is made, as a chunk (its size in hex), then the zero chunk;
 2. an HTTP/1.0 client gets the pieces unframed, then the close;
-3. stop the stream when its client has gone, so the worker is free again;
+3. stop the stream when its client has gone, so its streamer is free again;
 4. decode chunked request bodies: POST /upper answers its body in upper case.
 
 Run it:    python exercises/advanced/streaming/server.py --port 8002
@@ -49,7 +51,8 @@ from reference.core.request_parser import MAX_BODY, HTTPError, Request, content_
 from reference.core.response import Response, error_page, error_reply, reason, reply_to
 from reference.core.router import Router
 
-WORKERS = 10          # threads that serve clients: a stream holds one for as long as it runs
+WORKERS = 10          # threads that read requests and send short answers
+STREAMERS = 10        # threads that send streams: a stream holds one for as long as it runs
 TICK = 0.2            # seconds between two pieces of a stream
 HEX_DIGITS = re.compile(rb"[0-9A-Fa-f]+")   # int(x, 16) would also take "0x1f", "+1f", " 1f" and "1_f"
 
@@ -130,7 +133,7 @@ def send_stream(conn: socket.socket, request, stream: Stream) -> None:
         if chunked:
             conn.sendall(b"0\r\n\r\n")        # the zero chunk: without it the client waits for more
     except ConnectionError:
-        # The client has gone. Returning drops the generator, so its work ends here and the worker is free.
+        # The client has gone. Returning drops the generator, so its work ends here and the streamer is free.
         return
 
 
@@ -213,40 +216,60 @@ def more_body(conn: socket.socket, deadline: float, so_far: int) -> bytes:
     return received
 
 
-def serve_client(conn: socket.socket, args) -> None:
-    """Read one request and send its answer: a Stream piece by piece, a Response at once."""
+def serve_client(conn: socket.socket, args, streams: queue.Queue) -> None:
+    """Read one request and answer it: a Response at once; a Stream goes to a streamer, with its connection."""
     deadline = time.monotonic() + args.timeout
+    try:
+        request = read_request(conn, deadline)
+        if request is None:
+            conn.close()                       # the client hung up before finishing its request
+            return
+        answer = router.dispatch(request)
+    except HTTPError as error:
+        request, answer = None, error
+    except (TimeoutError, ConnectionError):
+        conn.close()                           # stalled or gone: drop the connection
+        return
+    if isinstance(answer, Stream) and request.method != "HEAD":
+        # A stream may last for minutes: its own pool sends it, so this worker is free for short requests.
+        streams.put((conn, request, answer))
+        return
     with conn:
         try:
-            request = read_request(conn, deadline)
-            if request is None:
-                return                         # the client hung up before finishing its request
-            answer = router.dispatch(request)
-        except HTTPError as error:
-            request, answer = None, error
-        except (TimeoutError, ConnectionError):
-            return                             # stalled or gone: drop the connection
-        if isinstance(answer, Stream):
-            send_stream(conn, request, answer)
-            return
-        try:
-            conn.sendall(error_reply(answer) if request is None else reply_to(request, answer))
+            if isinstance(answer, Stream):   # HEAD: the head GET would get, and not one piece (RFC 9110, 9.3.2)
+                conn.sendall(stream_head(answer, request.version == "HTTP/1.1"))
+            else:
+                conn.sendall(error_reply(answer) if request is None else reply_to(request, answer))
         except ConnectionError:
             pass                               # the client left before reading its answer
 
 
-def worker(clients: queue.Queue, args) -> None:
+def send_and_close(conn: socket.socket, request, stream: Stream) -> None:
+    with conn:
+        send_stream(conn, request, stream)
+
+
+def worker(clients: queue.Queue, streams: queue.Queue, args) -> None:
     """One of the WORKERS threads: serve one client after another, for ever."""
     while True:
         conn = clients.get()
-        serve_client(conn, args)   # an exception that escapes here ends this worker: the pool is one short
+        serve_client(conn, args, streams)   # an exception that escapes here ends this worker: one short
+
+
+def streamer(streams: queue.Queue) -> None:
+    """One of the STREAMERS threads: send one stream after another, for ever."""
+    while True:
+        send_and_close(*streams.get())
 
 
 def main(args) -> None:
     router.fallback = lambda request: static_site.respond(request, args.static)
     clients: queue.Queue = queue.Queue()
+    streams: queue.Queue = queue.Queue()
     for _ in range(WORKERS):
-        threading.Thread(target=worker, args=(clients, args), daemon=True).start()
+        threading.Thread(target=worker, args=(clients, streams, args), daemon=True).start()
+    for _ in range(STREAMERS):
+        threading.Thread(target=streamer, args=(streams,), daemon=True).start()
     with socket.create_server((cli.HOST, args.port), backlog=128) as listener:
         cli.announce("streaming", args)
         for conn, _address in connections(listener):
