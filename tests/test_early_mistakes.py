@@ -114,3 +114,11 @@ def test_the_progress_footer_shows_the_hint_the_failure_showed():
         entry["first_failure_hint"] = named
         footer = " ".join(" ".join(summary_lines({"hello_socket": entry}, ["foundations"])).split())
         assert " ".join(challenge.hints[0].text.split())[:60] in footer and last.text[:40] not in footer
+
+
+def test_a_correct_server_with_a_deadline_of_its_own_passes_the_stall_check(tmp_path):
+    """A learner may ignore CLIENT_TIMEOUT and write conn.settimeout(3): correct, only slower to grade."""
+    variant = Mistake("hello_socket: a fixed 3 s deadline", "hello_socket",
+                      (("    conn.settimeout(TIMEOUT)  ", "    conn.settimeout(3)  "),), "stalls", ())
+    code, output = grade(variant, tmp_path)
+    assert code == 0, output[-3000:]
