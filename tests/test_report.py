@@ -103,7 +103,7 @@ def test_report_prints_the_table_and_writes_csv_and_html(class_folder, tmp_path)
 
     # Per challenge: passed counts and the most common first failure, grouped by the check.
     summary = next(line for line in lines if f" {SLUGS[2]} " in line and "passed" in line)
-    assert "0/6 passed" in summary and "2 of 2 failing: GET /x/N: expected status 200" in summary
+    assert "0/6 passed" in summary and "2 of 2 failing: GET /x/" in summary and "/x/N" not in summary  # a real example
     first = next(line for line in lines if f" {SLUGS[0]} " in line and "passed" in line)
     assert "5/6 passed" in first                               # Ada, Zoë, the XSS name, Grace, Old Timer
     assert "Carl Cheat: graded --target solutions" in run.stdout
@@ -253,3 +253,18 @@ def test_attack_9_the_report_prints_no_terminal_escapes_from_any_learner_string(
     assert "Mal lory" in run.stdout and "Tr udy" in run.stdout            # the names themselves stay readable
     assert "expected status 200 (" in run.stdout or "expected status 200\n" in run.stdout or \
         "failing: GET /: expected status 200" in run.stdout
+
+
+def test_the_most_common_failure_is_grouped_by_its_check_and_shown_in_a_learners_words():
+    """Issue 22, item 11: the report (and the board) showed the grouping key, "within N s ... like N - - [TIME]"."""
+    def results(name, when, size):
+        return {"learner": name, "challenges": {"request_logging": {
+            "slug": "request_logging", "level": "beginner", "status": "failed", "target": "exercises",
+            "first_failure": f"GET /about: expected a log line like 127.0.0.1 - - [{when}] \"GET /about HTTP/1.1\" "
+                             f"200 {size}, but got nothing"}}}
+    room = build_classroom([results("Ada", "07/Dec/2026:10:00:01 +0000", 1234),
+                            results("Grace", "07/Dec/2026:10:02:09 +0000", 1234)])
+    summary = room.summaries["request_logging"]
+    assert summary.failure_count == 2, "the two failures are one check"
+    table = render_table(room)
+    assert "[07/Dec/2026:10:0" in table and "[TIME]" not in table and "like N - -" not in table, table

@@ -40,6 +40,12 @@ def fit(text: str, width: int) -> str:
 
 # --- the terminal table -------------------------------------------------------------------------------------------
 
+def shown_failure(summary) -> str:
+    """Failures are grouped by their check (failures.failure_key takes the learners' values out), but an
+    instructor reads one learner's real first line, not the grouping key with its N and TIME."""
+    return (summary.failure_example or summary.failure or "").strip().splitlines()[0]
+
+
 def render_table(room: Classroom, collected: Collected | None = None, encoding: str | None = None) -> str:
     encoding = encoding if encoding is not None else sys.stdout.encoding
     symbols = SYMBOLS if can_encode("".join(SYMBOLS.values()) + "…│", encoding) else ASCII_SYMBOLS
@@ -76,7 +82,7 @@ def render_table(room: Classroom, collected: Collected | None = None, encoding: 
         summary = room.summaries[column.slug]
         line = f"{number[column.slug]:>3} {fit(column.slug, 20)} {summary.passed:>3}/{learners} passed"
         if summary.failure:
-            failure = fit(terminal_text(summary.failure), 90).rstrip()
+            failure = fit(terminal_text(shown_failure(summary)), 90).rstrip()
             line += f"   {summary.failure_count} of {summary.failed} failing: {failure}"
         lines.append(line)
     if room.flagged:
@@ -218,7 +224,7 @@ def render_html(room: Classroom, collected: Collected | None = None, now: dateti
     for column in room.columns:
         summary = room.summaries[column.slug]
         failure = (f'<span class="count">{summary.failure_count} of {summary.failed} failing:</span> '
-                   f'<span class="failure">{e(summary.failure)}</span>' if summary.failure else "")
+                   f'<span class="failure">{e(shown_failure(summary))}</span>' if summary.failure else "")
         title = f'<br><small>{e(column.title)}</small>' if column.title else ""
         out.append(f'<tr><td><b>{e(column.slug)}</b>{title}</td><td>{e(column.level)}</td>'
                    f'<td class="count">{summary.passed}</td><td>{failure}</td></tr>\n')
