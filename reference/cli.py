@@ -26,9 +26,14 @@ def parse_args(description: str, argv: list[str] | None = None, **extra: dict) -
     for flag, options in extra.items():
         parser.add_argument(f"--{flag}", **options)
     args = parser.parse_args(argv)
-    if not 0 < args.port < 65536:
-        parser.error(f"--port must be between 1 and 65535, not {args.port}")
+    check_port(parser, args.port)
     return args
+
+
+def check_port(parser: argparse.ArgumentParser, port: int) -> None:
+    """A port is a number from 1 to 65535: say so, as argparse says everything else, and exit."""
+    if not 0 < port < 65536:
+        parser.error(f"--port must be between 1 and 65535, not {port}")
 
 
 def announce(name: str, args: argparse.Namespace) -> None:

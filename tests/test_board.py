@@ -281,7 +281,7 @@ def test_the_board_says_where_it_listens_and_how_to_join(board):
 def test_a_busy_port_and_a_bad_db_are_one_line(board, tmp_path):
     busy = subprocess.run([sys.executable, "-m", "graders", "board", "--port", str(board.port),
                            "--db", str(tmp_path / "x.sqlite3")], cwd=ROOT, capture_output=True, text=True, timeout=30)
-    assert busy.returncode == 1 and f"Port {board.port} is already in use" in busy.stdout and not busy.stderr
+    assert busy.returncode == 1 and f"port {board.port} is already in use" in busy.stdout and not busy.stderr
     (tmp_path / "junk.sqlite3").write_bytes(b"this is not a database" * 100)
     bad = subprocess.run([sys.executable, "-m", "graders", "board", "--db", str(tmp_path / "junk.sqlite3")],
                          cwd=ROOT, capture_output=True, text=True, timeout=30)

@@ -1,4 +1,4 @@
-"""python -m graders.instructor report|board ...  (python -m graders report|board once wired in)."""
+"""python -m graders.instructor report|board ...: the same as python -m graders report|board (graders/__main__.py)."""
 import sys
 
 from .cli import board_main, report_main

@@ -12,7 +12,6 @@ what it held; one address may hold at most STREAMS_PER_ADDRESS of the MAX_STREAM
 from __future__ import annotations
 
 import asyncio
-import errno
 import re
 import socket
 import sqlite3
@@ -22,6 +21,7 @@ from pathlib import Path
 from graders.ground.console import terminal_text
 from graders.ground.network import lan_address
 from graders.supervisor import HOST
+from reference.cli import port_problem
 from reference.core.request_parser import MAX_HEAD, HTTPError, RequestParser
 from reference.core.response import error_page
 
@@ -285,13 +285,11 @@ def run(args) -> int:
         except KeyboardInterrupt:
             print(f"\nBoard stopped. Its results stay in {args.db}: start it again to go on.", flush=True)
         except OSError as error:
-            if error.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
-                print(f"Port {args.port} is already in use. Is another board running? Try --port {args.port + 1}.")
-                return 1
-            if error.errno in (errno.EACCES, getattr(errno, "WSAEACCES", -1)):
-                print(f"This computer does not allow port {args.port} for you. Try --port 8000 or above.")
-                return 1
-            raise
+            problem = port_problem(error, "The board", args.port)   # the servers' own words for a refused port
+            if problem is None:
+                raise
+            print(problem)
+            return 1
         return 0
     except OSError as error:
         print(f"The board stopped: {error}", file=sys.stderr)

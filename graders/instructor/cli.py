@@ -7,6 +7,7 @@ from pathlib import Path
 
 from graders.ground.console import tolerant_console
 from graders.ground.files import write_atomically
+from reference.cli import check_port
 
 REPORT_HELP = """A class table from many results files (grader-results.json, one per learner).
 Folders are searched for *.json files. Files that cannot be read are reported in one line each and skipped."""
@@ -71,8 +72,7 @@ def board_main(argv: list[str] | None = None) -> int:
                         help="let another laptop post under NAME (a learner who lost their state) and exit; "
                              "works while the board runs")
     args = parser.parse_args(argv)
-    if not 0 < args.port < 65536:
-        parser.error(f"--port must be between 1 and 65535, not {args.port}")
+    check_port(parser, args.port)
     if args.stuck_minutes <= 0:
         parser.error("--stuck-minutes must be more than 0")
     if args.code is not None and not board_server.valid_code(args.code):

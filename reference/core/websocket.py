@@ -5,7 +5,7 @@ A WebSocket starts as an HTTP request (the handshake: handshake_refusal, switchi
   byte 0   FIN bit (last piece of a message) and a 4-bit opcode (text, binary, close, ping, pong...)
   byte 1   MASK bit and a 7-bit length: 0-125 is the length, 126 means "16 bits follow", 127 "64 bits"
   then     the longer length if any, the 4-byte mask key (client frames only), and the payload.
-Like reference/request_parser.py, nothing here touches a socket: the server feeds bytes in and
+Like reference/core/request_parser.py, nothing here touches a socket: the server feeds bytes in and
 sends whatever comes out, so you can test every rule here with plain bytes.
 
 This is the finished frames.py (and handshake) of the websocket_echo challenge, so do that one first without
