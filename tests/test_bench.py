@@ -39,6 +39,8 @@ from tools.bench.report import (
 from tools.bench.response_reader import ResponseError, ResponseReader, get_request
 from tools.bench.tool_output import ToolOutputError, parse_ab, parse_wrk
 
+pytestmark = pytest.mark.slow   # `-m 'not slow'` leaves it out of a quick run
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = b"<!doctype html><title>Bench</title><h1>Hello from the bench test</h1>\n"
 

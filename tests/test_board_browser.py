@@ -17,10 +17,10 @@ XSS_NAMES = ["<script>alert(1)</script>", '<img src=x onerror="window.pwned=1;al
 XSS_FAILURE = '<img src=x onerror="window.pwned=2"> expected status 200'
 FIRST, SECOND = SLUGS[0], SLUGS[1]
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     find_chromium() is None,
     reason="no Chromium found (looked for chromium, chromium-browser, google-chrome): install one, e.g. Debian's "
-           "`apt-get install chromium`, or set CHROMIUM=/path/to/chrome")
+           "`apt-get install chromium`, or set CHROMIUM=/path/to/chrome")]
 
 NAMES = "Array.from(document.querySelectorAll('#heat .learner-name')).map(cell => cell.textContent)"
 

@@ -23,6 +23,8 @@ import pytest
 from graders.supervisor import ServerProcess, free_port
 from reference.core.request_parser import HTTPError, RequestParser
 
+pytestmark = pytest.mark.slow   # `-m 'not slow'` leaves it out of a quick run
+
 CORPUS = Path(__file__).parent / "data" / "llhttp" / "corpus.json"
 # llhttp's error codes (src/llhttp/constants.ts) that are about where a message ends, or what its head says:
 # STRICT, LF_EXPECTED, UNEXPECTED_CONTENT_LENGTH, INVALID_HEADER_TOKEN, INVALID_CONTENT_LENGTH,
