@@ -7,6 +7,8 @@ lesson). A mutant is kept when the node it changes starts on a lesson line.
 from __future__ import annotations
 
 import difflib
+import io
+import tokenize
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,7 +60,7 @@ def lesson_lines(starter: str | None, solution: str) -> set[int]:
 def mutants_of(path: Path, name: str, starter_text: str | None) -> list[Mutant]:
     """Every mutant of file `name` (text at path) whose node starts on a lesson line."""
     code = path.read_text(encoding="utf-8")
-    source_lines = code.splitlines()
+    source_lines = code_only(code)
     lesson = lesson_lines(starter_text, code)
     found = []
     seen: Counter = Counter()
@@ -66,7 +68,7 @@ def mutants_of(path: Path, name: str, starter_text: str | None) -> list[Mutant]:
     for operator_name, operator in operators():
         positions = [(start, end) for node in ast_nodes(module) for start, end in operator.mutation_positions(node)]
         for occurrence, (start, end) in enumerate(positions):
-            line_text = source_lines[start[0] - 1].strip()
+            line_text = source_lines[start[0] - 1]
             # The stable key counts the same operator on the same text, wherever it is (lesson or not), so
             # a judgement survives edits elsewhere.
             nth = seen[(operator_name, line_text)]
@@ -85,6 +87,20 @@ def mutants_of(path: Path, name: str, starter_text: str | None) -> list[Mutant]:
             found.append(Mutant(Key(name, operator_name, line_text, nth), start[0], (start[0], end[0]), mutated,
                                 unified(code, mutated, name)))
     return found
+
+
+def code_only(code: str) -> list[str]:
+    """Each line without its comment, its runs of spaces made one: the text a mutant's key names, so that
+    rewording a comment or re-aligning a line keeps the judgements made on it."""
+    lines = code.splitlines()
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(code).readline):
+            if token.type == tokenize.COMMENT:
+                row, col = token.start
+                lines[row - 1] = lines[row - 1][:col]
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return [" ".join(line.split()) for line in lines]
 
 
 def unified(before: str, after: str, name: str) -> str:

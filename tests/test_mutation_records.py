@@ -1,0 +1,75 @@
+"""The mutation records (graders/<level>/mutation/<slug>.toml) are fresh and at the bar, for every challenge.
+
+CI does not run cosmic-ray (an hour on two cores); it reads what `python -m tools.mutation SLUG --record`
+measured. A record is stale when the solution, the starter or the grader changed since it was measured (a
+grader change cannot land without its mutation run); it is below the bar when a surviving mutant is not judged
+equivalent (a missing check: add the check, do not list it). To refresh a record:
+
+    pip install -e ".[test,mutation]"
+    python -m tools.mutation SLUG --record      # then judge each survivor it prints
+"""
+from __future__ import annotations
+
+import pytest
+
+from tools.mutation import records
+
+CHALLENGES = records.challenges()
+
+# Challenges without a fresh record at the bar yet. This list may only shrink: a challenge listed here that has
+# a fresh record at the bar fails, so take it off when its record lands.
+NOT_YET_MEASURED = {
+    "hello_socket", "serve_files", "go_async", "route_decorator", "mime_types", "new_page", "request_logging",
+    "time_route", "query_params", "post_form", "json_api", "error_pages", "cookies", "templates",
+    "request_response", "middleware", "rest_api", "concurrency", "keep_alive", "gzip", "websocket_echo",
+    "websocket_chat", "wsgi", "https", "asgi", "reverse_proxy", "streaming", "caching", "upload",
+}
+
+
+def problems(challenge) -> list[str]:
+    """What keeps the challenge's record from passing: nothing when it is fresh and at the bar."""
+    record = records.load(challenge)
+    path = records.record_file(challenge).relative_to(records.REPO_ROOT)
+    if record is None:
+        return [f"{path} is missing: run `python -m tools.mutation {challenge.slug} --record`"]
+    found = []
+    stale = records.stale_parts(record, challenge)
+    if stale:
+        found.append(f"{path} is stale: the {', '.join(stale)} changed since it was measured on {record.measured}; "
+                     f"run `python -m tools.mutation {challenge.slug} --record`")
+    for entry in record.missing_checks():
+        where = "" if entry["reached"] else " (the grader never runs this line)"
+        found.append(f"a surviving mutant is not judged equivalent, the grader misses it{where}: "
+                     f"{records.Record.key_of(entry)}\n{entry['diff']}")
+    for entry in record.equivalents:
+        if not str(entry.get("reason", "")).strip():
+            found.append(f"an equivalent has no reason: {records.Record.key_of(entry)}")
+    return found
+
+
+@pytest.mark.parametrize("challenge", CHALLENGES, ids=lambda c: c.slug)
+def test_the_mutation_record_is_fresh_and_at_the_bar(challenge):
+    found = problems(challenge)
+    if challenge.slug in NOT_YET_MEASURED:
+        assert found, (f"{challenge.slug} has a fresh record at the bar: take it off NOT_YET_MEASURED in "
+                       f"{__file__} so that it stays there")
+        pytest.xfail(f"{challenge.slug} is not measured yet: " + found[0].splitlines()[0])
+    assert not found, "\n\n".join(found)
+
+
+def test_the_list_names_only_challenges():
+    assert NOT_YET_MEASURED <= {challenge.slug for challenge in CHALLENGES}
+
+
+@pytest.mark.parametrize("challenge", CHALLENGES, ids=lambda c: c.slug)
+def test_a_record_is_consistent(challenge):
+    """Counts add up, each equivalent judges a measured survivor, and the record names its own challenge."""
+    record = records.load(challenge)
+    if record is None:
+        pytest.skip("no record")
+    assert (record.slug, record.level) == (challenge.slug, challenge.level)
+    assert record.killed + record.timed_out + record.survived == record.mutants
+    assert len(record.survivors) == record.survived
+    surviving = {records.Record.key_of(entry) for entry in record.survivors}
+    for entry in record.equivalents:
+        assert records.Record.key_of(entry) in surviving, f"an equivalent that did not survive: {entry}"
