@@ -64,9 +64,9 @@ def mutants_of(path: Path, name: str, starter_text: str | None) -> list[Mutant]:
     lesson = lesson_lines(starter_text, code)
     found = []
     seen: Counter = Counter()
-    module = get_ast(code)
+    nodes = list(ast_nodes(get_ast(code)))
     for operator_name, operator in operators():
-        positions = [(start, end) for node in ast_nodes(module) for start, end in operator.mutation_positions(node)]
+        positions = [(start, end) for node in nodes for start, end in operator.mutation_positions(node)]
         for occurrence, (start, end) in enumerate(positions):
             line_text = source_lines[start[0] - 1]
             # The stable key counts the same operator on the same text, wherever it is (lesson or not), so
