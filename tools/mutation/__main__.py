@@ -46,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--table", action="store_true",
                         help="print the records' table and update it in graders/README.md")
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
+    parser.add_argument("--from-records", action="store_true",
+                        help="run nothing: the table and the survivors not judged equivalent, from the records")
     args = parser.parse_args(argv)
 
     catalog = {challenge.slug: challenge for challenge in records.challenges()}
@@ -61,7 +63,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("name a challenge (or --all, or --table)")
     if args.list:
         return list_mutants(chosen)
-    measured = measure(chosen, args.jobs, args.seed, args.record, args.survivors)
+    if args.from_records:
+        measured = [record for record in map(records.load, chosen) if record is not None]
+        for record in measured:
+            if args.survivors:
+                args.survivors.mkdir(parents=True, exist_ok=True)
+                (args.survivors / f"survivors-{record.slug}.txt").write_text(survivors_text(record), encoding="utf-8")
+    else:
+        measured = measure(chosen, args.jobs, args.seed, args.record, args.survivors)
     print()
     print(table(measured))
     for record in measured:
@@ -217,9 +226,9 @@ def score_text(record: Record) -> str:
 def survivors_text(record: Record) -> str:
     """Each missing check (a survivor not judged equivalent) as its own block: the key and the diff."""
     missing = record.missing_checks()
-    head = (f"# {record.slug}: {len(missing)} surviving mutants not judged equivalent "
-            f"(of {record.mutants}; measured {record.measured}, seed {record.seed}, grader sha256 "
-            f"{record.hashes.get('grader', '')[:12]})\n")
+    head = (f"# {record.slug}: {len(missing)} surviving mutants not judged equivalent (of {record.mutants} mutants; "
+            f"{len(record.equivalents)} more judged equivalent in graders/{record.level}/mutation/{record.slug}.toml; "
+            f"measured {record.measured}, seed {record.seed}, grader sha256 {record.hashes.get('grader', '')[:12]})\n")
     blocks = []
     for entry in missing:
         where = "" if entry["reached"] else "   (the grader never runs this line)"
