@@ -57,9 +57,8 @@ def lesson_lines(starter: str | None, solution: str) -> set[int]:
     return changed
 
 
-def mutants_of(path: Path, name: str, starter_text: str | None) -> list[Mutant]:
-    """Every mutant of file `name` (text at path) whose node starts on a lesson line."""
-    code = path.read_text(encoding="utf-8")
+def mutants_of_source(code: str, name: str, starter_text: str | None) -> list[Mutant]:
+    """Every mutant of file `name` (its text is code) whose node starts on a lesson line."""
     source_lines = code_only(code)
     lesson = lesson_lines(starter_text, code)
     found = []
@@ -119,5 +118,5 @@ def mutants_of_folder(solution: Path, starter: Path) -> list[Mutant]:
         starter_text = twin.read_text(encoding="utf-8") if twin.exists() else None
         if starter_text == path.read_text(encoding="utf-8"):
             continue                 # handed over as it is: no lesson here
-        found += mutants_of(path, name, starter_text)
+        found += mutants_of_source(path.read_text(encoding="utf-8"), name, starter_text)
     return found
