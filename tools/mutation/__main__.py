@@ -131,53 +131,58 @@ def measure(chosen, jobs: int, seed: int, record: bool, survivors_dir: Path | No
             path = records.save(result, entry["challenge"])
             print(f"[{slug}] record written: {path.relative_to(REPO_ROOT)}", flush=True)
 
-    from .runner import Outcome
+    from .runner import Outcome, stop_all
+    executor = ThreadPoolExecutor(max(1, jobs))
     try:
-        with ThreadPoolExecutor(max(1, jobs)) as executor:
-            futures = set()
-            for challenge in chosen:
-                state[challenge.slug] = {"challenge": challenge, "outcomes": [], "started": time.monotonic(),
-                                         "spent": 0.0}
-                futures.add(executor.submit(with_workspace, start, challenge))
-            while futures:
-                for future in as_completed(list(futures)):
-                    futures.discard(future)
-                    value = future.result() if not future.exception() else None
-                    if future.exception():
-                        error = future.exception()
-                        if not isinstance(error, CleanRunFailed):
-                            raise error
-                        print(f"ERROR: {error}", file=sys.stderr, flush=True)
-                        continue
-                    if isinstance(value[1], Outcome):
-                        slug, outcome = value
-                        entry = state[slug]
-                        entry["outcomes"].append(outcome)
-                        entry["spent"] += outcome.seconds
-                        entry["pending"] -= 1
-                        if outcome.status != "killed":
-                            print(f"[{slug}] {outcome.status}: {outcome.mutant.key}", flush=True)
-                        if entry["pending"] == 0:
-                            finish(slug)
-                        continue
-                    challenge, mutants, seconds, reached = value
-                    entry = state[challenge.slug]
-                    entry.update(mutants=mutants, clean=seconds, spent=seconds, reached=reached is not None)
-                    timeout = 3 * seconds + 5
-                    runnable = [m for m in mutants if is_reached(m, reached)]
-                    runnable_ids = {id(m) for m in runnable}
-                    for mutant in mutants:
-                        if id(mutant) not in runnable_ids:
-                            entry["outcomes"].append(Outcome(mutant, "not reached", 0.0))
-                    entry["pending"] = len(runnable)
-                    traced = "" if reached is not None else " (no trace of the clean run: every mutant is run)"
-                    print(f"[{challenge.slug}] {len(mutants)} mutants, {len(runnable)} on lines the grader runs"
-                          f"{traced}; clean run {seconds:.1f} s, timeout {timeout:.0f} s", flush=True)
-                    if not runnable:
-                        finish(challenge.slug)
-                    for mutant in runnable:
-                        futures.add(executor.submit(with_workspace, one, challenge, mutant, timeout))
-                    break       # as_completed() holds the old set: start again with the new futures
+        futures = set()
+        for challenge in chosen:
+            state[challenge.slug] = {"challenge": challenge, "outcomes": [], "started": time.monotonic(),
+                                     "spent": 0.0}
+            futures.add(executor.submit(with_workspace, start, challenge))
+        while futures:
+            for future in as_completed(list(futures)):
+                futures.discard(future)
+                value = future.result() if not future.exception() else None
+                if future.exception():
+                    error = future.exception()
+                    if not isinstance(error, CleanRunFailed):
+                        raise error
+                    print(f"ERROR: {error}", file=sys.stderr, flush=True)
+                    continue
+                if isinstance(value[1], Outcome):
+                    slug, outcome = value
+                    entry = state[slug]
+                    entry["outcomes"].append(outcome)
+                    entry["spent"] += outcome.seconds
+                    entry["pending"] -= 1
+                    if outcome.status != "killed":
+                        print(f"[{slug}] {outcome.status}: {outcome.mutant.key}", flush=True)
+                    if entry["pending"] == 0:
+                        finish(slug)
+                    continue
+                challenge, mutants, seconds, reached = value
+                entry = state[challenge.slug]
+                entry.update(mutants=mutants, clean=seconds, spent=seconds, reached=reached is not None)
+                timeout = 3 * seconds + 5
+                runnable = [m for m in mutants if is_reached(m, reached)]
+                runnable_ids = {id(m) for m in runnable}
+                for mutant in mutants:
+                    if id(mutant) not in runnable_ids:
+                        entry["outcomes"].append(Outcome(mutant, "not reached", 0.0))
+                entry["pending"] = len(runnable)
+                traced = "" if reached is not None else " (no trace of the clean run: every mutant is run)"
+                print(f"[{challenge.slug}] {len(mutants)} mutants, {len(runnable)} on lines the grader runs"
+                      f"{traced}; clean run {seconds:.1f} s, timeout {timeout:.0f} s", flush=True)
+                if not runnable:
+                    finish(challenge.slug)
+                for mutant in runnable:
+                    futures.add(executor.submit(with_workspace, one, challenge, mutant, timeout))
+                break       # as_completed() holds the old set: start again with the new futures
+        executor.shutdown()
+    except BaseException:               # Ctrl+C or an error: no queued run starts, the running ones are killed
+        executor.shutdown(wait=False, cancel_futures=True)
+        stop_all()
+        raise
     finally:
         pool.close()
     order = [challenge.slug for challenge in chosen]

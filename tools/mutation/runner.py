@@ -85,20 +85,36 @@ def run_grader(command: list[str], env: dict, cwd: Path, timeout: float) -> tupl
     group = {"start_new_session": True} if POSIX else {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                stdin=subprocess.DEVNULL, **group)
+    RUNNING.add(process)
     try:
         output, _ = process.communicate(timeout=timeout)
         status = "passed" if process.returncode == 0 else "failed"
     except subprocess.TimeoutExpired:
-        if POSIX:
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        else:
-            process.kill()
+        stop(process)
         output, _ = process.communicate()
         status = "timed out"
+    finally:
+        RUNNING.discard(process)
     return status, time.monotonic() - started, output.decode("utf-8", "replace")
+
+
+RUNNING: set[subprocess.Popen] = set()     # grader runs under way, for stop_all() on Ctrl+C
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Kill a grader run and its process group (it leads its own session)."""
+    if POSIX:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    else:
+        process.kill()
+
+
+def stop_all() -> None:
+    for process in list(RUNNING):
+        stop(process)
 
 
 def tail(text: str, lines: int = 15) -> str:
