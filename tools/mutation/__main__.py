@@ -61,6 +61,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not chosen:
         parser.error("name a challenge (or --all, or --table)")
+    if not args.from_records:
+        try:
+            import cosmic_ray  # noqa: F401
+        except ImportError:
+            print('cosmic-ray is not installed: pip install -e ".[test,mutation]"', file=sys.stderr)
+            return 2
     if args.list:
         return list_mutants(chosen)
     if args.from_records:
