@@ -83,7 +83,10 @@ def main(argv: list[str] | None = None) -> int:
         print(survivors_text(record))
     if args.table:
         update_readme_table()
-    return 1 if any(record.missing_checks() for record in measured) else 0
+    unmeasured = sorted(set(c.slug for c in chosen) - {record.slug for record in measured})
+    if unmeasured:
+        print(f"\nNot measured (see the errors above): {', '.join(unmeasured)}", file=sys.stderr)
+    return 1 if unmeasured or any(record.missing_checks() for record in measured) else 0
 
 
 def list_mutants(chosen) -> int:
