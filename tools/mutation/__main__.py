@@ -1,4 +1,4 @@
-"""python -m tools.mutation [SLUG ...] [--all] [-j N] [--record] [--survivors DIR] [--table] [--list]
+"""python -m tools.mutation [SLUG ...] [--all] [-j N] [--record] [--survivors DIR] [--table] [--list] [--from-records]
 
 Mutation testing of the graders: for each challenge, every mutant cosmic-ray makes on the lines the solution
 adds to its starter is graded by the challenge's grader, in a private copy; a mutant the grader passes
@@ -10,13 +10,15 @@ reason in graders/<level>/mutation/<slug>.toml). Prints a table, then each survi
     python -m tools.mutation --all -j 2 --record              # all 29 (about an hour on two cores)
     python -m tools.mutation --table                          # the table of graders/README.md, from the records
     python -m tools.mutation caching --list                   # the mutants, without running anything
+    python -m tools.mutation caching --from-records           # a record's table and missing checks, run nothing
+
+The exit code is 0 when every measured challenge kills all its mutants but the recorded equivalents.
 """
 from __future__ import annotations
 
 import argparse
 import datetime
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
@@ -83,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         print(survivors_text(record))
     if args.table:
         update_readme_table()
-    unmeasured = sorted(set(c.slug for c in chosen) - {record.slug for record in measured})
+    unmeasured = sorted({c.slug for c in chosen} - {record.slug for record in measured})
     if unmeasured:
         print(f"\nNot measured (see the errors above): {', '.join(unmeasured)}", file=sys.stderr)
     return 1 if unmeasured or any(record.missing_checks() for record in measured) else 0
@@ -101,13 +103,13 @@ def list_mutants(chosen) -> int:
 
 def measure(chosen, jobs: int, seed: int, record: bool, survivors_dir: Path | None) -> list[Record]:
     """Run every chosen challenge's mutants, `jobs` grader runs at a time; a record per challenge."""
+    import cosmic_ray
+
     from .mutants import mutants_of_folder
     from .runner import CleanRunFailed, Pool, clean_run, is_reached, run_mutant
-    import cosmic_ray
 
     tool = f"cosmic-ray {getattr(cosmic_ray, '__version__', '') or _version('cosmic_ray')}"
     pool = Pool()
-    lock = threading.Lock()
     done: list[Record] = []
     state = {}    # slug -> dict(outcomes, pending, started, challenge, mutants)
 
