@@ -23,12 +23,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from graders.ground.catalog import REPO_ROOT
+from graders.ground import KIT_ROOT
 
 from . import records
 from .records import Record
 
-README = REPO_ROOT / "graders" / "README.md"
+README = KIT_ROOT / "graders" / "README.md"
 TABLE_START = "<!-- mutation-table:start (python -m tools.mutation --table) -->"
 TABLE_END = "<!-- mutation-table:end -->"
 DEFAULT_SEED = 18       # fixed, so a record can be replayed: the grader draws its request shapes from it
@@ -140,7 +140,7 @@ def measure(chosen, jobs: int, seed: int, record: bool, survivors_dir: Path | No
             (survivors_dir / f"survivors-{slug}.txt").write_text(survivors_text(result), encoding="utf-8")
         if record:
             path = records.save(result, entry["challenge"])
-            print(f"[{slug}] record written: {path.relative_to(REPO_ROOT)}", flush=True)
+            print(f"[{slug}] record written: {path.relative_to(KIT_ROOT)}", flush=True)
 
     from .runner import Outcome, stop_all
     executor = ThreadPoolExecutor(max(1, jobs))

@@ -13,14 +13,12 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import parso.python.tree  # noqa: F401  (imported first: cosmic-ray's plugin loading trips on a circular import otherwise)
-
 import cosmic_ray.plugins
+import parso.python.tree  # noqa: F401  (imported first: cosmic-ray's plugin loading trips on a circular import otherwise)
 from cosmic_ray.ast import ast_nodes, get_ast
 from cosmic_ray.mutating import mutate_code
 
 from .records import Key
-
 
 NEVER_RAISED = 'type("CosmicRayTestingException", (Exception,), {})'
 

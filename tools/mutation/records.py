@@ -20,7 +20,8 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-from graders.ground.catalog import REPO_ROOT, Challenge, load_catalog
+from graders.ground import KIT_ROOT
+from graders.ground.catalog import Challenge, load_catalog
 
 SKIPPED = ("__pycache__",)
 
@@ -29,23 +30,23 @@ def challenges() -> list[Challenge]:
     return list(load_catalog())
 
 
-def solution_dir(challenge: Challenge, root: Path = REPO_ROOT) -> Path:
+def solution_dir(challenge: Challenge, root: Path = KIT_ROOT) -> Path:
     return root / "solutions" / challenge.level / challenge.slug
 
 
-def starter_dir(challenge: Challenge, root: Path = REPO_ROOT) -> Path:
+def starter_dir(challenge: Challenge, root: Path = KIT_ROOT) -> Path:
     return root / "exercises" / challenge.level / challenge.slug
 
 
-def grader_file(challenge: Challenge, root: Path = REPO_ROOT) -> Path:
+def grader_file(challenge: Challenge, root: Path = KIT_ROOT) -> Path:
     return root / "graders" / challenge.level / f"test_{challenge.slug}.py"
 
 
-def record_file(challenge: Challenge, root: Path = REPO_ROOT) -> Path:
+def record_file(challenge: Challenge, root: Path = KIT_ROOT) -> Path:
     return root / "graders" / challenge.level / "mutation" / f"{challenge.slug}.toml"
 
 
-def grader_files(challenge: Challenge, root: Path = REPO_ROOT) -> list[Path]:
+def grader_files(challenge: Challenge, root: Path = KIT_ROOT) -> list[Path]:
     """The grader, and the helper modules beside it that it names (first_server_checks, a probe app...):
     a change in any of them changes what the grader checks."""
     grader = grader_file(challenge, root)
@@ -71,7 +72,7 @@ def digest(files: list[Path], base: Path) -> str:
     return hasher.hexdigest()
 
 
-def current_hashes(challenge: Challenge, root: Path = REPO_ROOT) -> dict[str, str]:
+def current_hashes(challenge: Challenge, root: Path = KIT_ROOT) -> dict[str, str]:
     return {
         "solution": digest(folder_files(solution_dir(challenge, root)), solution_dir(challenge, root)),
         "starter": digest(folder_files(starter_dir(challenge, root)), starter_dir(challenge, root)),
@@ -127,7 +128,7 @@ class Record:
         return 100.0 if judged <= 0 else round(100.0 * (self.killed + self.timed_out) / judged, 1)
 
 
-def load(challenge: Challenge, root: Path = REPO_ROOT) -> Record | None:
+def load(challenge: Challenge, root: Path = KIT_ROOT) -> Record | None:
     path = record_file(challenge, root)
     if not path.exists():
         return None
@@ -142,7 +143,7 @@ def load(challenge: Challenge, root: Path = REPO_ROOT) -> Record | None:
         survivors=data.get("survivor", []), equivalents=data.get("equivalent", []))
 
 
-def stale_parts(record: Record, challenge: Challenge, root: Path = REPO_ROOT) -> list[str]:
+def stale_parts(record: Record, challenge: Challenge, root: Path = KIT_ROOT) -> list[str]:
     """Which of solution, starter and grader changed since the record was measured."""
     now = current_hashes(challenge, root)
     return [name for name in ("solution", "starter", "grader") if record.hashes.get(name) != now[name]]
@@ -217,7 +218,7 @@ def _toml_value(value) -> str:
     return _toml_string(str(value))
 
 
-def save(record: Record, challenge: Challenge, root: Path = REPO_ROOT) -> Path:
+def save(record: Record, challenge: Challenge, root: Path = KIT_ROOT) -> Path:
     path = record_file(challenge, root)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(dumps(record), encoding="utf-8")

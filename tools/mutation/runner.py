@@ -22,7 +22,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from graders.ground.catalog import REPO_ROOT, Challenge
+from graders.ground import KIT_ROOT
+from graders.ground.catalog import Challenge
 
 from .mutants import Mutant
 from .records import solution_dir
@@ -43,7 +44,7 @@ class Workspace:
     """A private kit for one worker: <tmp>/kit/solutions/<level>/<slug> and a copy of static/ beside it (the
     foundations servers find the site at parents[3] of their file)."""
 
-    def __init__(self, root: Path = REPO_ROOT):
+    def __init__(self, root: Path = KIT_ROOT):
         self.root = root
         self.tmp = Path(tempfile.mkdtemp(prefix="wsfs-mutation-"))
         self.kit = self.tmp / "kit"
@@ -172,7 +173,7 @@ def run_mutant(challenge: Challenge, workspace: Workspace, mutant: Mutant, seed:
 class Pool:
     """Workspaces handed out to threads, one per thread at a time (each grader run is a subprocess)."""
 
-    def __init__(self, root: Path = REPO_ROOT):
+    def __init__(self, root: Path = KIT_ROOT):
         self.root = root
         self.free: list[Workspace] = []
         self.all: list[Workspace] = []
