@@ -29,6 +29,7 @@ import pytest
 import requests
 import urllib3
 
+from graders.ground import STATIC
 from graders.harness import Exchange, GraderFailure, LocalServer, expect, fetch, send_raw, with_advice
 from graders.harness.checks import head_is_the_head_of_get
 from graders.harness.clients import connection_problem
@@ -36,7 +37,7 @@ from graders.harness.exchange import Headers
 from graders.harness.plugin import target_dir
 from graders.supervisor import free_port
 
-STATIC = Path(__file__).resolve().parents[2] / "static"
+STATIC = STATIC
 PAGES = ["/about", "/help", "/styles.css", "/app.js", "/complex.html"]
 TLS_TIMEOUT = 1.0   # the --timeout the grader gives your server: a handshake must end within it
 WORDS = ["teapot", "kettle", "socket", "lantern", "pebble", "walrus", "noodle", "quill", "crumpet", "otter"]

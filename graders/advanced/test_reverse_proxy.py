@@ -29,18 +29,18 @@ import random
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
 
+from graders.ground import STATIC
 from graders.harness import GraderFailure, LocalServer, expect, fetch, send_raw, with_advice
 from graders.harness.checks import head_is_the_head_of_get, survives_a_short_body
 from graders.harness.plugin import target_dir
 from graders.supervisor import free_port
 
-STATIC = Path(__file__).resolve().parents[2] / "static"
+STATIC = STATIC
 WORDS = ["teapot", "kettle", "socket", "lantern", "pebble", "walrus", "noodle", "quill", "crumpet", "otter"]
 TIMEOUT = 1.0          # the --upstream-timeout the grader gives your proxy
 HOP_BY_HOP_SENT = ["keep-alive", "proxy-authorization", "proxy-connection", "te", "trailer", "upgrade"]

@@ -12,14 +12,14 @@ The checks:
 - a file whose extension nobody registered, /files/mystery.unknown (in the site, so any server can be
   graded), stays application/octet-stream.
 """
-from pathlib import Path
 
 import pytest
 
 from graders.foundations.first_server_checks import shaped, split_anywhere
+from graders.ground import STATIC
 from graders.harness import expect, fail, fetch, head_is_the_head_of_get, send_raw
 
-STATIC_FILES = Path(__file__).resolve().parents[2] / "static" / "files"   # the site's data, to compare bytes
+STATIC_FILES = STATIC / "files"   # the site's data, to compare bytes
 
 REGISTERED = {
     "sample.gif": ("image/gif",),

@@ -20,17 +20,24 @@ Any concurrent design passes (asyncio, threads, selectors); the starter, hints a
 """
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
-from graders.foundations.first_server_checks import (STREAM_HANG_UP, head_in_two_writes, request, shaped,
-                                                     split_anywhere, stalled_client_is_dropped, strict_answer,
-                                                     survives_clients_that_leave, timeout_env)
-from graders.harness import (GraderFailure, expect, fail, head_is_the_head_of_get, open_raw, send_raw,
-                             with_advice)
+from graders.foundations.first_server_checks import (
+    STREAM_HANG_UP,
+    head_in_two_writes,
+    request,
+    shaped,
+    split_anywhere,
+    stalled_client_is_dropped,
+    strict_answer,
+    survives_clients_that_leave,
+    timeout_env,
+)
+from graders.ground import STATIC
+from graders.harness import GraderFailure, expect, fail, head_is_the_head_of_get, open_raw, send_raw, with_advice
 
-KIT_STATIC = Path(__file__).resolve().parents[2] / "static"
+KIT_STATIC = STATIC
 SERVER_ARGS = ["--static", str(KIT_STATIC)]    # so a copy of the starter elsewhere (--target DIR) finds the site
 SERVER_ENV = timeout_env()      # CLIENT_TIMEOUT=1: a stalled client is dropped after 1 s, not the starter's 10
 SLOW = 1.0              # what /slow takes on the server

@@ -15,14 +15,14 @@ The server runs with --static pointing at the kit's static/. The checks:
 """
 import re
 import time
-from pathlib import Path
 
 import pytest
 
 from graders.foundations.first_server_checks import STREAM_HANG_UP, request, shaped, split_anywhere, strict_answer
+from graders.ground import STATIC
 from graders.harness import expect, head_is_the_head_of_get
 
-KIT_STATIC = Path(__file__).resolve().parents[2] / "static"
+KIT_STATIC = STATIC
 SERVER_ARGS = ["--static", str(KIT_STATIC)]    # so a copy of the starter elsewhere (--target DIR) finds the site
 ISO_8601 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?")
 

@@ -34,12 +34,20 @@ from pathlib import Path
 
 import pytest
 
-from graders.foundations.first_server_checks import (any_case, head_in_two_writes, request, shaped,
-                                                     split_anywhere, strict_answer, survives_clients_that_leave)
+from graders.foundations.first_server_checks import (
+    any_case,
+    head_in_two_writes,
+    request,
+    shaped,
+    split_anywhere,
+    strict_answer,
+    survives_clients_that_leave,
+)
+from graders.ground import STATIC
 from graders.harness import GraderFailure, expect, fail, head_is_the_head_of_get, send_raw, with_advice
 from graders.harness.plugin import SEED
 
-KIT_STATIC = Path(__file__).resolve().parents[2] / "static"
+KIT_STATIC = STATIC
 SERVER_ARGS = []        # filled in by the `site` fixture: --static <the grader's copy of static/>
 TYPES = {".html": ("text/html",), ".css": ("text/css",), ".js": ("text/javascript", "application/javascript"),
          ".png": ("image/png",), ".jpg": ("image/jpeg",), ".svg": ("image/svg+xml",)}
