@@ -27,6 +27,16 @@ WHOLE_CONNECTION_HEADER = (
     ('    options = {option.strip().lower() for option in request.header("connection", "").split(",")}',
      '    options = {request.header("connection", "").lower()}'),)
 
+# cookies: the visits cookie found by searching the whole header for "visits=".
+VISITS_BY_SEARCH = (
+    ("import asyncio\n", "import asyncio\nimport re\n"),
+    ('    previous = read_cookies(request).get("visits", "")',
+     '    found = re.search(r"visits=(\\w*)", request.header("cookie", ""))\n'
+     '    previous = found.group(1) if found else ""'),
+)
+SESSION_ID = "    session_id = secrets.token_urlsafe(32)"
+FORGET = '    sessions.pop(read_cookies(request).get("session", ""), None)'
+
 MISTAKES = [
     Mistake("concurrency: the request read in the accept loop stalls everyone", "concurrency",
             READ_IN_THE_ACCEPT_LOOP, "silent_client", ("read in the accept loop", "GET /fast")),
@@ -49,6 +59,38 @@ MISTAKES = [
     Mistake("keep_alive: the idle deadline is the 10 s request timeout", "keep_alive",
             (("            deadline = time.monotonic() + IDLE_TIMEOUT", "            deadline = time.monotonic() + args.timeout"),),
             "quiet_and_stalled", ("still open after 5 s",)),
+    Mistake("cookies: visits found by searching the header for 'visits='", "cookies", VISITS_BY_SEARCH,
+            "count_on_from_the_cookie", ("whose name is exactly visits",)),
+    Mistake("cookies: a garbage visits cookie read with int()", "cookies",
+            (("    count = int(previous) + 1 if previous.isdecimal() else 1",
+              "    try:\n        count = int(previous) + 1\n    except ValueError:\n        count = 1"),),
+            "garbage", ("is not a count of visits",)),
+    Mistake("cookies: the session id is a counter", "cookies",
+            ((SESSION_ID, "    session_id = str(len(sessions) + 1)"),), "unguessable", ("easy to guess",)),
+    Mistake("cookies: the session id is a hash of the username", "cookies",
+            (("import secrets\n", "import hashlib\n"),
+             (SESSION_ID, "    session_id = hashlib.sha256(username.encode()).hexdigest()")),
+            "unguessable", ("a new session id on every login",)),
+    Mistake("cookies: one global current user instead of a session per id", "cookies",
+            (("    sessions[session_id] = username\n",
+              "    sessions[session_id] = username\n    global current_user\n    current_user = username\n"),
+             ('    return text(f"Hello, {username}\\n")', '    return text(f"Hello, {current_user}\\n")')),
+            "keep_their_own_sessions", ("never in one variable for everybody",)),
+    Mistake("cookies: logout forgets every session", "cookies", ((FORGET, "    sessions.clear()"),),
+            "keep_their_own_sessions", ("never the others",)),
+    Mistake("cookies: logout without a session raises KeyError", "cookies",
+            ((FORGET, '    del sessions[read_cookies(request).get("session", "")]'),),
+            "logout_without_a_session", ("nothing to forget",)),
+    Mistake("cookies: logout only deletes the cookie in the browser", "cookies", ((FORGET + "\n", ""),),
+            "ends_the_session_on_the_server", ("a stolen copy of the cookie",)),
+    Mistake("cookies: the cookie sent at logout never expires", "cookies",
+            (('    expired = "session=; Max-Age=0; HttpOnly; Path=/; SameSite=Lax"',
+              '    expired = "session=; HttpOnly; Path=/; SameSite=Lax"'),),
+            "expires_the_cookie", ("Max-Age=0, or Expires in the past",)),
+    Mistake("cookies: the login form split by hand", "cookies",
+            (('    username = form.get("username", [""])[0]',
+              '    username = request.body.decode().split("=")[1]'),),
+            "any_legal_shape", ("parse_qs",)),
 ]
 
 
