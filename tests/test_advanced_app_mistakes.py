@@ -37,6 +37,8 @@ VISITS_BY_SEARCH = (
 SESSION_ID = "    session_id = secrets.token_urlsafe(32)"
 FORGET = '    sessions.pop(read_cookies(request).get("session", ""), None)'
 
+ESCAPE = "        return html.escape(str(values[name]))"
+
 MISTAKES = [
     Mistake("concurrency: the request read in the accept loop stalls everyone", "concurrency",
             READ_IN_THE_ACCEPT_LOOP, "silent_client", ("read in the accept loop", "GET /fast")),
@@ -91,6 +93,22 @@ MISTAKES = [
             (('    username = form.get("username", [""])[0]',
               '    username = request.body.decode().split("=")[1]'),),
             "any_legal_shape", ("parse_qs",)),
+    Mistake("templates: escape without quote=True", "templates",
+            ((ESCAPE, "        return html.escape(str(values[name]), quote=False)"),),
+            "quotes_are_escaped", ("quote=False", "where a bare quote ends the attribute")),
+    Mistake("templates: a hand-written escape that escapes & last", "templates",
+            ((ESCAPE, '        return str(values[name]).replace("<", "&lt;").replace(">", "&gt;").replace("&", "&amp;")'),),
+            "values_are_escaped", ("escaped twice", "Escape & first")),
+    Mistake("templates: a missing value becomes a silent blank", "templates",
+            (("        if name not in values:\n", "        if name not in values:\n            return ''\n"),),
+            "missing_value_is_a_500", ("must raise, not become a silent blank",)),
+    Mistake("templates: the loop drops repeated items", "templates",
+            (("for item in values[sequence])", "for item in dict.fromkeys(values[sequence]))"),),
+            "loop_renders_one_li", ("repeats included",)),
+    Mistake("templates: the query split by hand", "templates",
+            (('    name = parse_qs(request.query).get("name", ["world"])[0]',
+              '    name = request.query.split("=")[1] if "=" in request.query else "world"'),),
+            "hello_renders_the_name", ("the query decoded",)),
 ]
 
 
