@@ -130,6 +130,36 @@ MISTAKES = [
             (('        if isinstance(body, str):\n            body = body.encode("utf-8")\n        length = len(body)\n',
               '        length = len(body)\n        if isinstance(body, str):\n            body = body.encode("utf-8")\n'),),
             "counts_bytes", ("it counted characters, not bytes",)),
+    Mistake("middleware: auth checked after the handler has run", "middleware",
+            (('    if request.path.startswith("/admin/") and not has_token(request):\n',
+              '    response = await next_handler(request)\n'
+              '    if request.path.startswith("/admin/") and not has_token(request):\n'),
+             ("        return response\n    return await next_handler(request)",
+              "        return response\n    return response")),
+            "never_reach_the_handler", ("without calling next_handler",)),
+    Mistake("middleware: the chain built first-innermost", "middleware",
+            (("    for middleware in reversed(middlewares):", "    for middleware in middlewares:"),),
+            "registration_order", ("The order is reversed",)),
+    Mistake("middleware: the token searched for inside the header", "middleware",
+            (("    return scheme.lower() == \"bearer\" and secrets.compare_digest(token.encode(), ADMIN_TOKEN.encode())",
+              "    return ADMIN_TOKEN in request.header(\"authorization\", \"\")"),),
+            "without_the_token_is_401", ("401 Unauthorized for",)),
+    Mistake("middleware: the Bearer scheme matched case-sensitively", "middleware",
+            (("    return scheme.lower() == \"bearer\" and", "    return scheme == \"Bearer\" and"),),
+            "any_legal_shape", ("case-insensitive (RFC 9110, 11.1)",)),
+    Mistake("middleware: the call counter read before an await and written after it", "middleware",
+            (("import asyncio\n", "import asyncio\nimport inspect\n"),
+             ("    return router.dispatch(request)\n",
+              "    response = router.dispatch(request)\n"
+              "    return await response if inspect.isawaitable(response) else response\n"),
+             ("def admin_stats(request) -> Response:\n    global calls\n    calls += 1",
+              "async def admin_stats(request) -> Response:\n    global calls\n    seen = calls\n"
+              "    await asyncio.sleep(0.01)   # fetch the other stats\n    calls = seen + 1"),),
+            "counted_once", ("counted exactly once",)),
+    Mistake("middleware: a preflight answered with a body", "middleware",
+            (('        return Response(204, [("Access-Control-Allow-Origin", "*"),',
+              '        return Response(204, body=b"No content\\n", headers=[("Access-Control-Allow-Origin", "*"),'),),
+            "preflight", ("a 204 with no body at all",)),
 ]
 
 
