@@ -165,7 +165,7 @@ MISTAKES = [
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory) -> dict[str, tuple[int, str]]:
-    return grade_all(MISTAKES, tmp_path_factory)
+    return grade_all(MISTAKES, tmp_path_factory, workers=6)
 
 
 @pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: m.name)
