@@ -7,7 +7,7 @@ The checks:
   visits=N+1;
 - a garbage visits cookie (not a count: letters, `12abc`, `3.5`, `-3`, empty) counts as 0: `Visits: 1`;
 - POST /login with a urlencoded `username` answers 303 See Other with `Location: /me`; the form may hold other
-  fields, before or after, and `+` or `%20` for a space;
+  fields, before or after, and `+` or `%20` for a space, and the request may come in several writes;
 - the `session` cookie it sets has the attributes HttpOnly, Path=/ and SameSite=Lax (any case);
 - the session id is opaque and unguessable: at least 16 characters, never containing the username, new on
   every login (the same user twice included), and not a counter or a clock (two ids differ in many places);
@@ -28,9 +28,9 @@ from email.utils import parsedate_to_datetime
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote, quote_plus
 
-from graders.advanced.app_checks import odd_case
-from graders.harness import (GraderFailure, expect, fail, fetch, head_is_the_head_of_get, survives_a_short_body,
-                             with_advice)
+from graders.advanced.app_checks import odd_case, split_at_random
+from graders.harness import (GraderFailure, expect, fail, fetch, head_is_the_head_of_get, send_raw,
+                             survives_a_short_body, with_advice)
 
 
 MIN_LENGTH = 16       # characters in a session id
@@ -236,15 +236,19 @@ def test_login_reads_the_form_in_any_legal_shape(server, rng):
     rng.shuffle(fields)
     body = "&".join(fields)
     content_type = rng.choice(["application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=UTF-8"])
-    exchange = fetch(server, "POST", "/login", data=body.encode(), headers={odd_case("Content-Type", rng): content_type})
+    raw = (f"POST /login HTTP/1.1\r\nHost: {server.host}:{server.port}\r\n{odd_case('Content-Type', rng)}: "
+           f"{content_type}\r\n{odd_case('Content-Length', rng)}: {len(body)}\r\nConnection: close\r\n\r\n{body}")
+    # In a few writes, cut at random bytes: the body may come after the head, and in pieces of its own.
+    exchange = send_raw(server, split_at_random(raw.encode(), rng, rng.randint(2, 4)), pause=0.05)
     cookie = cookies_set(exchange).get("session")
     expect(exchange.status == 303 and cookie is not None, exchange, expected="303 See Other with a session cookie",
            got=f"{exchange.status} {exchange.reason}" + ("" if cookie else ", no session cookie"), hint="session_id")
     greeting = me(server, cookie["value"])
     expect(f"Hello, {username}" in greeting.text, greeting,
            expected=f"`Hello, {username}`: we logged in with the form {body}, whose username field decodes to "
-                    f"{username!r}. Read the form with urllib.parse.parse_qs (it decodes + and %XX, and finds the "
-                    "field wherever it is)", got=f"the page {greeting.text.strip()[:80]!r}", hint="session_id")
+                    f"{username!r}. Read the whole body (Content-Length bytes, over as many reads as it takes), "
+                    "then the form with urllib.parse.parse_qs (it decodes + and %XX, and finds the field wherever "
+                    "it is)", got=f"the page {greeting.text.strip()[:80]!r}", hint="session_id")
 
 
 def test_logout_without_a_session_still_answers(server, rng):

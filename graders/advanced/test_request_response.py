@@ -2,7 +2,8 @@
 
 The checks (byte-level, over a raw socket read strictly by h11):
 - GET /inspect?x=<v> answers JSON with "method": "GET", "path": "/inspect" and "query": {"x": "<v>"}, the
-  query decoded (+ and %20 for a space, %26 for &, UTF-8) and every field in it;
+  query decoded (+ and %20 for a space, %26 for &, UTF-8) and every field in it, the request sent in a few
+  writes cut at random bytes;
 - header names in its "headers" are lower-cased whatever case the client typed (X-RaNdOm-...), and their
   values come through as sent, without the optional spaces around them;
 - a header sent on two lines (in two cases) is one header whose value lists both, in order (RFC 9110, 5.3);
@@ -19,6 +20,7 @@ import random
 import string
 from urllib.parse import quote, quote_plus
 
+from graders.advanced.app_checks import split_at_random
 from graders.harness import expect, head_is_the_head_of_get, open_raw, send_raw, survives_a_short_body
 
 
@@ -52,7 +54,8 @@ def test_inspect_describes_the_request(server, rng):
     other = "".join(rng.choice(string.ascii_lowercase) for _ in range(6))
     fields = [f"x={rng.choice([quote, quote_plus])(value, safe='')}", f"y={other}"]
     rng.shuffle(fields)
-    exchange = get(server, "/inspect?" + "&".join(fields))
+    # In a few writes, cut at random bytes: a request is read until its blank line, however it arrives.
+    exchange = send_raw(server, split_at_random(request_bytes(server, "/inspect?" + "&".join(fields)), rng), pause=0.05)
     data = inspect_json(exchange, "headers")
     for key, expected in (("method", "GET"), ("path", "/inspect"), ("query", {"x": value, "y": other})):
         expect(data.get(key) == expected, exchange, expected=f'"{key}": {json.dumps(expected, ensure_ascii=False)} '
