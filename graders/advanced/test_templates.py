@@ -79,9 +79,9 @@ def escaped_as_text(fragment: str, value: str) -> bool:
 
 
 def a_name(rng) -> str:
-    """A name in one of the shapes a visitor may type."""
+    """A name in one of the shapes a visitor may type, each encoded in the query (a space, UTF-8, \\, %)."""
     word = "".join(rng.choice(string.ascii_lowercase) for _ in range(6)).capitalize()
-    return rng.choice([word, f"{word} {rng.choice(['Lovelace', 'de la Cruz'])}", f"{word}é", f"{word} 東京",
+    return rng.choice([f"{word} {rng.choice(['Lovelace', 'de la Cruz'])}", f"{word}é", f"{word} 東京",
                        f"{word}\\1", f"{word} 100%"])
 
 
