@@ -12,9 +12,10 @@ The checks:
   renders no <li>;
 - the items in the loop are escaped too;
 - GET /broken renders templates/broken.html, whose {{ favourite_colour }} has no value: the answer is 500,
-  never a page with a silent blank;
+  never a page with a silent blank, and the server goes on serving the next request;
 - and the server prints a log line naming the placeholder, favourite_colour (skipped with --server-url);
-- HEAD /hello answers GET's status and headers, with no body on the wire.
+- HEAD /hello answers GET's status and headers, with no body on the wire;
+- a client that resets its connection in the middle of a request does not stop the server.
 """
 import html
 import re
@@ -24,7 +25,8 @@ from urllib.parse import quote, quote_plus, urlencode
 
 import pytest
 
-from graders.harness import expect, fail, fetch, head_is_the_head_of_get
+from graders.advanced.app_checks import survives_a_reset_mid_request
+from graders.harness import GraderFailure, expect, fail, fetch, head_is_the_head_of_get, with_advice
 
 
 PLACEHOLDER = re.compile(r"{{.*?}}|{%.*?%}", re.DOTALL)
@@ -179,13 +181,21 @@ def test_loop_items_are_escaped(server, rng):
            expected=f"one <li> per item, escaped: {', '.join(escaped)}", got=f"<li> items {found}", hint="escape")
 
 
-def test_missing_value_is_a_500(server):
+def test_missing_value_is_a_500(server, rng):
     exchange = fetch(server, "GET", "/broken")
     expect(exchange.status == 500, exchange,
            expected=f"500 Internal Server Error: templates/broken.html uses {{{{ {missing_names(server)[0]} }}}} "
                     "and the handler "
                     "gives it no value. A missing value must raise, not become a silent blank",
            got=f"{exchange.status} {exchange.reason}", hint="missing")
+    name = a_name(rng)
+    try:
+        after = fetch(server, "GET", "/hello?name=" + quote(name))
+    except GraderFailure as failure:
+        raise with_advice(failure, expected="the next request served after the 500 for /broken: a handler that "
+                          "raises ends its own request, never the server", hint="missing") from None
+    expect(after.status == 200, after, expected="200 OK for the next request after /broken's 500",
+           got=f"{after.status} {after.reason}", hint="missing")
 
 
 def test_missing_value_is_logged_by_name(server):
@@ -206,3 +216,10 @@ def test_missing_value_is_logged_by_name(server):
 
 def test_head_is_the_head_of_get(server, rng):
     head_is_the_head_of_get(server, "/hello?name=" + quote(a_name(rng)), hint="fill")
+
+
+def test_a_client_that_resets_mid_request_does_not_stop_the_server(server, rng):
+    partial = f"GET /hello?name={quote(a_name(rng))} HTTP/1.1\r\nHost: 127.0.0.1\r\n".encode()
+    survives_a_reset_mid_request(server, partial[: rng.randrange(1, len(partial))], then="/hello?name=Ada",
+                                 hint="fill", expected="The reset is that client's problem: end its connection on "
+                                 "ConnectionError, never the server")
