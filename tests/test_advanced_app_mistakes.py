@@ -169,6 +169,10 @@ MISTAKES = [
               "async def admin_stats(request) -> Response:\n    global calls\n    seen = calls\n"
               "    await asyncio.sleep(0.01)   # fetch the other stats\n    calls = seen + 1"),),
             "counted_once", ("counted exactly once",)),
+    Mistake("middleware: the timing layer registered inside the auth one", "middleware",
+            (('MIDDLEWARE = [timing, cors, require_token, tracer("outer"), tracer("inner")]',
+              'MIDDLEWARE = [cors, require_token, timing, tracer("outer"), tracer("inner")]'),),
+            "without_the_token_is_401", ("no X-Response-Time header", "a 401")),
     Mistake("middleware: a preflight answered with a body", "middleware",
             (('        return Response(204, [("Access-Control-Allow-Origin", "*"),',
               '        return Response(204, body=b"No content\\n", headers=[("Access-Control-Allow-Origin", "*"),'),),
