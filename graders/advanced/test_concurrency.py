@@ -4,7 +4,11 @@ GET /slow takes one second on the server; GET /fast answers at once. The checks:
 - five GET /slow sent at the same moment all answer 200 within 2.5 s, and none before 0.9 s (the speed
   must come from serving them together, not from a shorter wait; a server that serves one connection
   at a time needs 5 s);
-- a GET /fast sent while five GET /slow are running answers within 0.5 s.
+- a GET /fast sent while five GET /slow are running answers within 0.5 s;
+- a GET /fast sent while another client sits on half a request (or on nothing at all) answers within 0.5 s:
+  the request is read in the connection's own thread (or task), never in the accept loop;
+- HEAD /fast and HEAD / answer GET's status and headers, with no body on the wire;
+- a client that resets its connection in the middle of a request does not stop the server.
 Threads, asyncio or selectors are all fine. The grader opens all its connections first and only then
 writes the requests, last connection first, so the kernel's listen backlog cannot make a server that
 accepts one connection at a time look concurrent.
@@ -12,7 +16,8 @@ accepts one connection at a time look concurrent.
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from graders.harness import GraderFailure, expect, fail, open_raw
+from graders.advanced.app_checks import survives_a_reset_mid_request
+from graders.harness import GraderFailure, expect, fail, head_is_the_head_of_get, open_raw
 
 SLOW = 1.0          # what /slow takes on the server
 AT_ONCE = 5         # five of them...
@@ -133,3 +138,49 @@ def test_fast_request_does_not_wait_for_slow_ones(server):
                "nothing was free to serve it. Is there a pool of workers, all busy sleeping? Or, with asyncio, "
                "time.sleep() in a coroutine, which stops the whole event loop (await asyncio.sleep() does not)",
            hint="asyncio")
+
+
+def test_a_silent_client_does_not_delay_the_others(server, rng):
+    cut = rng.randrange(0, len(request("/fast")) - 4)      # nothing at all, or a head without its blank line
+    silent = open_raw(server, 2.0)
+    try:
+        if cut:
+            silent.send(request("/fast")[:cut])
+        time.sleep(0.2)                                      # the server has accepted it and waits for the rest
+        started = time.perf_counter()
+        try:
+            with open_raw(server, FAST_WITHIN + 1.0) as fast:
+                fast.send(request("/fast"))
+                exchange = fast.read_response()
+        except GraderFailure:
+            exchange = None
+        seconds = time.perf_counter() - started
+    finally:
+        silent.close()
+    story = (f"We opened a connection and sent {f'only the first {cut} bytes of a request' if cut else 'nothing'}"
+             f" ({request('/fast')[:cut]!r}), then GET /fast on a second connection.")
+    why = ("Your server is still waiting for the first client's request, and nobody serves the second: is the "
+           "request read in the accept loop, with only the answer handed to a thread? Hand the whole connection "
+           "over (reading the request included) and go straight back to accept(): one client that stalls, "
+           "and a browser's spare connection does, must stall nobody else")
+    if exchange is None:
+        fail(expected=f"GET /fast to answer within {FAST_WITHIN} s", got=f"no answer within {FAST_WITHIN + 1.0:g} s."
+             f"\n\n{story}\n\n{why}", hint="threads")
+    expect(exchange.status == 200, exchange, expected="200 OK for GET /fast",
+           got=f"{exchange.status} {exchange.reason}", hint="blocking")
+    expect(seconds <= FAST_WITHIN, exchange, expected=f"GET /fast to answer within {FAST_WITHIN} s",
+           got=f"an answer after {seconds:.2f} s.\n\n{story}\n\n{why}", hint="threads")
+
+
+def test_head_is_the_head_of_get(server):
+    for path in ("/fast", "/"):
+        head_is_the_head_of_get(server, path, hint="asyncio")
+
+
+def test_a_client_that_resets_mid_request_does_not_stop_the_server(server, rng):
+    partial = request("/slow")[: rng.randrange(1, len(request("/slow")) - 4)]
+    survives_a_reset_mid_request(
+        server, partial, then="/fast", hint="threads",
+        expected="The reset is that client's problem, not the server's: read the request in the thread that "
+                 "serves the connection, and end that thread on ConnectionError (or TimeoutError), never the "
+                 "accept loop")

@@ -16,9 +16,10 @@ import time
 import zlib
 from pathlib import Path
 
+from graders.ground import STATIC
 from graders.harness import Exchange, expect, fail, open_raw, send_raw
 
-STATIC = Path(__file__).resolve().parents[2] / "static"
+STATIC = STATIC
 TEXT = (".html", ".css", ".js", ".json")
 OTHER_CODINGS = ["deflate", "br", "zstd", "compress"]
 

@@ -5,21 +5,28 @@ start your server with the ADMIN_TOKEN of the grader's environment, default letm
 
 The checks:
 - GET /trace carries `X-Trace: outer,inner`: the first middleware registered is the outermost;
-- X-Response-Time is on every answer: a route, a static file, and a 404;
-- /admin/* without `Authorization: Bearer <ADMIN_TOKEN>` (no header, a wrong token, the default letmein, another
-  scheme) answers 401 with `WWW-Authenticate: Bearer`, under /admin/stats and any other /admin/ path;
-- with the token, GET /admin/stats answers 200 with JSON {"calls": N};
+- X-Response-Time is on every answer: a route, a static file, a 404, a 401 and a preflight's 204;
+- /admin/* without `Authorization: Bearer <ADMIN_TOKEN>` (no header, a wrong token, the token with a character
+  more or less, the default letmein, another scheme) answers 401 with `WWW-Authenticate: Bearer`, under
+  /admin/stats (with a query too) and any other /admin/ path;
+- with the token, GET /admin/stats answers 200 with JSON {"calls": N}, whatever the case of the header's name
+  and of the scheme (`bearer`, `BEARER`: RFC 9110, 11.1);
 - refused requests never reach the handler: after several 401s, N has grown by exactly one real call;
-- an OPTIONS preflight (Origin and Access-Control-Request-Method) gets 204 with Access-Control-Allow-Origin and
-  Access-Control-Allow-Methods listing the method asked for, on /trace and on /admin/stats alike (a browser never
-  sends a token with a preflight).
+- requests sent at the same moment are each counted once: eight at once with the token (and four without)
+  add exactly eight calls, each seeing its own N;
+- an OPTIONS preflight (Origin and Access-Control-Request-Method, header names in any case) gets 204 with
+  Access-Control-Allow-Origin and Access-Control-Allow-Methods listing the method asked for, on routes, /admin/
+  paths (a browser never sends a token with a preflight) and static files alike, and, read raw, no body at all;
+- HEAD /trace and HEAD of a static file answer GET's status and headers, with no body on the wire;
 - a client that sends less than its Content-Length and leaves does not stop the server.
 """
 import os
 import secrets
 import string
+from concurrent.futures import ThreadPoolExecutor
 
-from graders.harness import expect, fetch, survives_a_short_body
+from graders.advanced.app_checks import odd_case
+from graders.harness import expect, fetch, head_is_the_head_of_get, open_raw, survives_a_short_body
 
 SERVER_ENV = {"ADMIN_TOKEN": secrets.token_urlsafe(12)}
 ORIGIN = "http://app.example"
@@ -85,21 +92,39 @@ def test_timing_header_on_404s(server, rng):
 
 
 def test_admin_without_the_token_is_401(server, rng):
+    token = admin_token(server)
     wrong = secrets.token_urlsafe(12)
     attempts = [("/admin/stats", {}, "no Authorization header"),
                 ("/admin/stats", bearer(wrong), "a wrong token"),
-                ("/admin/stats", {"Authorization": f"Basic {admin_token(server)}"}, "the right token under the Basic scheme"),
+                ("/admin/stats", {"Authorization": f"Basic {token}"}, "the right token under the Basic scheme"),
+                (f"/admin/stats?{rng.choice(['x=1', 'token=' + token])}", {}, "no token, and a query string"),
                 (f"/admin/{rng.choice(['users', 'reports', 'secrets'])}", {}, "no token, on another /admin/ path")]
-    if admin_token(server) != "letmein":
+    attempts += rng.sample([("/admin/stats", bearer(token + rng.choice("xyz0")), "the token with one more character"),
+                            ("/admin/stats", bearer(token[:-1]), "the token without its last character"),
+                            ("/admin/stats", bearer("x" + token), "the token behind another character"),
+                            ("/admin/stats", {"Authorization": "Bearer"}, "the Bearer scheme and no token")], 2)
+    if token != "letmein":
         attempts.append(("/admin/stats", bearer("letmein"), "the default token letmein, while ADMIN_TOKEN says otherwise"))
     for path, headers, what in attempts:
         exchange = fetch(server, "GET", path, headers=headers)
-        expect(exchange.status == 401, exchange, expected=f"401 Unauthorized for {what}",
+        expect(exchange.status == 401, exchange, expected=f"401 Unauthorized for {what}" + (
+               ": the token must be exactly ADMIN_TOKEN, compared whole (secrets.compare_digest), never searched "
+               "for inside the header" if "character" in what else ""),
                got=f"{exchange.status} {exchange.reason}", hint="auth")
         challenge = exchange.headers.get("WWW-Authenticate", "")
         expect(challenge.strip().lower().startswith("bearer"), exchange,
                expected="WWW-Authenticate: Bearer, saying how to authenticate",
                got=f"WWW-Authenticate: {challenge}" if challenge else "no WWW-Authenticate header", hint="challenge")
+    check_timing_header(exchange, "a 401 (the timing layer is outside the auth one)")
+
+
+def test_the_token_in_any_legal_shape_gets_in(server, rng):
+    name = odd_case("Authorization", rng)
+    scheme = rng.choice(["bearer", "BEARER", "bEaReR"])
+    exchange = fetch(server, "GET", "/admin/stats", headers={name: f"{scheme} {admin_token(server)}"})
+    expect(exchange.status == 200, exchange, expected=f"200 OK for '{name}: {scheme} <the right token>': header "
+           "names and the auth scheme are both case-insensitive (RFC 9110, 11.1)",
+           got=f"{exchange.status} {exchange.reason}", hint="auth")
 
 
 def test_admin_with_the_token_counts_calls(server):
@@ -122,23 +147,63 @@ def test_refused_requests_never_reach_the_handler(server, rng):
            got=f'{{"calls": {after}}}. The auth middleware must answer 401 without calling next_handler', hint="auth")
 
 
-def test_options_preflight_is_204_with_cors_headers(server):
-    for path in ("/trace", "/admin/stats"):
-        check_preflight(fetch(server, "OPTIONS", path, headers={
-            "Origin": ORIGIN, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization"}))
+def test_calls_made_at_once_are_each_counted_once(server, rng):
+    before = calls_so_far(server)
+    allowed, refused = 8, 4
+    token = bearer(admin_token(server))
+    requests_at_once = [token] * allowed + [{}] * refused
+    rng.shuffle(requests_at_once)
+    with ThreadPoolExecutor(len(requests_at_once)) as pool:
+        answers = list(pool.map(lambda headers: fetch(server, "GET", "/admin/stats", headers=headers), requests_at_once))
+    seen = sorted(answer.json().get("calls") for answer in answers if answer.status == 200)
+    after = calls_so_far(server)
+    expect(len(seen) == allowed and after == before + allowed + 1 and len(set(seen)) == allowed,
+           expected=f"{allowed} answers of 200 numbered {before + 1} to {before + allowed}, then "
+                    f'{{"calls": {before + allowed + 1}}}: we sent {allowed} requests with the token and {refused} '
+                    f'without, all at the same moment, after {{"calls": {before}}}',
+           got=f"200s numbered {seen}, then {{\"calls\": {after}}}. Every real call must be counted exactly once, "
+               "even when calls overlap: count in one step (calls += 1, with no await or I/O between reading the "
+               "count and writing it back), and only in the handler", hint="concept")
 
 
-def check_preflight(exchange) -> None:
+def test_options_preflight_is_204_with_cors_headers(server, rng):
+    paths = ["/trace", "/admin/stats", f"/admin/{rng.choice(['users', 'reports'])}", "/styles.css"]
+    for path in rng.sample(paths, 3):
+        method = rng.choice(["GET", "POST"])
+        head = (f"OPTIONS {path} HTTP/1.1\r\n{odd_case('Host', rng)}: {server.host}:{server.port}\r\n"
+                f"{odd_case('Origin', rng)}: {ORIGIN}\r\n{odd_case('Access-Control-Request-Method', rng)}: {method}\r\n"
+                f"{odd_case('Access-Control-Request-Headers', rng)}: authorization\r\nConnection: close\r\n\r\n")
+        with open_raw(server) as connection:
+            connection.send(head.encode())
+            exchange = connection.read_response()
+            connection.wait_for_hang_up(0.5)       # a body sent after the head arrives here, in .buffer
+            leaked = connection.buffer
+        check_preflight(exchange, method)
+        length = exchange.headers.get("Content-Length", "0").strip()
+        expect(not leaked and length == "0", exchange,
+               expected="a 204 with no body at all: no bytes after the head, and no Content-Length (or 0)",
+               got=f"{len(leaked)} bytes after the head ({leaked[:40]!r}) and Content-Length: {length}. A client "
+                   "reads no body after a 204, so those bytes would be taken for the start of the next answer",
+               hint="concept")
+        check_timing_header(exchange, "a preflight's 204")
+
+
+def check_preflight(exchange, method: str = "GET") -> None:
     expect(exchange.status == 204, exchange, expected="204 No Content for a CORS preflight (a browser never sends "
            "its token with one, so auth must not refuse it)", got=f"{exchange.status} {exchange.reason}", hint="concept")
     origin = exchange.headers.get("Access-Control-Allow-Origin")
     expect(origin in ("*", ORIGIN), exchange, expected=f"Access-Control-Allow-Origin: * (or {ORIGIN})",
            got=f"Access-Control-Allow-Origin: {origin}" if origin else "no Access-Control-Allow-Origin", hint="concept")
     methods = exchange.headers.get("Access-Control-Allow-Methods", "")
-    listed = [method.strip().upper() for method in methods.split(",")]
-    expect("GET" in listed or "*" in listed, exchange,
-           expected="Access-Control-Allow-Methods listing GET, the method the preflight asked for",
+    listed = [item.strip().upper() for item in methods.split(",")]
+    expect(method in listed or "*" in listed, exchange,
+           expected=f"Access-Control-Allow-Methods listing {method}, the method the preflight asked for",
            got=f"Access-Control-Allow-Methods: {methods}" if methods else "no Access-Control-Allow-Methods", hint="concept")
+
+
+def test_head_is_the_head_of_get(server):
+    for path in ("/trace", "/styles.css"):
+        head_is_the_head_of_get(server, path, hint="order")
 
 
 def test_a_client_that_sends_less_than_content_length_and_leaves_does_not_hang_the_server(server):

@@ -91,7 +91,9 @@ class Response:
 
 def inspect(request: Request) -> Response:
     return Response.json({"method": request.method, "path": request.path, "query": request.query,
-                          "headers": dict(request.headers.items())})
+                          "headers": dict(request.headers.items()),
+                          # A handler asks for a header by its usual spelling, whatever case the client sent.
+                          "user_agent": request.headers.get("User-Agent")})
 
 
 def created(request: Request) -> Response:
