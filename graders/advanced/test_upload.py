@@ -29,7 +29,6 @@ from pathlib import Path
 
 import pytest
 
-from graders.ground import KIT_ROOT
 from graders.harness import (
     Exchange,
     GraderFailure,
@@ -41,6 +40,7 @@ from graders.harness import (
     with_advice,
 )
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SMALL_LIMIT = 50_000
 DEFAULT_LIMIT = 10 * 1024 * 1024
 WORDS = ["kettle", "walrus", "lantern", "pebble", "noodle", "quill", "crumpet", "otter", "socket", "teapot"]
@@ -216,7 +216,7 @@ def escaped_copies(uploads: Path, filename: str, marker: str) -> list[Path]:
     base = uploads.parents[2]
     found = [path for path in base.rglob(f"*{marker}*") if path.parent != uploads]
     if "\x00" not in filename:
-        for start in (uploads, KIT_ROOT):               # a name joined to DIR, or opened from the server's folder
+        for start in (uploads, REPO_ROOT):               # a name joined to DIR, or opened from the server's folder
             candidate = Path(os.path.normpath(start / filename.replace("\\", os.sep)))
             if candidate.is_file() and candidate.parent != uploads:
                 found.append(candidate)
