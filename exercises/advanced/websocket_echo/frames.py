@@ -143,8 +143,10 @@ class Connection:
         if frame.opcode in (TEXT, BINARY):
             # TODO: a message may come in pieces (RFC 6455, 5.4): TEXT or BINARY without FIN, then
             #       CONTINUATION frames, the last one with FIN. Keep the payloads in self.fragments (and the
-            #       first opcode in self.message_opcode) and return the joined message at FIN. A CONTINUATION
-            #       with no message to continue, or a new TEXT/BINARY before FIN, is a ProtocolError.
+            #       first opcode in self.message_opcode) and return the joined message at FIN: decode it only
+            #       then, as a character may be cut between two pieces. A CONTINUATION with no message to
+            #       continue, or a new TEXT/BINARY before FIN, is a ProtocolError. So is a message past
+            #       MAX_MESSAGE bytes or MAX_FRAGMENTS pieces in all (code 1009): count them as they come.
             return self.message(frame.opcode, frame.payload)
         raise ProtocolError(f"unknown opcode {frame.opcode:#x}")
 
