@@ -145,3 +145,22 @@ def test_a_status_or_header_that_would_break_the_head_gets_500(probe, path):
     said = PROBE_LOG["path"].read_text()
     assert "wsgi: answering 500: the app's" in said
     assert path in json.loads(get(probe, "/closed").body)          # its body was closed all the same
+
+
+def test_the_wsgi_solution_answers_500_to_a_head_that_would_break_too(tmp_path):
+    """The wsgi challenge's solution (and its starter: the check is handed over) refuses the same apps."""
+    from graders.supervisor import ServerProcess, free_port
+    port, log = free_port(), tmp_path / "solution.log"
+    command = [sys.executable, "-u", str(ROOT / "solutions" / "advanced" / "wsgi" / "server.py"), "--port", str(port),
+               "--app", "tests.wsgi_probe:app"]
+    server = ServerProcess(command, log, {**os.environ, "PYTHONPATH": str(ROOT)})
+    server.start()
+    try:
+        server.wait_until_listening(port)
+        replies = {path: get(port, path) for path in ("/bad/crlf", "/bad/status-abc", "/bad/status-99999",
+                                                      "/bad/latin1", "/bad/name")}
+    finally:
+        server.stop()
+    for path, reply in replies.items():
+        assert reply.status == 500 and b"injected" not in reply.raw, path
+    assert log.read_text().count("wsgi: answering 500: the app's") == len(replies)

@@ -31,6 +31,7 @@ from urllib.parse import unquote
 from reference import cli, threaded_server
 from reference.core.request_parser import origin_form   # "http://host/a?b" -> "/a?b"; "/a?b" stays
 from reference.core.response import Response, error_page
+from reference.core.wsgi import BadAnswer, checked   # refuses a status or header that would break the head
 
 
 def build_environ(request, args) -> dict:
@@ -92,10 +93,15 @@ def run_app(app, environ: dict) -> Response:
         return error_page(500, "the WSGI app raised an exception (see the server's output)")
     if "status" not in started:
         return error_page(500, "the WSGI app never called start_response()")
-    code = int(started["status"].split(" ", 1)[0])     # "404 Not Found" -> 404
-    # We always close the connection after answering, whatever the app would like.
-    headers = [(name, value) for name, value in started.get("headers", []) if name.lower() != "connection"]
-    return Response(code, headers, content)   # encode() adds Content-Length, unless the app gave one
+    try:
+        # A CR or LF in a header would end it early and let the app's data write headers of its own (an
+        # injected Set-Cookie): a status or header that would break the head is the app's bug. Refuse it.
+        # checked() also drops Connection: we always close the connection after answering.
+        status, headers = checked({"headers": [], **started})
+    except BadAnswer as error:
+        print(f"wsgi: answering 500: {error}", file=sys.stderr, flush=True)
+        return error_page(500, "the WSGI app's status or headers cannot be sent (see the server's output)")
+    return Response(int(status[:3]), headers, content)   # "404 Not Found" -> 404   # encode() adds Content-Length, unless the app gave one
 
 
 def load_app(spec: str):
