@@ -139,10 +139,11 @@ class RawWebSocket:
     def send_in_pieces(self, frames: list[tuple[int, bytes, bool]]) -> None:
         """Several frames (opcode, payload, fin) as one stream of bytes, cut at random places, each piece its
         own TCP write a moment apart: a server must parse a frame whatever way it arrives."""
-        data = b""
-        for opcode, payload, fin in frames:
-            self.sent.append(show_frame(opcode, payload, fin))
-            data += client_frame(self.rng, opcode, payload, fin=fin)
+        data = b"".join(client_frame(self.rng, opcode, payload, fin=fin) for opcode, payload, fin in frames)
+        shown = [show_frame(*frame) for frame in frames]
+        if len(shown) > 6:                  # thousands of tiny frames: the first few and the last tell the story
+            shown = shown[:3] + [f"{len(shown) - 4} more frames like these"] + shown[-1:]
+        self.sent += shown
         pieces = split_at_random(self.rng, data)
         self.sent[-1] += f" (all {len(frames)} frames in {len(pieces)} TCP writes, cut anywhere)"
         try:
