@@ -2,7 +2,8 @@
 
 Each case is a kit solution with one mistake put in (tests/mistakes.py), graded as a learner grades it, limited
 with -k to the check that should catch it. The cases are those of issue 17 (a grader once passed each of them),
-and the pong order of issue 20 (the loop every WebSocket server of the kit shared).
+and two of issue 20: the pong order (the loop every WebSocket server of the kit shared) and a WSGI body
+joined in memory.
 """
 import pytest
 
@@ -16,15 +17,10 @@ OLD_LOOP = ('''            # Pongs for the pings that came before this message g
             yield message
 ''', '''            yield message
 ''')
-WSGI_CLOSE_IN_FINALLY = ('''        try:
-            content = b"".join(written) + b"".join(body)
-        finally:
-            if hasattr(body, "close"):
-                body.close()
-''', '''        content = b"".join(written) + b"".join(body)
-        if hasattr(body, "close"):
-            body.close()
-''')
+WSGI_CLOSE_AFTER_THE_LOOP = (("        yield framing.end()\n",
+                              "        yield framing.end()\n        if hasattr(body, \"close\"):\n"
+                              "            body.close()\n"),
+                             ("    finally:\n        if hasattr(body, \"close\"):\n            body.close()\n", ""))
 MISTAKES = [
     Mistake("UTF-8 checked on each fragment", "websocket_echo",
             (("        self.fragments.append(frame.payload)\n",
@@ -44,13 +40,16 @@ MISTAKES = [
             "ping_between_fragments", ("first a PONG", "its pong goes before the message")),
     Mistake("Connection compared as one exact word", "websocket_echo",
             (('or "upgrade" not in connection:', 'or request.header("connection", "") != "Upgrade":'),),
-            "protocol_error or 1002 or handshake_answers_101", ("Connection is a list",)),
+            "handshake_answers_101 and firefox", ("Connection is a list", "keep-alive, Upgrade")),
     Mistake("the leave announced after the async for, not in finally", "websocket_chat",
             (("    try:\n        async for message", "    if True:\n        async for message"),
              ("    finally:\n        # However the loop ended", "    if True:\n        # However the loop ended")),
             "reset", ("never runs, code in `finally:` does", "room.discard(me)")),
-    Mistake("close() not in finally", "wsgi", (WSGI_CLOSE_IN_FINALLY,),
+    Mistake("close() after the loop, not in finally", "wsgi", WSGI_CLOSE_AFTER_THE_LOOP,
             "raises_half_way", ("then raised", "put it in a finally")),
+    Mistake("the body joined in memory before it is sent", "wsgi",
+            (("        for piece in body:\n", "        for piece in [b\"\".join(body)]:   # all of it, then send\n"),),
+            "each_piece", ("never the body joined at the end", "within 0.8 s")),
     Mistake("a second start_response with exc_info ignored", "wsgi",
             (('        started["status"], started["headers"] = status, headers\n',
               '        if "status" not in started:   # the first call wins\n'

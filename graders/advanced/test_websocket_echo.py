@@ -72,9 +72,10 @@ def echo_check(server, rng, lengths, hint: str) -> None:
 
 # ---- The checks ----
 
-def test_handshake_answers_101_with_the_right_accept_key(server, rng):
+@pytest.mark.parametrize("connection", [None, "keep-alive, Upgrade"], ids=["any_shape", "as_firefox_sends_it"])
+def test_handshake_answers_101_with_the_right_accept_key(server, rng, connection):
     key = base64.b64encode(rng.randbytes(16)).decode()
-    request = opening(server, key, rng=rng)
+    request = opening(server, key, rng=rng, connection=connection)
     answer = send_raw(server, request, timeout=TIMEOUT)
     expect(answer.status == 101, answer, expected=f"101 Switching Protocols to a handshake with the headers "
            f"{shape(request)}: header names and the Upgrade token are case-insensitive, and Connection is a "
@@ -174,7 +175,7 @@ def test_ping_between_fragments_is_answered(server, rng):
     with raw_websocket(server, rng) as ws:
         # Control frames may come between the pieces of a message, and are answered as they come: the pong
         # before the message it interrupted (Autobahn's case 5.6), even when all three arrive in one read.
-        ws.send_in_pieces([(BINARY, first, False), (PING, ping, True), (CONTINUATION, last, True)])
+        ws.send_in_pieces([(BINARY, first, False), (PING, ping, True), (CONTINUATION, last, True)], cut=False)
         frames = [ws.frame("a PONG, then the whole message", "messages") for _ in range(2)]
         shown = "; then ".join(show_frame(*frame) for frame in frames)
         expect((PONG, ping) == frames[0][:2], expected=f"first a PONG with the ping's 8 bytes, {preview(ping)}: "

@@ -11,7 +11,8 @@ root, so the app's module must be importable from the current folder, as gunicor
 - wsgi.version (1, 0), wsgi.url_scheme "http", wsgi.input, wsgi.errors, and wsgi.multithread,
   wsgi.multiprocess and wsgi.run_once as true/false values;
 - the status and the headers given to start_response reach the client, two Set-Cookie headers included;
-- the body iterable is joined, every piece (an empty piece is not the end);
+- the body iterable is sent, every piece (an empty piece is not the end), each piece as it comes: PEP 3333
+  forbids holding one back until the next is made (a stream whose second piece takes a second shows it);
 - the body's close() is called after the answer, and also when the body raises half-way (a `finally:`);
 - an app that calls start_response() a second time with exc_info, before any body, gets its new status: the
   client gets the app's 500 and its error page, not 200 (PEP 3333);
@@ -147,6 +148,27 @@ def test_body_pieces_are_joined(server, rng):
     expect(exchange.text == wanted, exchange,
            expected=f"the body {wanted!r}: the app gave it in {count + 1} pieces, one of them empty",
            got=repr(exchange.text), hint="body")
+
+
+def test_each_piece_is_sent_before_the_next_is_made(server, rng):
+    token = word(rng)
+    path = f"/slow/{token}"
+    with open_raw(server, timeout=3) as connection:
+        connection.send(f"GET {path} HTTP/1.1\r\nHost: {server.host}:{server.port}\r\n\r\n".encode())
+        started, seen = time.monotonic(), b""
+        while f"first {token}".encode() not in seen and time.monotonic() - started < 0.8:
+            connection.sock.settimeout(max(0.01, 0.8 - (time.monotonic() - started)))
+            try:
+                chunk = connection.sock.recv(65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    expect(f"first {token}".encode() in seen, expected=f"the first piece of GET {path}, 'first {token}', within "
+           "0.8 s: the app gave it at once, and its second piece only a second later. PEP 3333: send each piece "
+           "as the app gives it (chunked, as it has no Content-Length), never the body joined at the end",
+           got=f"{seen[:200]!r}" if seen else "nothing yet", hint="body")
 
 
 def test_close_is_called_on_the_body(server, rng):

@@ -10,10 +10,12 @@ Then, in a browser or with curl:
     /error-page/2/hello         start_response("200 OK"), then an error, then start_response("500 ...", exc_info)
                                 and an error page, as frameworks do it (2: in the app, odd: in the body's first
                                 step, before any byte of body)
+    /slow/hello                 a first piece at once, the second a second later (a stream)
     /closed                     the paths whose body had its close() called so far, as JSON
 """
 import json
 import sys
+import time
 from http import HTTPStatus
 
 closed_paths: list[str] = []   # kept in the server's process, across requests
@@ -83,6 +85,9 @@ def app(environ, start_response):
         count, token = int(parts[2]), parts[3]
         start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
         return Body(path, [f"{token}-{number}\n".encode() for number in range(count)], ERRORS[count % len(ERRORS)])
+    if len(parts) == 3 and parts[1] == "slow":
+        start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
+        return Body(path, slow_pieces(parts[2]))
     if len(parts) == 4 and parts[1] == "error-page" and parts[2].isdigit():
         return error_page(path, int(parts[2]), parts[3], start_response)
     text = json.dumps(describe(environ), indent=1)
@@ -109,3 +114,10 @@ def error_page(path: str, number: int, token: str, start_response):
     def body():   # the same, but the app's body is a generator that fails in its first step
         yield from fail_and_apologise()
     return body()
+
+
+def slow_pieces(token: str):
+    """A stream: PEP 3333 says a server must send each piece before it asks for the next."""
+    yield f"first {token}\n".encode()
+    time.sleep(1.0)
+    yield f"second {token}\n".encode()

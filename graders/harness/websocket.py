@@ -37,17 +37,18 @@ def accept_for(key: str) -> str:
     return base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
 
 
-def opening(server, key: str | None, version: str = "13", path: str = "/ws", rng=None) -> bytes:
+def opening(server, key: str | None, version: str = "13", path: str = "/ws", rng=None,
+            connection: str | None = None) -> bytes:
     """The opening handshake request, as bytes (without a key when key is None).
 
     With `rng`, in one of the shapes real clients send: header names in any case (RFC 9110: they are
     case-insensitive), `Upgrade: WebSocket` (the token is too), and `Connection: keep-alive, Upgrade` as Firefox
     sends it (a list of tokens, not one word)."""
-    upgrade, connection = "websocket", "Upgrade"
+    upgrade, connection = "websocket", connection or "Upgrade"
     if rng is not None:
         upgrade = rng.choice(["websocket", "WebSocket", "WEBSOCKET"])
-        connection = rng.choice(["Upgrade", "upgrade", "keep-alive, Upgrade", "Upgrade,keep-alive",
-                                 "keep-alive,  upgrade"])
+        connection = connection or rng.choice(["Upgrade", "upgrade", "keep-alive, Upgrade", "Upgrade,keep-alive",
+                                               "keep-alive,  upgrade"])
     lines = [("Host", f"{server.host}:{server.port}"), ("Upgrade", upgrade), ("Connection", connection)]
     lines += [("Sec-WebSocket-Key", key)] if key else []
     lines += [("Sec-WebSocket-Version", version)]
@@ -136,16 +137,17 @@ class RawWebSocket:
         except OSError:
             pass  # the server hung up already; what it sent before that is read next
 
-    def send_in_pieces(self, frames: list[tuple[int, bytes, bool]]) -> None:
+    def send_in_pieces(self, frames: list[tuple[int, bytes, bool]], cut: bool = True) -> None:
         """Several frames (opcode, payload, fin) as one stream of bytes, cut at random places, each piece its
-        own TCP write a moment apart: a server must parse a frame whatever way it arrives."""
+        own TCP write a moment apart: a server must parse a frame whatever way it arrives. cut=False sends
+        them in one write, so a server reads them all at once."""
         data = b"".join(client_frame(self.rng, opcode, payload, fin=fin) for opcode, payload, fin in frames)
         shown = [show_frame(*frame) for frame in frames]
         if len(shown) > 6:                  # thousands of tiny frames: the first few and the last tell the story
             shown = shown[:3] + [f"{len(shown) - 4} more frames like these"] + shown[-1:]
         self.sent += shown
-        pieces = split_at_random(self.rng, data)
-        self.sent[-1] += f" (all {len(frames)} frames in {len(pieces)} TCP writes, cut anywhere)"
+        pieces = split_at_random(self.rng, data) if cut else [data]
+        self.sent[-1] += f" (all {len(frames)} frames in {len(pieces)} TCP write{'s, cut anywhere' if cut else ''})"
         try:
             for piece in pieces:
                 self.conn.sock.sendall(piece)

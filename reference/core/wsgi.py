@@ -170,7 +170,7 @@ def answer_head(started: dict, environ: dict, empty: bool = False) -> tuple[byte
     chunked for HTTP/1.1 (0 for an empty body), else the close ends the body (HTTP/1.0 has no chunks)."""
     if "status" not in started:
         raise BadAnswer("the app never called start_response()")
-    status, headers = checked(started)
+    status, headers = checked({"headers": [], **started})   # no headers given: none sent
     code = int(status[:3])
     length = content_length(headers)
     no_body = code in (204, 304) or code < 200
