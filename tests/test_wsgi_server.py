@@ -13,7 +13,6 @@ import pytest
 from graders.supervisor import ROOT, running
 from tests.reference_helpers import exchange, get
 
-
 PROBE_LOG = {}   # the probe server's output file, for the tests that read what it printed
 
 

@@ -9,7 +9,8 @@ The checks, with three `websockets` clients at once, each with a random name:
   vanishes (its TCP connection closed without a close frame), and when its connection is reset (a TCP RST,
   perhaps in the middle of a frame: reading then raises instead of ending, so the leave must be in `finally`);
 - a client that sends half a handshake and stalls does not keep the room from hearing each other;
-- the chat page /chat.html still loads from the server, and talks to /chat.
+- the chat page /chat.html still loads from the server, and talks to /chat; HEAD on the site is the head
+  of GET (read raw: no body on the wire).
 Events may carry more keys (a time, say) and the server may send other events too; these are ignored.
 """
 import asyncio
@@ -17,7 +18,7 @@ import contextlib
 import json
 import socket
 
-from graders.harness import expect, fetch
+from graders.harness import expect, fetch, head_is_the_head_of_get
 from graders.harness.websocket import TEXT, client_frame, open_websocket, raw_websocket, receive
 
 TIMEOUT = 1.0   # seconds to wait for an event: on loopback they arrive within milliseconds
@@ -200,3 +201,8 @@ def test_chat_page_loads_from_the_server(server):
            "but /chat still serves the site", got=f"{page.status} {page.reason}", hint="room")
     expect("/chat?name=" in page.text, page, expected="the chat page, which opens a WebSocket to /chat?name=...",
            got="a page without /chat?name= in it", hint="room")
+
+
+def test_head_of_a_site_page_is_the_head_of_get(server, rng):
+    # Every path but the WebSocket's serves the site, and HEAD is GET without the body (RFC 9110, 9.3.2).
+    head_is_the_head_of_get(server, rng.choice(["/", "/about", "/styles.css"]))   # no hint: the site is handed over

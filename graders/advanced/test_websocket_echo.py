@@ -19,6 +19,7 @@ The checks:
 - a close code that must never be sent (0, 1005, 1006, 5000) is not echoed back, and a close reason that is
   not valid UTF-8 gets 1007;
 - a handshake without Sec-WebSocket-Key, or with a Sec-WebSocket-Version other than 13, gets 400 or 426.
+- every other path serves the site, and HEAD there is the head of GET (read raw: no body on the wire).
 What a correct client does is done by the `websockets` client; what it never sends (unmasked frames, broken
 handshakes, chosen fragments) by raw sockets, with frames built here. Raw handshakes come in the shapes real
 clients send (header names in any case, `Upgrade: WebSocket`, `Connection: keep-alive, Upgrade`), masks are
@@ -31,7 +32,7 @@ import time
 
 import pytest
 
-from graders.harness import expect, fail, send_raw
+from graders.harness import expect, fail, head_is_the_head_of_get, send_raw
 from graders.harness.websocket import (BINARY, CLOSE, CONTINUATION, GUID, PING, PONG, TEXT, TIMEOUT, accept_for,
                                        open_websocket, opening, preview, raw_websocket, receive, send, shape,
                                        show_frame)
@@ -331,3 +332,8 @@ def test_a_stalled_handshake_does_not_hold_up_others(server, rng):
         except asyncio.TimeoutError:
             fail(expected="a WebSocket echo for a second client while the first sat on half a handshake",
                  got="no answer: one stalled client held up the server", hint="handshake")
+
+
+def test_head_of_a_site_page_is_the_head_of_get(server, rng):
+    # Every path but the WebSocket's serves the site, and HEAD is GET without the body (RFC 9110, 9.3.2).
+    head_is_the_head_of_get(server, rng.choice(["/", "/about", "/styles.css"]))   # no hint: the site is handed over
