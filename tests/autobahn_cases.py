@@ -202,7 +202,8 @@ def section_6() -> list[Case]:
     middle = b"middle frame payload"
     cases = [
         Case("6.1.1", [frame(1, b"")], ("closing", 1), echo_ok(b"")),
-        Case("6.1.2", [frame(1, b"", fin=False), frame(0, b"", fin=False), frame(0, b"")], ("closing", 1), echo_ok(b"")),
+        Case("6.1.2", [frame(1, b"", fin=False), frame(0, b"", fin=False), frame(0, b"")], ("closing", 1),
+             echo_ok(b"")),
         Case("6.1.3", [frame(1, b"", fin=False), frame(0, middle, fin=False), frame(0, b"")], ("closing", 1),
              echo_ok(middle)),
     ]
@@ -309,7 +310,8 @@ def section_10() -> list[Case]:
     return [Case("10.1.1", [("fragments", 1, payload, 1300)], ("kill", 10), echo_ok(payload))]
 
 
-def masked_frame(opcode: int, payload: bytes, fin: bool = True, rsv: int = 0, mask: bytes = b"\x37\xfa\x21\x3d") -> bytes:
+def masked_frame(opcode: int, payload: bytes, fin: bool = True, rsv: int = 0,
+                 mask: bytes = b"\x37\xfa\x21\x3d") -> bytes:
     """A client frame: FIN, RSV and opcode, MASK and the shortest length, the key, the masked payload."""
     first = (0x80 if fin else 0) | (rsv << 4) | opcode
     n = len(payload)

@@ -26,7 +26,8 @@ import time
 
 import pytest
 
-from graders.harness import LocalServer, expect, fetch, head_is_the_head_of_get, open_raw  # LocalServer: boot with another --app
+# LocalServer: boot with another --app
+from graders.harness import LocalServer, expect, fetch, head_is_the_head_of_get, open_raw
 
 SERVER_ARGS = ["--app", "graders.advanced.wsgi_probe_app:app"]
 WORDS = ["teapot", "kettle", "socket", "lantern", "pebble", "walrus", "noodle", "quill", "crumpet", "otter"]

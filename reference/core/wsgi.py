@@ -114,14 +114,21 @@ def run_app(app, environ: dict) -> Iterator[bytes]:
         yield error_page(500, "the WSGI app raised an exception (see the server's output)").encode()
         return
     framing = None
+    # A body of one piece (a list, as most apps return) is whole in its first piece: its length can go in
+    # the head, as PEP 3333 allows, instead of chunks. Any other body is sent in chunks as it comes.
+    try:
+        one_piece = len(result) == 1
+    except TypeError:
+        one_piece = False
     try:
         # The head waits for the first piece of body that is not empty: until then the app may still call
         # start_response() again with exc_info.
         for piece in result:
+            whole = one_piece and not written
             data = b"".join(written) + piece
             written.clear()
             if data and framing is None:
-                head, framing = answer_head(started, environ)
+                head, framing = answer_head(started, environ, length=len(data) if whole else None)
                 started["sent"] = True
                 yield head
                 if not framing.include_body:
@@ -165,20 +172,24 @@ class Framing:
         return b"0\r\n\r\n" if self.chunked and self.include_body else b""
 
 
-def answer_head(started: dict, environ: dict, empty: bool = False) -> tuple[bytes, Framing]:
+def answer_head(started: dict, environ: dict, empty: bool = False,
+                length: int | None = None) -> tuple[bytes, Framing]:
     """The answer's head, and how its body is framed: the app's Content-Length when it gave one, else
-    chunked for HTTP/1.1 (0 for an empty body), else the close ends the body (HTTP/1.0 has no chunks)."""
+    `length` when the caller knows the whole body's, else chunked for HTTP/1.1 (0 for an empty body), else the
+    close ends the body (HTTP/1.0 has no chunks)."""
     if "status" not in started:
         raise BadAnswer("the app never called start_response()")
     status, headers = checked({"headers": [], **started})   # no headers given: none sent
     code = int(status[:3])
-    length = content_length(headers)
+    given = content_length(headers)
     no_body = code in (204, 304) or code < 200
     include_body = environ["REQUEST_METHOD"] != "HEAD" and not no_body
     lines = [f"HTTP/1.1 {status}"] + [f"{name}: {value}" for name, value in headers]
     chunked = False
-    if no_body or length is not None:
-        pass
+    if no_body or given is not None:
+        length = given
+    elif length is not None:
+        lines.append(f"Content-Length: {length}")
     elif empty:
         lines.append("Content-Length: 0")
     elif environ["SERVER_PROTOCOL"] == "HTTP/1.1":
