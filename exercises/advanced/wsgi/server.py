@@ -93,6 +93,8 @@ def run_app(app, environ: dict):
                 head, framing = answer_head(started, environ)
                 started["sent"] = True
                 yield head
+                if not framing.include_body:
+                    break                  # HEAD, 204, 304: the head is the whole answer
             if data:                       # an empty piece is not the end: skip it
                 yield framing.frame(data)
         if framing is None:
