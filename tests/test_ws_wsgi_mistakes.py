@@ -27,7 +27,7 @@ MISTAKES = [
               "        self.message(self.message_opcode, frame.payload)   # each piece must be text\n"
               "        self.fragments.append(frame.payload)\n"),),
             "cut_between_fragments", ("cut inside characters", "a fragment alone need not be valid UTF-8",
-                                      "A fragment alone need not be valid UTF-8"), file="frames.py"),
+                                      "decode a TEXT message only then"), file="frames.py"),
     Mistake("no size limit across fragments", "websocket_echo",
             (("        if self.message_size > MAX_MESSAGE or len(self.fragments) > MAX_FRAGMENTS:\n"
               '            raise ProtocolError("the message is too big, or in too many pieces", 1009)\n', ""),),

@@ -269,9 +269,9 @@ def test_a_character_cut_between_fragments_is_echoed_whole(server, rng):
                 "not be valid UTF-8, only the whole message must be, so decode it once it has its FIN")
     with raw_websocket(server, rng) as ws:
         ws.send_in_pieces(frames)
-        opcode, payload, fin, header = ws.frame(expected, "fragments")
+        opcode, payload, fin, header = ws.frame(expected, "messages")
         expect((opcode, payload) == (TEXT, text.encode()), expected=expected,
-               got=show_frame(opcode, payload, fin, header), hint="fragments")
+               got=show_frame(opcode, payload, fin, header), hint="messages")
 
 
 def test_a_text_message_that_is_not_utf8_gets_1007(server, rng):
@@ -282,7 +282,7 @@ def test_a_text_message_that_is_not_utf8_gets_1007(server, rng):
     with raw_websocket(server, rng) as ws:
         ws.send_in_pieces(frames)
         ws.expect_close(1007, f"invalid data: the message ends with {bad!r}, which is not UTF-8",
-                        hint="fragments")
+                        hint="messages")
 
 
 def test_a_message_past_1_mib_in_small_fragments_is_closed_with_1009(server, rng):
@@ -294,7 +294,7 @@ def test_a_message_past_1_mib_in_small_fragments_is_closed_with_1009(server, rng
             ws.send(CONTINUATION, rng.randbytes(size), fin=i == count - 1)
         ws.expect_close(1009, f"message too big: {count} fragments of {size:,} bytes make {count * size:,}, past "
                         "the 1 MiB limit (MAX_MESSAGE). Count the message's bytes across its fragments, as they "
-                        "come: each fragment alone is under the limit", hint="fragments")
+                        "come: each fragment alone is under the limit", hint="messages")
 
 
 def test_a_message_in_too_many_fragments_is_closed_with_1009(server, rng):
@@ -305,7 +305,7 @@ def test_a_message_in_too_many_fragments_is_closed_with_1009(server, rng):
         ws.send_in_pieces(frames + [(CONTINUATION, payload, True)])
         ws.expect_close(1009, f"message too big: it came in {count + 1} fragments of {size} byte(s), past the "
                         "limit of 1024 (MAX_FRAGMENTS). Empty pieces cost work and memory too, so count them",
-                        hint="fragments")
+                        hint="messages")
 
 
 # ---- Unhappy endings ----
