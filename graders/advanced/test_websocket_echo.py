@@ -301,7 +301,7 @@ def test_a_message_in_too_many_fragments_is_closed_with_1009(server, rng):
     count, size = rng.randint(1100, 2100), rng.choice([0, 1])
     payload = rng.randbytes(size)
     with raw_websocket(server, rng) as ws:
-        frames = [(TEXT if i == 0 else CONTINUATION, payload, False) for i in range(count)]
+        frames = [(BINARY if i == 0 else CONTINUATION, payload, False) for i in range(count)]   # any bytes
         ws.send_in_pieces(frames + [(CONTINUATION, payload, True)])
         ws.expect_close(1009, f"message too big: it came in {count + 1} fragments of {size} byte(s), past the "
                         "limit of 1024 (MAX_FRAGMENTS). Empty pieces cost work and memory too, so count them",
