@@ -1,4 +1,4 @@
-"""A WSGI server: runs any WSGI app (Flask, Django, wsgiref's demo) on the threaded server.
+"""A WSGI server: runs any WSGI app (Flask, Django, wsgiref's demo), a thread per connection.
 
     python -m reference.wsgi_server --app module:callable
 Without --app it runs tools.demo_apps.flask_app:app when Flask is installed, else wsgiref's demo app.
@@ -6,11 +6,16 @@ Without --app it runs tools.demo_apps.flask_app:app when Flask is installed, els
 import importlib
 import importlib.util
 import os
+import socket
 import sys
+import threading
 import time
 
-from reference import cli, threaded_server
+from reference import cli
+from reference.blocking_server import connections, drain, read_request
 from reference.core import wsgi
+from reference.core.request_parser import HTTPError
+from reference.core.response import error_reply
 
 
 def load_app(spec: str):
@@ -39,14 +44,38 @@ def default_app() -> str:
     return "wsgiref.simple_server:demo_app"
 
 
+def serve_client(conn: socket.socket, app, args) -> None:
+    """The threaded server's serve_client, except that the answer goes out piece by piece as the app makes it."""
+    deadline = time.monotonic() + args.timeout
+    with conn:
+        try:
+            request = read_request(conn, deadline)
+        except HTTPError as error:
+            conn.sendall(error_reply(error))
+            drain(conn)                    # refused early: the rest of the request may still be coming
+            return
+        except (TimeoutError, ConnectionError):
+            return                         # stalled or gone: drop the connection
+        if request is None:
+            return
+        time.sleep(args.delay)             # a slow handler: the threaded server gives each client a thread
+        answer = wsgi.run_app(app, wsgi.build_environ(request, cli.HOST, args.port))
+        try:
+            conn.settimeout(args.timeout)  # each write may wait this long for a slow reader
+            for data in answer:
+                conn.sendall(data)
+        except OSError:
+            pass                           # the client left, or stopped reading: stop the app's body
+        finally:
+            answer.close()                 # runs the app's body.close(), even when we stopped early
+
+
 def main(args) -> None:
     app = load_app(args.app or default_app())
-
-    def answer_wsgi(request, _args):
-        time.sleep(args.delay)             # a slow handler: the threaded server gives each client a thread
-        return wsgi.run_app(app, wsgi.build_environ(request, cli.HOST, args.port))
-
-    threaded_server.main(args, "wsgi_server", answer=answer_wsgi)
+    with socket.create_server((cli.HOST, args.port), backlog=128) as listener:
+        cli.announce("wsgi_server", args)
+        for conn, _address in connections(listener):
+            threading.Thread(target=serve_client, args=(conn, app, args), daemon=True).start()
 
 
 if __name__ == "__main__":

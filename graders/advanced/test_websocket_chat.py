@@ -5,17 +5,21 @@ The checks, with three `websockets` clients at once, each with a random name:
 - a text message from one client reaches every connected client as
   {"type": "message", "name": <sender>, "text": <the text>}: the others, and the sender too;
 - three clients talking at the same moment all hear all three messages;
-- on leave the others get {"type": "leave", "name": ...}: after a close frame, and when a client just
-  vanishes (its TCP connection dropped without a close frame);
-- the chat page /chat.html still loads from the server, and talks to /chat.
+- on leave the others get {"type": "leave", "name": ...}: after a close frame, when a client just
+  vanishes (its TCP connection closed without a close frame), and when its connection is reset (a TCP RST,
+  perhaps in the middle of a frame: reading then raises instead of ending, so the leave must be in `finally`);
+- a client that sends half a handshake and stalls does not keep the room from hearing each other;
+- the chat page /chat.html still loads from the server, and talks to /chat; HEAD on the site is the head
+  of GET (read raw: no body on the wire).
 Events may carry more keys (a time, say) and the server may send other events too; these are ignored.
 """
 import asyncio
 import contextlib
 import json
+import socket
 
-from graders.harness import expect, fetch
-from graders.harness.websocket import open_websocket, receive
+from graders.harness import expect, fetch, head_is_the_head_of_get
+from graders.harness.websocket import TEXT, client_frame, open_websocket, raw_websocket, receive
 
 TIMEOUT = 1.0   # seconds to wait for an event: on loopback they arrive within milliseconds
 NAMES = ["ada", "alan", "grace", "linus", "guido", "barbara", "ken", "margaret", "dennis", "radia", "tim", "hedy"]
@@ -155,9 +159,50 @@ def test_others_hear_a_leave_when_a_client_vanishes(server, rng):
     asyncio.run(check())
 
 
+def test_others_hear_a_leave_when_a_connection_is_reset(server, rng):
+    async def check():
+        async with room(server, random_names(rng, 2)) as (ada, bob):
+            gone = random_names(rng, 1)[0]
+            with raw_websocket(server, rng, f"/chat?name={gone}", hint="room") as ws:
+                await ada.wait_for({"type": "join", "name": gone}, "join", f", when {gone} joined")
+                how = "a reset (TCP RST) with no close frame"
+                if rng.random() < 0.5:   # half a frame first: the reset lands in the middle of one
+                    frame = client_frame(rng, TEXT, say(rng, gone).encode())
+                    ws.conn.sock.sendall(frame[:rng.randint(1, len(frame) - 1)])
+                    how += ", in the middle of a frame"
+                await asyncio.sleep(0.05)
+                ws.reset()
+            for client in (ada, bob):
+                await client.wait_for({"type": "leave", "name": gone}, "leave",
+                                      f" after {gone}'s connection ended with {how}. Then the read raises "
+                                      "ConnectionResetError instead of ending the loop: code after the "
+                                      "`async for` never runs, code in `finally:` does")
+    asyncio.run(check())
+
+
+def test_a_stalled_handshake_does_not_keep_the_room_quiet(server, rng):
+    half = (f"GET /chat?name=slow HTTP/1.1\r\nHost: {server.host}:{server.port}\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\n").encode()
+    with socket.create_connection((server.host, server.port), timeout=2) as stalled:
+        stalled.sendall(half[:rng.randint(5, len(half))])   # then nothing
+
+        async def check():
+            async with room(server, random_names(rng, 2)) as (ada, bob):
+                text = say(rng, ada.name)
+                await ada.ws.send(text)
+                await bob.wait_for({"type": "message", "name": ada.name, "text": text}, "room",
+                                   " while another client sat on half a handshake")
+        asyncio.run(check())
+
+
 def test_chat_page_loads_from_the_server(server):
     page = fetch(server, "GET", "/chat.html")
     expect(page.status == 200, page, expected="200 OK with the chat page from static/chat.html: every path "
            "but /chat still serves the site", got=f"{page.status} {page.reason}", hint="room")
     expect("/chat?name=" in page.text, page, expected="the chat page, which opens a WebSocket to /chat?name=...",
            got="a page without /chat?name= in it", hint="room")
+
+
+def test_head_of_a_site_page_is_the_head_of_get(server, rng):
+    # Every path but the WebSocket's serves the site, and HEAD is GET without the body (RFC 9110, 9.3.2).
+    head_is_the_head_of_get(server, rng.choice(["/", "/about", "/styles.css"]))   # no hint: the site is handed over

@@ -5,7 +5,13 @@ The checks:
   computed here, base64(sha1(key + GUID));
 - text and binary messages come back unchanged at every length encoding: 0 and 125 bytes (7-bit length),
   126 and 65535 (16-bit), 65536 (64-bit); the server's frame headers use exactly those encodings;
-- a message sent in fragments comes back whole, also with a ping between the fragments;
+- a message sent in fragments comes back whole, also with a ping between the fragments (whose pong comes
+  first), and a TEXT message whose characters are cut between fragments (UTF-8 is checked on the whole message);
+- a message over 1 MiB in all, or in more than 1024 fragments, is closed with 1009 (too big), even when every
+  fragment on its own is small: the kit's limits (MAX_MESSAGE, MAX_FRAGMENTS in frames.py);
+- a TEXT message that is not valid UTF-8 is closed with 1007;
+- a client that resets its connection in the middle of a frame, or sends half a handshake and stalls, does
+  not stop the server serving the next client;
 - a ping gets a pong with the same payload, and a close gets a close with the same code;
 - an unmasked client frame is answered with a close frame carrying 1002 (protocol error), and so are a close
   frame with a 1-byte payload, a CONTINUATION with no message in progress, and a new TEXT or BINARY frame
@@ -13,33 +19,23 @@ The checks:
 - a close code that must never be sent (0, 1005, 1006, 5000) is not echoed back, and a close reason that is
   not valid UTF-8 gets 1007;
 - a handshake without Sec-WebSocket-Key, or with a Sec-WebSocket-Version other than 13, gets 400 or 426.
+- every other path serves the site, and HEAD there is the head of GET (read raw: no body on the wire).
 What a correct client does is done by the `websockets` client; what it never sends (unmasked frames, broken
-handshakes, chosen fragments) by raw sockets, with frames built here.
+handshakes, chosen fragments) by raw sockets, with frames built here. Raw handshakes come in the shapes real
+clients send (header names in any case, `Upgrade: WebSocket`, `Connection: keep-alive, Upgrade`), masks are
+random, and frames are cut across TCP writes at random bytes.
 """
 import asyncio
 import base64
+import socket
+import time
 
 import pytest
 
-from graders.harness import expect, fail, send_raw
-from graders.harness.websocket import (
-    BINARY,
-    CLOSE,
-    CONTINUATION,
-    GUID,
-    PING,
-    PONG,
-    TEXT,
-    TIMEOUT,
-    accept_for,
-    open_websocket,
-    opening,
-    preview,
-    raw_websocket,
-    receive,
-    send,
-    show_frame,
-)
+from graders.harness import expect, fail, head_is_the_head_of_get, send_raw
+from graders.harness.websocket import (BINARY, CLOSE, CONTINUATION, GUID, PING, PONG, TEXT, TIMEOUT, accept_for,
+                                       open_websocket, opening, preview, raw_websocket, receive, send, shape,
+                                       show_frame)
 
 
 def websocket(server):
@@ -77,10 +73,14 @@ def echo_check(server, rng, lengths, hint: str) -> None:
 
 # ---- The checks ----
 
-def test_handshake_answers_101_with_the_right_accept_key(server, rng):
+@pytest.mark.parametrize("connection", [None, "keep-alive, Upgrade"], ids=["any_shape", "as_firefox_sends_it"])
+def test_handshake_answers_101_with_the_right_accept_key(server, rng, connection):
     key = base64.b64encode(rng.randbytes(16)).decode()
-    answer = send_raw(server, opening(server, key), timeout=TIMEOUT)
-    expect(answer.status == 101, answer, expected="101 Switching Protocols",
+    request = opening(server, key, rng=rng, connection=connection)
+    answer = send_raw(server, request, timeout=TIMEOUT)
+    expect(answer.status == 101, answer, expected=f"101 Switching Protocols to a handshake with the headers "
+           f"{shape(request)}: header names and the Upgrade token are case-insensitive, and Connection is a "
+           "list of tokens (Firefox sends 'keep-alive, Upgrade')",
            got=f"{answer.status} {answer.reason}", hint="handshake")
     expect("websocket" in answer.headers.get("Upgrade", "").lower(), answer, expected="Upgrade: websocket",
            got=repr(answer.headers.get("Upgrade")), hint="handshake")
@@ -134,7 +134,7 @@ def test_answers_use_the_shortest_length_encoding(server, rng):
     expected_headers = {125: "82 7d", 126: "82 7e 00 7e", 65535: "82 7e ff ff", 65536: "82 7f 00 00 00 00 00 01 00 00"}
     with raw_websocket(server, rng) as ws:
         for n, expected in expected_headers.items():
-            ws.send(BINARY, rng.randbytes(n))
+            ws.send_in_pieces([(BINARY, rng.randbytes(n), True)])   # the header may arrive cut, too
             # Read only the header bytes we expect, so a wrong header is shown as it is.
             got = ws.read(len(expected.split()), f"a BINARY frame of {n} bytes, header bytes {expected}", "lengths")
             expect(got.hex(" ") == expected, expected=f"the echo of {n} bytes to start with the header bytes "
@@ -174,15 +174,16 @@ def test_ping_gets_a_pong_with_the_same_payload(server, rng):
 def test_ping_between_fragments_is_answered(server, rng):
     ping, first, last = rng.randbytes(8), rng.randbytes(rng.randrange(1, 200)), rng.randbytes(rng.randrange(1, 200))
     with raw_websocket(server, rng) as ws:
-        ws.send(BINARY, first, fin=False)
-        ws.send(PING, ping)            # control frames may come between the pieces of a message
-        ws.send(CONTINUATION, last)
-        frames = [ws.frame("a PONG, and the whole message", "messages") for _ in range(2)]
+        # Control frames may come between the pieces of a message, and are answered as they come: the pong
+        # before the message it interrupted (Autobahn's case 5.6), even when all three arrive in one read.
+        ws.send_in_pieces([(BINARY, first, False), (PING, ping, True), (CONTINUATION, last, True)], cut=False)
+        frames = [ws.frame("a PONG, then the whole message", "messages") for _ in range(2)]
         shown = "; then ".join(show_frame(*frame) for frame in frames)
-        expect((PONG, ping) in [(f[0], f[1]) for f in frames], expected=f"a PONG with the ping's 8 bytes, "
-               f"{preview(ping)}, even in the middle of a fragmented message", got=shown, hint="messages")
-        expect((BINARY, first + last) in [(f[0], f[1]) for f in frames],
-               expected=f"the {len(first + last)}-byte message, both pieces joined", got=shown, hint="messages")
+        expect((PONG, ping) == frames[0][:2], expected=f"first a PONG with the ping's 8 bytes, {preview(ping)}: "
+               "the ping came before the message's last piece, so its pong goes before the message",
+               got=shown, hint="messages")
+        expect((BINARY, first + last) == frames[1][:2],
+               expected=f"then the {len(first + last)}-byte message, both pieces joined", got=shown, hint="messages")
 
 
 def test_close_is_answered_with_the_same_code(server, rng):
@@ -244,3 +245,95 @@ def test_a_close_reason_that_is_not_utf8_gets_1007(server, rng):
         ws.send(CLOSE, (1000).to_bytes(2, "big") + b"bye \xff\xfe")
         ws.expect_close(1007, "invalid data: a close reason must be UTF-8, and b'bye \\xff\\xfe' is not",
                         hint="protocol_errors")
+
+
+# ---- Fragments: characters cut between them, and limits on them ----
+
+CHARACTERS = "aé€😀κόσμεçñ漢字ü"   # 1 to 4 bytes each in UTF-8
+
+
+def cut_inside_characters(rng, data: bytes) -> list[bytes]:
+    """data in 3 to 6 pieces, at least one cut in the middle of a multi-byte character."""
+    inside = [i for i in range(1, len(data)) if data[i] & 0xC0 == 0x80]   # a continuation byte starts here
+    cuts = {rng.choice(inside)} | set(rng.sample(range(1, len(data)), rng.randint(2, 5)))
+    cuts = sorted(cuts)
+    return [data[a:b] for a, b in zip([0] + cuts, cuts + [len(data)])]
+
+
+def test_a_character_cut_between_fragments_is_echoed_whole(server, rng):
+    text = "".join(rng.choice(CHARACTERS) for _ in range(rng.randint(8, 30)))
+    pieces = cut_inside_characters(rng, text.encode())
+    frames = [(TEXT if i == 0 else CONTINUATION, piece, i == len(pieces) - 1) for i, piece in enumerate(pieces)]
+    expected = (f"the {len(text)}-character TEXT message {text!r} back whole. It came in {len(pieces)} fragments "
+                f"cut inside characters ({' | '.join(piece.hex(' ') for piece in pieces)}): a fragment alone need "
+                "not be valid UTF-8, only the whole message must be, so decode it once it has its FIN")
+    with raw_websocket(server, rng) as ws:
+        ws.send_in_pieces(frames)
+        opcode, payload, fin, header = ws.frame(expected, "messages")
+        expect((opcode, payload) == (TEXT, text.encode()), expected=expected,
+               got=show_frame(opcode, payload, fin, header), hint="messages")
+
+
+def test_a_text_message_that_is_not_utf8_gets_1007(server, rng):
+    good = "".join(rng.choice(CHARACTERS) for _ in range(rng.randint(3, 10))).encode()
+    bad = rng.choice([b"\xff", b"\xc0\xaf", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xe2\x82"])  # none is UTF-8
+    pieces = cut_inside_characters(rng, good) + [bad]
+    frames = [(TEXT if i == 0 else CONTINUATION, piece, i == len(pieces) - 1) for i, piece in enumerate(pieces)]
+    with raw_websocket(server, rng) as ws:
+        ws.send_in_pieces(frames)
+        ws.expect_close(1007, f"invalid data: the message ends with {bad!r}, which is not UTF-8",
+                        hint="messages")
+
+
+def test_a_message_past_1_mib_in_small_fragments_is_closed_with_1009(server, rng):
+    count = rng.randint(3, 4)
+    size = (1024 * 1024 * 18 // 10) // count     # 1.8 MB in all, each fragment well under 1 MiB
+    with raw_websocket(server, rng) as ws:
+        ws.send(BINARY, rng.randbytes(size), fin=False)
+        for i in range(1, count):
+            ws.send(CONTINUATION, rng.randbytes(size), fin=i == count - 1)
+        ws.expect_close(1009, f"message too big: {count} fragments of {size:,} bytes make {count * size:,}, past "
+                        "the 1 MiB limit (MAX_MESSAGE). Count the message's bytes across its fragments, as they "
+                        "come: each fragment alone is under the limit", hint="messages")
+
+
+def test_a_message_in_too_many_fragments_is_closed_with_1009(server, rng):
+    count, size = rng.randint(1100, 2100), rng.choice([0, 1])
+    payload = rng.randbytes(size)
+    with raw_websocket(server, rng) as ws:
+        frames = [(BINARY if i == 0 else CONTINUATION, payload, False) for i in range(count)]   # any bytes
+        ws.send_in_pieces(frames + [(CONTINUATION, payload, True)])
+        ws.expect_close(1009, f"message too big: it came in {count + 1} fragments of {size} byte(s), past the "
+                        "limit of 1024 (MAX_FRAGMENTS). Empty pieces cost work and memory too, so count them",
+                        hint="messages")
+
+
+# ---- Unhappy endings ----
+
+def test_a_client_that_resets_mid_frame_does_not_stop_the_server(server, rng):
+    with raw_websocket(server, rng) as ws:
+        # A BINARY frame's first bytes: masked, a 16- or 64-bit length to follow, and only part of it.
+        ws.conn.sock.sendall(bytes([0x82, rng.choice([0xFE, 0xFF])]) + rng.randbytes(rng.randint(0, 1)))
+        time.sleep(0.05)
+        ws.reset()
+    echo_check(server, rng, [rng.randint(1, 125)], "lengths")
+
+
+def test_a_stalled_handshake_does_not_hold_up_others(server, rng):
+    half = opening(server, base64.b64encode(rng.randbytes(16)).decode(), rng=rng)
+    with socket.create_connection((server.host, server.port), timeout=TIMEOUT) as stalled:
+        stalled.sendall(half[:rng.randint(5, len(half) - 5)])   # then nothing: a client that stopped mid-request
+
+        async def check():
+            async with websocket(server) as ws:
+                await round_trip(ws, random_text(rng, 20), "handshake")
+        try:
+            asyncio.run(asyncio.wait_for(check(), TIMEOUT + 1))
+        except asyncio.TimeoutError:
+            fail(expected="a WebSocket echo for a second client while the first sat on half a handshake",
+                 got="no answer: one stalled client held up the server", hint="handshake")
+
+
+def test_head_of_a_site_page_is_the_head_of_get(server, rng):
+    # Every path but the WebSocket's serves the site, and HEAD is GET without the body (RFC 9110, 9.3.2).
+    head_is_the_head_of_get(server, rng.choice(["/", "/about", "/styles.css"]))   # no hint: the site is handed over

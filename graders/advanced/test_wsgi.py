@@ -11,8 +11,12 @@ root, so the app's module must be importable from the current folder, as gunicor
 - wsgi.version (1, 0), wsgi.url_scheme "http", wsgi.input, wsgi.errors, and wsgi.multithread,
   wsgi.multiprocess and wsgi.run_once as true/false values;
 - the status and the headers given to start_response reach the client, two Set-Cookie headers included;
-- the body iterable is joined, every piece (an empty piece is not the end);
-- the body's close() is called after the answer;
+- the body iterable is sent, every piece (an empty piece is not the end), each piece as it comes: PEP 3333
+  forbids holding one back until the next is made (a stream whose second piece takes a second shows it);
+- the body's close() is called after the answer, and also when the body raises half-way (a `finally:`);
+- an app that calls start_response() a second time with exc_info, before any body, gets its new status: the
+  client gets the app's 500 and its error page, not 200 (PEP 3333);
+- HEAD is the head of GET: the same status, Content-Type and Content-Length, and no body on the wire;
 - wsgiref's demo app works: the server is started a second time, with --app wsgiref.simple_server:demo_app;
 - a small Flask app works (graders/advanced/wsgi_flask_app.py), when Flask is installed; skipped otherwise.
 Paths, queries, headers and bodies are random, so a hard-coded answer cannot pass.
@@ -22,11 +26,8 @@ import time
 
 import pytest
 
-from graders.harness import (  # LocalServer: boot with another --app
-    LocalServer,
-    expect,
-    fetch,
-)
+# LocalServer: boot with another --app
+from graders.harness import LocalServer, expect, fetch, head_is_the_head_of_get, open_raw
 
 SERVER_ARGS = ["--app", "graders.advanced.wsgi_probe_app:app"]
 WORDS = ["teapot", "kettle", "socket", "lantern", "pebble", "walrus", "noodle", "quill", "crumpet", "otter"]
@@ -150,6 +151,27 @@ def test_body_pieces_are_joined(server, rng):
            got=repr(exchange.text), hint="body")
 
 
+def test_each_piece_is_sent_before_the_next_is_made(server, rng):
+    token = word(rng)
+    path = f"/slow/{token}"
+    with open_raw(server, timeout=3) as connection:
+        connection.send(f"GET {path} HTTP/1.1\r\nHost: {server.host}:{server.port}\r\n\r\n".encode())
+        started, seen = time.monotonic(), b""
+        while f"first {token}".encode() not in seen and time.monotonic() - started < 0.8:
+            connection.sock.settimeout(max(0.01, 0.8 - (time.monotonic() - started)))
+            try:
+                chunk = connection.sock.recv(65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    expect(f"first {token}".encode() in seen, expected=f"the first piece of GET {path}, 'first {token}', within "
+           "0.8 s: the app gave it at once, and its second piece only a second later. PEP 3333: send each piece "
+           "as the app gives it (chunked, as it has no Content-Length), never the body joined at the end",
+           got=f"{seen[:200]!r}" if seen else "nothing yet", hint="body")
+
+
 def test_close_is_called_on_the_body(server, rng):
     path = f"/echo/close-me-{word(rng)}"
     answer = fetch(server, "GET", path)
@@ -165,6 +187,49 @@ def test_close_is_called_on_the_body(server, rng):
            expected=f"{path} among the bodies whose close() was called, a second after its answer",
            got=f"close() called only for {closed.json()}" if closed.json() else "close() never called",
            hint="body")
+
+
+def closed_paths(server, path: str) -> list:
+    """The paths whose body was closed, once `path` is among them or a second has passed."""
+    deadline = time.monotonic() + 1.0   # your server may call close() just after sending the answer
+    while True:
+        closed = fetch(server, "GET", "/closed")
+        if path in closed.json() or time.monotonic() > deadline:
+            return closed, closed.json()
+        time.sleep(0.05)
+
+
+def test_close_is_called_when_the_body_raises_half_way(server, rng):
+    count, token = rng.randint(1, 5), word(rng)
+    path = f"/breaks/{count}/{token}"
+    try:
+        with open_raw(server, timeout=2) as connection:   # whatever comes back: the answer is broken anyway
+            connection.send(f"GET {path} HTTP/1.1\r\nHost: {server.host}:{server.port}\r\n\r\n".encode())
+            connection.wait_for_hang_up(1.0)
+    except Exception:
+        pass
+    closed, paths = closed_paths(server, path)
+    expect(path in paths, closed, expected=f"{path} among the bodies whose close() was called: its body gave "
+           f"{count} pieces, then raised. close() must run however the loop over the body ends: put it in a "
+           "finally:", got=f"close() called only for {paths}" if paths else "close() never called", hint="body")
+
+
+def test_a_second_start_response_with_exc_info_replaces_the_status(server, rng):
+    number, token = rng.randint(0, 11), word(rng)
+    where = "before returning its body" if number % 2 == 0 else "in the first step of its body (a generator)"
+    exchange = fetch(server, "GET", f"/error-page/{number}/{token}")
+    story = (f"The app called start_response('200 OK', ...), then failed and called start_response("
+             f"'500 Internal Server Error', ..., exc_info) {where}. No byte of body had gone out, so the second "
+             "call's status and headers replace the first (PEP 3333): keep them, do not ignore the call")
+    expect(exchange.status == 500, exchange, expected=f"500, the app's second status. {story}",
+           got=f"{exchange.status} {exchange.reason}", hint="start_response")
+    expect(exchange.text == f"sorry: {token}" and exchange.headers.get("X-Probe-Token") == token, exchange,
+           expected=f"the app's error page 'sorry: {token}' with its header X-Probe-Token: {token}. {story}",
+           got=f"{exchange.text!r}, X-Probe-Token: {exchange.headers.get('X-Probe-Token')}", hint="start_response")
+
+
+def test_head_is_the_head_of_get(server, rng):
+    head_is_the_head_of_get(server, f"/chunks/{rng.randint(2, 6)}/{word(rng)}", hint="body")
 
 
 def boot_with_app(server, tmp_path_factory, app: str):

@@ -17,6 +17,9 @@ import asyncio
 import base64
 import contextlib
 import hashlib
+import socket
+import struct
+import time
 
 from websockets.asyncio.client import connect
 from websockets.exceptions import (
@@ -39,13 +42,39 @@ def accept_for(key: str) -> str:
     return base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
 
 
-def opening(server, key: str | None, version: str = "13", path: str = "/ws") -> bytes:
-    """The opening handshake request, as bytes (without a key when key is None)."""
-    lines = [f"GET {path} HTTP/1.1", f"Host: {server.host}:{server.port}", "Upgrade: websocket",
-             "Connection: Upgrade"]
-    lines += [f"Sec-WebSocket-Key: {key}"] if key else []
-    lines += [f"Sec-WebSocket-Version: {version}"]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+def opening(server, key: str | None, version: str = "13", path: str = "/ws", rng=None,
+            connection: str | None = None) -> bytes:
+    """The opening handshake request, as bytes (without a key when key is None).
+
+    With `rng`, in one of the shapes real clients send: header names in any case (RFC 9110: they are
+    case-insensitive), `Upgrade: WebSocket` (the token is too), and `Connection: keep-alive, Upgrade` as Firefox
+    sends it (a list of tokens, not one word)."""
+    upgrade, connection = "websocket", connection or "Upgrade"
+    if rng is not None:
+        upgrade = rng.choice(["websocket", "WebSocket", "WEBSOCKET"])
+        connection = connection or rng.choice(["Upgrade", "upgrade", "keep-alive, Upgrade", "Upgrade,keep-alive",
+                                               "keep-alive,  upgrade"])
+    lines = [("Host", f"{server.host}:{server.port}"), ("Upgrade", upgrade), ("Connection", connection)]
+    lines += [("Sec-WebSocket-Key", key)] if key else []
+    lines += [("Sec-WebSocket-Version", version)]
+    if rng is not None:
+        rng.shuffle(lines)
+        lines = [(rng.choice([name, name.lower(), name.upper()]), value) for name, value in lines]
+    return (f"GET {path} HTTP/1.1\r\n" + "".join(f"{name}: {value}\r\n" for name, value in lines)
+            + "\r\n").encode()
+
+
+def shape(request: bytes) -> str:
+    """The header lines of a request we sent, for a message: the shape a server may have choked on."""
+    return " | ".join(request.decode("latin-1").split("\r\n")[1:-2])
+
+
+def split_at_random(rng, data: bytes, most: int = 4) -> list[bytes]:
+    """data cut at up to `most` random places: TCP may deliver a frame in any number of pieces."""
+    if len(data) < 2:
+        return [data]
+    cuts = sorted(rng.sample(range(1, len(data)), min(most, len(data) - 1, rng.randint(1, most))))
+    return [data[a:b] for a, b in zip([0] + cuts, cuts + [len(data)])]
 
 
 def preview(data: bytes | str, limit: int = 24) -> str:
@@ -87,6 +116,7 @@ class RawWebSocket:
     def __init__(self, server, rng, path: str = "/ws", hint: str = "handshake"):
         self.rng, self.key = rng, base64.b64encode(rng.randbytes(16)).decode()
         self.conn = open_raw(server, timeout=TIMEOUT)
+        self.conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)   # our pieces leave as cut
         self.sent: list[str] = []
         try:
             self.check_handshake(server, path, hint)
@@ -95,9 +125,11 @@ class RawWebSocket:
             raise
 
     def check_handshake(self, server, path: str, hint: str) -> None:
-        self.conn.send(opening(server, self.key, path=path))
+        request = opening(server, self.key, path=path, rng=self.rng)
+        self.conn.send(request)
         answer = self.conn.read_response()
-        expect(answer.status == 101, answer, expected="101 Switching Protocols",
+        expect(answer.status == 101, answer, expected=f"101 Switching Protocols to a handshake with the headers "
+               f"{shape(request)} (names and tokens are case-insensitive, Connection is a list)",
                got=f"{answer.status} {answer.reason}", hint=hint)
         expect(answer.headers.get("Sec-WebSocket-Accept") == accept_for(self.key), answer,
                expected=f"Sec-WebSocket-Accept: {accept_for(self.key)}",
@@ -109,6 +141,29 @@ class RawWebSocket:
             self.conn.sock.sendall(client_frame(self.rng, opcode, payload, fin=fin, masked=masked))
         except OSError:
             pass  # the server hung up already; what it sent before that is read next
+
+    def send_in_pieces(self, frames: list[tuple[int, bytes, bool]], cut: bool = True) -> None:
+        """Several frames (opcode, payload, fin) as one stream of bytes, cut at random places, each piece its
+        own TCP write a moment apart: a server must parse a frame whatever way it arrives. cut=False sends
+        them in one write, so a server reads them all at once."""
+        data = b"".join(client_frame(self.rng, opcode, payload, fin=fin) for opcode, payload, fin in frames)
+        shown = [show_frame(*frame) for frame in frames]
+        if len(shown) > 6:                  # thousands of tiny frames: the first few and the last tell the story
+            shown = shown[:3] + [f"{len(shown) - 4} more frames like these"] + shown[-1:]
+        self.sent += shown
+        pieces = split_at_random(self.rng, data) if cut else [data]
+        self.sent[-1] += f" (all {len(frames)} frames in {len(pieces)} TCP write{'s, cut anywhere' if cut else ''})"
+        try:
+            for piece in pieces:
+                self.conn.sock.sendall(piece)
+                time.sleep(0.002)
+        except OSError:
+            pass  # the server hung up already; what it sent before that is read next
+
+    def reset(self) -> None:
+        """Vanish with a TCP reset (RST), as a crashed client or a lost network does: no close frame, no FIN."""
+        self.conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.conn.close()
 
     def read(self, n: int, expected: str, hint: str) -> bytes:
         while len(self.conn.buffer) < n:

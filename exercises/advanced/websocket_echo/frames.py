@@ -7,6 +7,7 @@ After the HTTP handshake (in server.py) the connection carries frames instead of
 Like reference/request_parser.py, nothing here touches a socket: the server feeds bytes in and
 sends whatever comes out, so you can test every rule here with plain bytes.
 """
+import codecs
 import struct
 from dataclasses import dataclass
 
@@ -123,12 +124,26 @@ class Connection:
                 frame = self.parser.next_frame()
                 if frame is None:
                     return None
+                self.check_text(frame)
                 message = self.handle(frame)
                 if message is not None:
                     return message
         except ProtocolError as error:
             self.close(error.code, str(error))
         return None
+
+    def check_text(self, frame: Frame) -> None:
+        """Fail fast: decode a TEXT message's pieces as they come, so bytes that can never be UTF-8 close the
+        connection at once (1007), not after the rest of the message. The incremental decoder keeps a character
+        cut between two pieces until its last byte comes; handle() still decodes the whole message at its FIN."""
+        if frame.opcode == TEXT and self.message_opcode is None:
+            self.decoder = codecs.getincrementaldecoder("utf-8")()
+        elif frame.opcode != CONTINUATION or self.message_opcode != TEXT:
+            return                             # binary, control, or a broken sequence that handle() refuses
+        try:
+            self.decoder.decode(frame.payload, final=frame.fin)
+        except UnicodeDecodeError:
+            raise ProtocolError("a text message must be UTF-8", 1007) from None
 
     def handle(self, frame: Frame) -> str | bytes | None:
         if frame.opcode in (CLOSE, PING, PONG):
@@ -143,8 +158,10 @@ class Connection:
         if frame.opcode in (TEXT, BINARY):
             # TODO: a message may come in pieces (RFC 6455, 5.4): TEXT or BINARY without FIN, then
             #       CONTINUATION frames, the last one with FIN. Keep the payloads in self.fragments (and the
-            #       first opcode in self.message_opcode) and return the joined message at FIN. A CONTINUATION
-            #       with no message to continue, or a new TEXT/BINARY before FIN, is a ProtocolError.
+            #       first opcode in self.message_opcode) and return the joined message at FIN: decode it only
+            #       then, as a character may be cut between two pieces. A CONTINUATION with no message to
+            #       continue, or a new TEXT/BINARY before FIN, is a ProtocolError. So is a message past
+            #       MAX_MESSAGE bytes or MAX_FRAGMENTS pieces in all (code 1009): count them as they come.
             return self.message(frame.opcode, frame.payload)
         raise ProtocolError(f"unknown opcode {frame.opcode:#x}")
 

@@ -57,6 +57,9 @@ async def messages(reader, writer, ws: frames.Connection, data: bytes = b""):
     while True:
         ws.receive_data(data)
         while (message := ws.next_message()) is not None:
+            # Pongs for the pings that came before this message go first: a ping between the pieces of a
+            # message is answered before the message is (RFC 6455, 5.5.2: "as soon as is practical").
+            writer.write(ws.data_to_send())
             yield message
         writer.write(ws.data_to_send())      # pongs, and our close frame once there is one
         await writer.drain()

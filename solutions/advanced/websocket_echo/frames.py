@@ -9,6 +9,7 @@ sends whatever comes out, so you can test every rule here with plain bytes.
 """
 import base64
 import hashlib
+import codecs
 import struct
 from dataclasses import dataclass
 
@@ -145,12 +146,26 @@ class Connection:
                 frame = self.parser.next_frame()
                 if frame is None:
                     return None
+                self.check_text(frame)
                 message = self.handle(frame)
                 if message is not None:
                     return message
         except ProtocolError as error:
             self.close(error.code, str(error))
         return None
+
+    def check_text(self, frame: Frame) -> None:
+        """Fail fast: decode a TEXT message's pieces as they come, so bytes that can never be UTF-8 close the
+        connection at once (1007), not after the rest of the message. The incremental decoder keeps a character
+        cut between two pieces until its last byte comes; handle() still decodes the whole message at its FIN."""
+        if frame.opcode == TEXT and self.message_opcode is None:
+            self.decoder = codecs.getincrementaldecoder("utf-8")()
+        elif frame.opcode != CONTINUATION or self.message_opcode != TEXT:
+            return                             # binary, control, or a broken sequence that handle() refuses
+        try:
+            self.decoder.decode(frame.payload, final=frame.fin)
+        except UnicodeDecodeError:
+            raise ProtocolError("a text message must be UTF-8", 1007) from None
 
     def handle(self, frame: Frame) -> str | bytes | None:
         if frame.opcode in (CLOSE, PING, PONG):

@@ -7,14 +7,17 @@ gunicorn, uWSGI, or your own server. The server reads the request and calls
 
 `environ` is a dict describing the request in CGI's old names (REQUEST_METHOD, PATH_INFO,
 QUERY_STRING, HTTP_USER_AGENT...) plus a few wsgi.* keys. The app calls start_response("200 OK",
-[(name, value), ...]) and returns its body as an iterable of bytes. The server sends all of it, and
-then calls body.close() if the body has one.
+[(name, value), ...]) and returns its body as an iterable of bytes. The server sends each piece as
+it comes (a body may be a stream that never ends: never gather it in memory), and then calls
+body.close() if the body has one.
 
-The socket work is done (the threaded server). Fill in the WSGI side:
+The socket work is done (a thread per connection, as in reference/threaded_server.py), and so is the
+answer's head (answer_head() from the core: the status line, the app's headers, and the framing:
+the app's Content-Length, or chunks). Fill in the WSGI side:
 
 1. build_environ: every key PEP 3333 requires, and each request header as HTTP_<NAME>;
 2. start_response: keep the status and the headers the app gives, for the response head;
-3. run_app: join the body, and always call its close().
+3. run_app: send each piece of the body, and always call its close().
 
 Run it:    python exercises/advanced/wsgi/server.py --port 8002 --app wsgiref.simple_server:demo_app
            (without --app it serves the site, through tools/demo_apps/site_app.py)
@@ -24,13 +27,20 @@ Check it:  python -m pytest graders/advanced/test_wsgi.py
 import importlib
 import io
 import os
+import socket
 import sys
+import threading
+import time
 import traceback
 from urllib.parse import unquote
 
-from reference import cli, threaded_server
-from reference.core.request_parser import origin_form   # "http://host/a?b" -> "/a?b"; "/a?b" stays
-from reference.core.response import Response, error_page
+from reference import cli
+from reference.blocking_server import connections, drain, read_request
+from reference.core.request_parser import HTTPError, origin_form   # "http://host/a?b" -> "/a?b"; "/a?b" stays
+from reference.core.response import error_page, error_reply
+# answer_head() refuses (BadAnswer) a status or header that would break the head: a CR or LF in a header
+# would let the app's data write headers of its own (an injected Set-Cookie).
+from reference.core.wsgi import BadAnswer, answer_head
 
 
 def build_environ(request, args) -> dict:
@@ -66,36 +76,57 @@ def build_environ(request, args) -> dict:
     return environ
 
 
-def run_app(app, environ: dict) -> Response:
-    """Call the app and collect its status, headers and body into one Response."""
+def run_app(app, environ: dict):
+    """Call the app and yield the bytes of its answer as they come: the head with the first piece of body,
+    then each piece, then the end. The caller writes them, and close()s this generator if it stops early."""
     started = {}
     written = []
 
     def start_response(status: str, headers: list, exc_info=None):
         """The app calls this with "200 OK" and [(name, value), ...] before it hands back its body."""
+        if exc_info and started.get("sent"):
+            raise exc_info[1].with_traceback(exc_info[2])   # too late to change the head: PEP 3333 says re-raise
         # Keep the headers as the list they are: Set-Cookie may come twice. A second call, with
         # exc_info, comes from an app that failed after the first: its status and headers win.
         started["status"], started["headers"] = status, headers
-        return written.append    # the old write() callable: what it gets comes before the body
+        return written.append    # the old write() callable: what it gets goes before the next piece
 
     try:
         body = app(environ, start_response)
-        # The app may hold a file or a database connection until its body is closed: call
-        # body.close() when it has one, even when joining the body raises.
-        try:
-            content = b"".join(written) + b"".join(body)
-        finally:
-            if hasattr(body, "close"):
-                body.close()
     except Exception:
         traceback.print_exc()    # the app's bug, in the server's output; the client gets a 500
-        return error_page(500, "the WSGI app raised an exception (see the server's output)")
-    if "status" not in started:
-        return error_page(500, "the WSGI app never called start_response()")
-    code = int(started["status"].split(" ", 1)[0])     # "404 Not Found" -> 404
-    # We always close the connection after answering, whatever the app would like.
-    headers = [(name, value) for name, value in started.get("headers", []) if name.lower() != "connection"]
-    return Response(code, headers, content)   # encode() adds Content-Length, unless the app gave one
+        yield error_page(500, "the WSGI app raised an exception (see the server's output)").encode()
+        return
+    framing = None               # how the body goes on the wire, once the head is out
+    # The app may hold a file or a database connection until its body is closed: call
+    # body.close() when it has one, however the loop ends (the client left, the body raised).
+    try:
+        for piece in body:
+            data = b"".join(written) + piece
+            written.clear()
+            if data and framing is None:   # the head waits for the first bytes: the app may still fail
+                head, framing = answer_head(started, environ)
+                started["sent"] = True
+                yield head
+                if not framing.include_body:
+                    break                  # HEAD, 204, 304: the head is the whole answer
+            if data:                       # an empty piece is not the end: skip it
+                yield framing.frame(data)
+        if framing is None:
+            head, framing = answer_head(started, environ, empty=True)
+            started["sent"] = True
+            yield head
+        yield framing.end()
+    except Exception as error:
+        if isinstance(error, BadAnswer):
+            print(f"wsgi: answering 500: {error}", file=sys.stderr, flush=True)
+        else:
+            traceback.print_exc()
+        if framing is None:                # nothing sent yet: a 500 can still replace the answer
+            yield error_page(500, "the WSGI app failed (see the server's output)").encode()
+    finally:
+        if hasattr(body, "close"):
+            body.close()
 
 
 def load_app(spec: str):
@@ -108,13 +139,38 @@ def load_app(spec: str):
     return app
 
 
+def serve_client(conn: socket.socket, app, args) -> None:
+    """Read one request, and write the app's answer piece by piece as run_app() yields it."""
+    deadline = time.monotonic() + args.timeout   # the whole request must arrive by then
+    with conn:
+        try:
+            request = read_request(conn, deadline)
+        except HTTPError as error:
+            conn.sendall(error_reply(error))
+            drain(conn)                    # refused early: the rest of the request may still be coming
+            return
+        except (TimeoutError, ConnectionError):
+            return                         # stalled or gone: drop the connection
+        if request is None:
+            return
+        answer = run_app(app, build_environ(request, args))
+        try:
+            conn.settimeout(args.timeout)  # each write may wait this long for a slow reader
+            for data in answer:
+                conn.sendall(data)
+        except OSError:
+            pass                           # the client left: stop the app's body
+        finally:
+            answer.close()                 # runs run_app's finally: the body's close()
+
+
 def main(args) -> None:
     app = load_app(args.app)
-
-    def answer(request, args) -> Response:
-        return run_app(app, build_environ(request, args))
-
-    threaded_server.main(args, "wsgi", answer)
+    with socket.create_server((cli.HOST, args.port), backlog=128) as listener:
+        cli.announce("wsgi", args)
+        for conn, _address in connections(listener):
+            # A thread per connection: a slow app, or a long stream, holds up no one else.
+            threading.Thread(target=serve_client, args=(conn, app, args), daemon=True).start()
 
 
 if __name__ == "__main__":
