@@ -24,3 +24,5 @@ def pytest_cmdline_main(config):
             and not option.collectonly and config.pluginmanager.hasplugin("xdist"):
         option.numprocesses = "auto"
         option.maxprocesses = option.maxprocesses or MOST_WORKERS
+        if option.dist == "no":
+            option.dist = "loadgroup"    # tests marked xdist_group share one worker (and its session fixtures)

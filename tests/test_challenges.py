@@ -142,6 +142,12 @@ def run_graders(target: str, results, *extra: str) -> dict:
     return data
 
 
+# Every test that reads a whole-kit run does so on one worker, so the kit is graded once, not once per worker;
+# the first test to ask waits for that run, which takes a minute or more on a busy machine.
+def both_ways(test):
+    return pytest.mark.xdist_group("both_ways")(pytest.mark.timeout(600)(test))
+
+
 @pytest.fixture(scope="session")
 def solutions_run(tmp_path_factory):
     return run_graders("solutions", tmp_path_factory.mktemp("solutions") / "results.json", "-n", "2")
@@ -153,6 +159,7 @@ def exercises_run(tmp_path_factory):
 
 
 @pytest.mark.parametrize("challenge", CATALOG, ids=IDS)
+@both_ways
 def test_solution_passes_its_grader(solutions_run, challenge):
     result = solutions_run["challenges"].get(challenge["slug"])
     assert result, f"{challenge['slug']} was not graded:\n{solutions_run['output'][-3000:]}"
@@ -161,6 +168,7 @@ def test_solution_passes_its_grader(solutions_run, challenge):
 
 
 @pytest.mark.parametrize("challenge", CATALOG, ids=IDS)
+@both_ways
 def test_untouched_starter_fails_its_grader_with_a_message(exercises_run, challenge):
     result = exercises_run["challenges"].get(challenge["slug"])
     assert result, f"{challenge['slug']} was not graded:\n{exercises_run['output'][-3000:]}"
@@ -168,6 +176,7 @@ def test_untouched_starter_fails_its_grader_with_a_message(exercises_run, challe
     assert result["first_failure"] and len(result["first_failure"]) > 40, "a failure must explain itself"
 
 
+@both_ways
 def test_no_server_outlives_the_grader_runs(solutions_run, exercises_run):
     if os.name == "nt":
         pytest.skip("reads the POSIX process table")
