@@ -165,7 +165,8 @@ def utf8_groups() -> list[list[bytes]]:
                 sequence = bytes([z1, z2, 0xBF, z3])
                 if sequence[:2] != b"\xf0\x8f":  # overlong
                     noncharacters.append(sequence)
-    hexes = lambda *items: [bytes.fromhex(item) for item in items]
+    def hexes(*items):
+        return [bytes.fromhex(item) for item in items]
     return [
         [b"hello$world", b"hello\xc2\xa2world", b"hello\xe2\x82\xacworld", b"hello\xf0\xa4\xad\xa2world", KOSME],
         prefixes,
@@ -208,8 +209,9 @@ def section_6() -> list[Case]:
              echo_ok(middle)),
     ]
     hello = "Hello-µ@ßöäüàá-UTF-8!!".encode()
-    one_byte = lambda data: [frame(1 if i == 0 else 0, data[i:i + 1], fin=i == len(data) - 1)
-                             for i in range(len(data))]
+    def one_byte(data):
+        return [frame(1 if i == 0 else 0, data[i:i + 1], fin=i == len(data) - 1)
+                                 for i in range(len(data))]
     half = "Hello-µ@ßöä".encode()
     cases += [
         Case("6.2.1", [frame(1, hello)], ("closing", 1), echo_ok(hello)),

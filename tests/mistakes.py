@@ -67,7 +67,7 @@ def grade_all(mistakes, tmp_path_factory, workers: int = 3) -> dict[str, tuple[i
     """Every case graded once, a few at a time: each run is mostly pytest starting and a server booting."""
     folders = [tmp_path_factory.mktemp("mistake") for _ in mistakes]
     with ThreadPoolExecutor(workers) as pool:
-        return dict(zip((m.name for m in mistakes), pool.map(grade, mistakes, folders)))
+        return dict(zip((m.name for m in mistakes), pool.map(grade, mistakes, folders), strict=False))
 
 
 def assert_caught(mistake: Mistake, code: int, output: str) -> None:

@@ -33,8 +33,7 @@ import pytest
 
 from graders.ground import KIT_ROOT as ROOT
 from graders.supervisor import ServerProcess, free_port
-from tests.autobahn_cases import (FAILED, INFORMATIONAL, NON_STRICT, NORMAL, OK, Case, all_cases, masked_frame,
-                                  repeat)
+from tests.autobahn_cases import FAILED, INFORMATIONAL, NON_STRICT, NORMAL, OK, Case, all_cases, masked_frame, repeat
 
 try:
     import tomllib
@@ -249,7 +248,7 @@ class Session:
 
     def round_trips(self, opcode: int, size: int, count: int) -> None:
         payload = repeat(b"*" if opcode == 1 else b"\xfe", size)
-        for i in range(count):
+        for _i in range(count):
             before = len(self.events)
             if not self.write(masked_frame(opcode, payload)):
                 return

@@ -28,7 +28,7 @@ def hint_names_used(source: str) -> list[tuple[int, str]]:
             names = [a.arg for a in node.args.posonlyargs + node.args.args]
             parameters[node.name] = names[1:] if names[:1] == ["self"] else names
             defaults = node.args.defaults
-            for name, default in zip(names[len(names) - len(defaults):], defaults):
+            for name, default in zip(names[len(names) - len(defaults):], defaults, strict=False):
                 if name.endswith("hint") and isinstance(default, ast.Constant) and isinstance(default.value, str):
                     used.append((node.lineno, default.value))
     for node in ast.walk(tree):
@@ -39,7 +39,7 @@ def hint_names_used(source: str) -> list[tuple[int, str]]:
                     and isinstance(keyword.value.value, str):
                 used.append((node.lineno, keyword.value.value))
         called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-        for name, argument in zip(parameters.get(called, []), node.args):
+        for name, argument in zip(parameters.get(called, []), node.args, strict=False):
             if name.endswith("hint") and isinstance(argument, ast.Constant) and isinstance(argument.value, str):
                 used.append((node.lineno, argument.value))
     return used

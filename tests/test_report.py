@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from graders.ground.catalog import load_catalog, read_kit_version
+from graders.ground.results import SchemaError, validate_results
 from graders.instructor.classroom import build_classroom
 from graders.instructor.collect import collect
 from graders.instructor.failures import failure_key
 from graders.instructor.report import csv_text, render_table
-from graders.ground.results import SchemaError, validate_results
 
 REPO = Path(__file__).resolve().parents[1]
 CATALOG = load_catalog()

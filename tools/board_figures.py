@@ -26,11 +26,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from graders.ground.catalog import load_catalog
+from graders.ground.state import new_learner_key
 from graders.instructor.board_server import STREAMS_PER_ADDRESS, WRITE_DEADLINE
 from graders.instructor.board_store import CODE_LENGTH, CODE_LETTERS
-from graders.ground.state import new_learner_key
 from graders.supervisor import ServerProcess, free_port
-from graders.ground.catalog import load_catalog
 from tools.simulate_workshop import fresh_results
 from tools.workshop_demo import percentile, process_memory_kb
 

@@ -98,7 +98,7 @@ def make_photo(width=640, height=360, scale=2):
     top, low = (36, 59, 97), (250, 190, 140)
     for y in range(horizon):
         t = y / horizon
-        colour = tuple(int(a + (b - a) * t ** 1.4) for a, b in zip(top, low))
+        colour = tuple(int(a + (b - a) * t ** 1.4) for a, b in zip(top, low, strict=False))
         for x in range(width):
             pixels[x, y] = colour
     draw = ImageDraw.Draw(image)
@@ -172,7 +172,7 @@ def make_webp(font_path, width=320, height=180):
     for y in range(height):
         for x in range(width):
             t = (x / width + y / height) / 2
-            pixels[x, y] = tuple(int(a + (b - a) * t) for a, b in zip(start, end))
+            pixels[x, y] = tuple(int(a + (b - a) * t) for a, b in zip(start, end, strict=False))
     draw = ImageDraw.Draw(image)
     for i in range(4):
         r = 18 + i * 18

@@ -23,9 +23,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from graders.harness.board_post import post_results
 from graders.ground.catalog import load_catalog, read_kit_version
 from graders.ground.state import new_learner_key
+from graders.harness.board_post import post_results
 
 NAMES = ["Ada Lovelace", "Grace Hopper", "Alan Turing", "Zoë Ünal", "José Álvarez", "Łukasz Nowak", "Nguyễn Văn An",
          "Aiyana Redcloud", "Chidi Okafor", "Fatima Zahra", "Hiro Tanaka", "Ingrid Bergström", "Kwame Mensah",

@@ -43,4 +43,4 @@ def odd_case(name: str, rng) -> str:
 def split_at_random(data: bytes, rng, pieces: int = 3) -> list[bytes]:
     """`data` cut at random bytes (inside a \\r\\n too) into at most `pieces` writes."""
     cuts = sorted(rng.sample(range(1, len(data)), min(pieces - 1, len(data) - 1)))
-    return [data[start:end] for start, end in zip([0, *cuts], [*cuts, len(data)])]
+    return [data[start:end] for start, end in zip([0, *cuts], [*cuts, len(data)], strict=False)]

@@ -70,7 +70,7 @@ def probe(server, method: str, path: str, **options):
     except GraderFailure as failure:
         raise with_advice(failure, expected="the probe app's JSON answer. The app sent it with "
                           "http.response.start and http.response.body: send() must write them to the client",
-                          hint="stream")
+                          hint="stream") from None
     expect(exchange.status == 200, exchange, expected="200 OK from the probe app, with its scope as JSON",
            got=f"{exchange.status} {exchange.reason}", hint="scope")
     return exchange, exchange.json()
@@ -282,14 +282,14 @@ def test_app_exception_gives_500_and_the_server_goes_on(server, rng):
         exchange = fetch(server, "GET", path)
     except GraderFailure as failure:
         raise with_advice(failure, expected="a 500 page: the app raised before http.response.start, so nothing "
-                          "reached the client yet", hint="errors")
+                          "reached the client yet", hint="errors") from None
     expect(exchange.status == 500, exchange, expected="500 Internal Server Error: the app raised before "
            "http.response.start", got=f"{exchange.status} {exchange.reason}", hint="errors")
     try:
         probe(server, "GET", f"/echo/{word(rng)}")
     except GraderFailure as failure:
         raise with_advice(failure, expected=f"the next request served as usual, after the app raised on {path}",
-                          hint="errors")
+                          hint="errors") from None
 
 
 def test_head_is_the_head_of_get(server, rng):
@@ -326,7 +326,7 @@ def boot(server, tmp_path_factory, app: str) -> LocalServer:
         other.start()
     except GraderFailure as failure:
         other.stop()
-        raise with_advice(failure, expected=f"your server to start with --app {app}", hint="lifespan")
+        raise with_advice(failure, expected=f"your server to start with --app {app}", hint="lifespan") from None
     return other
 
 
@@ -371,7 +371,7 @@ def test_app_that_raises_on_lifespan_is_still_served(server, tmp_path_factory, r
         except GraderFailure as failure:
             raise with_advice(failure, expected="an app that raises on the lifespan scope (many small apps do) still "
                               "served: then it does not take part in lifespan, and that is all" + printed(other),
-                              hint="lifespan")
+                              hint="lifespan") from None
     finally:
         other.stop()
 
@@ -383,7 +383,7 @@ def test_no_request_reaches_the_app_before_its_startup_completed(server, tmp_pat
             exchange, echo = probe(other, "GET", f"/echo/{word(rng)}")
         except GraderFailure as failure:
             raise with_advice(failure, expected="the app served once its slow startup completed" + printed(other),
-                              hint="lifespan")
+                              hint="lifespan") from None
         expect(echo["lifespan"].get("ready"), exchange,
                expected="the request served only after the app's lifespan.startup.complete: this app takes a second "
                         "to start (a database pool, say), and your server accepted the grader's connection before "

@@ -71,7 +71,7 @@ def describe(results) -> str:
 def why_so_slow(results) -> str:
     """Guess from the timings what kept the requests waiting."""
     times = sorted(seconds for seconds, exchange, _ in results if exchange is not None)
-    gaps = [later - earlier for earlier, later in zip(times, times[1:])]
+    gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
     if gaps and all(gap > 0.7 * SLOW for gap in gaps):
         return ("They came one after another, about a second apart: your server handles one request at a time. "
                 "A blocking accept loop serves a connection before it accepts the next (the others wait in the "
@@ -94,7 +94,7 @@ def test_five_slow_requests_finish_together(server):
     sent = ("We opened five connections, then sent on each of them (the last one first):\n"
             + "    " + request("/slow").decode().replace("\r\n", "\\r\\n") + "\n"
             + "The answers arrived:\n" + describe(results))
-    for seconds, exchange, problem in results:
+    for _seconds, exchange, _problem in results:
         if exchange is not None and exchange.status != 200:
             fail(exchange, expected="200 OK for GET /slow", got=f"{exchange.status} {exchange.reason}", hint="blocking")
     late = [result for result in results if result[1] is None or result[0] > ALL_WITHIN]
@@ -130,7 +130,8 @@ def test_fast_request_does_not_wait_for_slow_ones(server):
     if exchange is None:
         fail(expected=f"GET /fast to answer within {FAST_WITHIN} s",
              got=f"no answer at all within {give_up:g} s.\n\n{story}\n\nIt is stuck behind the slow requests: "
-                 "while your server sleeps for one of them, nobody accepts or reads the next connection", hint="threads")
+                 "while your server sleeps for one of them, nobody accepts or reads the next connection",
+                 hint="threads")
     expect(exchange.status == 200, exchange, expected="200 OK for GET /fast",
            got=f"{exchange.status} {exchange.reason}", hint="blocking")
     expect(seconds <= FAST_WITHIN, exchange, expected=f"GET /fast to answer within {FAST_WITHIN} s",

@@ -22,15 +22,22 @@ The checks:
 """
 import re
 import string
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-
-from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote, quote_plus
 
 from graders.advanced.app_checks import odd_case, split_at_random
-from graders.harness import (GraderFailure, expect, fail, fetch, head_is_the_head_of_get, send_raw,
-                             survives_a_short_body, with_advice)
+from graders.harness import (
+    GraderFailure,
+    expect,
+    fail,
+    fetch,
+    head_is_the_head_of_get,
+    send_raw,
+    survives_a_short_body,
+    with_advice,
+)
 
 MIN_LENGTH = 16       # characters in a session id
 MIN_DIFFERENT = 10    # places where two session ids must differ: a counter or a clock changes only a few
@@ -61,7 +68,8 @@ def visits_shown(exchange) -> int | None:
 
 
 def check_visits(exchange, expected: int, why: str) -> None:
-    expect(exchange.status == 200, exchange, expected="200 OK", got=f"{exchange.status} {exchange.reason}", hint="visits")
+    expect(exchange.status == 200, exchange, expected="200 OK", got=f"{exchange.status} {exchange.reason}",
+           hint="visits")
     shown = visits_shown(exchange)
     expect(shown == expected, exchange, expected=f"a body with `Visits: {expected}` ({why})",
            got=f"Visits: {shown}" if shown is not None else "no `Visits: N` in the body", hint="visits")
@@ -70,8 +78,9 @@ def check_visits(exchange, expected: int, why: str) -> None:
            got="no Set-Cookie for visits", hint="visits")
     expect(cookie["value"] == str(expected), exchange, expected=f"Set-Cookie: visits={expected}; Path=/",
            got=f"visits={cookie['value']}", hint="visits")
-    expect(cookie.get("path") == "/", exchange, expected=f"Set-Cookie: visits={expected}; Path=/ (with Path=/, so every "
-           "page of the site shares the counter)", got=f"Path={cookie.get('path')}" if cookie.get("path") else "no Path",
+    expect(cookie.get("path") == "/", exchange,
+           expected=f"Set-Cookie: visits={expected}; Path=/ (with Path=/, every page of the site shares the counter)",
+           got=f"Path={cookie.get('path')}" if cookie.get("path") else "no Path",
            hint="visits")
 
 
@@ -116,7 +125,8 @@ def test_visits_count_on_from_the_cookie(server, rng):
 
 
 def test_garbage_visits_cookie_counts_as_zero(server, rng):
-    garbage_values = [random_name(rng), f"{rng.randint(1, 99)}abc", f"-{rng.randint(2, 99)}", rng.choice(["3.5", "", "0x1f"])]
+    garbage_values = [random_name(rng), f"{rng.randint(1, 99)}abc", f"-{rng.randint(2, 99)}",
+                      rng.choice(["3.5", "", "0x1f"])]
     for garbage in garbage_values:
         exchange = fetch(server, "GET", "/visits", headers={"Cookie": cookie_header(rng, garbage)})
         check_visits(exchange, 1, f"visits={garbage} is not a count of visits, so it counts as 0")
@@ -128,7 +138,8 @@ def test_login_redirects_to_me(server, rng):
            got=f"{exchange.status} {exchange.reason}", hint="session_id")
     location = exchange.headers.get("Location", "")
     expect(location == "/me" or location.endswith("://" + server.url.split("://")[1] + "/me"), exchange,
-           expected="Location: /me", got=f"Location: {location}" if location else "no Location header", hint="session_id")
+           expected="Location: /me", got=f"Location: {location}" if location else "no Location header",
+           hint="session_id")
 
 
 def test_session_cookie_attributes(server, rng):
@@ -158,8 +169,8 @@ def test_session_id_is_unguessable(server, rng):
     expect(len(set(ids)) == 3, logins[1][1], expected=f"a new session id on every login, even for the same user "
            f"(we logged in as {first_user}, {first_user} again, then {second_user})",
            got=f"the ids {', '.join(ids)}", hint="session_id")
-    for (_, _, one), (_, exchange, other) in zip(logins, logins[1:]):
-        different = sum(a != b for a, b in zip(one, other)) + abs(len(one) - len(other))
+    for (_, _, one), (_, exchange, other) in zip(logins, logins[1:], strict=False):
+        different = sum(a != b for a, b in zip(one, other, strict=False)) + abs(len(one) - len(other))
         expect(different >= MIN_DIFFERENT, exchange, expected="random session ids, different in most places",
                got=f"{one} and then {other} from two logins a moment apart: they differ in only {different} "
                    f"place{'s' if different != 1 else ''}. A counter or a clock is easy to guess", hint="session_id")
@@ -177,7 +188,8 @@ def test_me_greets_the_logged_in_user(server, rng):
 
 def test_me_without_a_session_is_401(server, rng):
     made_up = "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(43))
-    for headers, who in (({}, "no cookie at all"), ({"Cookie": f"session={made_up}"}, "a session id the server never gave"),
+    for headers, who in (({}, "no cookie at all"),
+                         ({"Cookie": f"session={made_up}"}, "a session id the server never gave"),
                          ({"Cookie": "visits=3"}, "cookies, but no session")):
         exchange = fetch(server, "GET", "/me", headers=headers)
         expect(exchange.status == 401, exchange, expected=f"401 Unauthorized for {who}",
@@ -252,7 +264,8 @@ def test_login_reads_the_form_in_any_legal_shape(server, rng):
 
 def test_logout_without_a_session_still_answers(server, rng):
     made_up = "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(43))
-    for headers, who in (({}, "no cookie at all"), ({"Cookie": f"session={made_up}"}, "a session the server never gave")):
+    for headers, who in (({}, "no cookie at all"),
+                         ({"Cookie": f"session={made_up}"}, "a session the server never gave")):
         expected = (f"200 OK or a 303 redirect after logging out with {who}: there is nothing to forget, and "
                     "that is fine (sessions.pop(id, None) does not mind, where del sessions[id] raises KeyError)")
         try:
@@ -269,15 +282,16 @@ def test_users_logged_in_at_once_keep_their_own_sessions(server, rng):
         greetings = list(pool.map(lambda session_id: me(server, session_id), sessions))
     expect(len(set(sessions)) == len(users), expected=f"a session of its own for each of {len(users)} users who "
            "logged in at once", got=f"the session ids {sessions}", hint="session_id")
-    for user, greeting in zip(users, greetings):
+    for user, greeting in zip(users, greetings, strict=False):
         expect(greeting.status == 200 and f"Hello, {user}" in greeting.text, greeting,
                expected=f"`Hello, {user}` for {user}'s own session ({len(users)} users logged in at once: "
                         f"{', '.join(users)}). Who a session belongs to lives in the sessions dict, one entry per "
-                        "id, never in one variable for everybody", got=f"{greeting.status}: {greeting.text.strip()[:80]!r}",
+                        "id, never in one variable for everybody",
+               got=f"{greeting.status}: {greeting.text.strip()[:80]!r}",
                hint="session_id")
     leaving = rng.randrange(len(users))
     fetch(server, "POST", "/logout", headers={"Cookie": f"session={sessions[leaving]}"})
-    for number, (user, session_id) in enumerate(zip(users, sessions)):
+    for number, (user, session_id) in enumerate(zip(users, sessions, strict=False)):
         greeting = me(server, session_id)
         if number == leaving:
             expect(greeting.status == 401, greeting, expected=f"401 for {user}, who logged out",

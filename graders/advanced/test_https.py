@@ -325,7 +325,7 @@ def expect_still_serving(server, tls_files, what: str, hint: str) -> None:
     try:
         answer = fetch_https(server, "/", tls_files.ca, timeout=3.0)
     except GraderFailure as failure:
-        raise with_advice(failure, expected=f"the next HTTPS client served as usual, after {what}", hint=hint)
+        raise with_advice(failure, expected=f"the next HTTPS client served as usual, after {what}", hint=hint) from None
     expect(answer.status == 200, answer, expected=f"200 OK for the next client, after {what}",
            got=f"{answer.status} {answer.reason}", hint=hint)
 

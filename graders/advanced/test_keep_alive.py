@@ -284,7 +284,8 @@ def test_quiet_and_stalled_connections_are_closed(server, rng):
         stalled_state = stalled.wait_for_hang_up(max(0.0, started + IDLE_LIMIT - time.monotonic()))
     expect(quiet_state != "open", answer, expected=f"the server to close a quiet connection within {IDLE_LIMIT:g} s",
            got=f"it still open after {IDLE_LIMIT:g} s of silence. Each idle connection holds a thread (or a socket) "
-               "until the client leaves, and some never do: give the wait for the next request a deadline", hint="close")
+               "until the client leaves, and some never do: give the wait for the next request a deadline",
+               hint="close")
     expect(stalled_state != "open", expected=f"the server to close, within {IDLE_LIMIT:g} s, a connection that sent "
            f"half a request ({half!r}) and then nothing",
            got=f"it still open after {IDLE_LIMIT:g} s. The deadline must cover the whole wait for a request, first "

@@ -62,7 +62,8 @@ def check_timing_header(exchange, what: str) -> None:
 
 def test_trace_shows_the_registration_order(server):
     exchange = fetch(server, "GET", "/trace")
-    expect(exchange.status == 200, exchange, expected="200 OK", got=f"{exchange.status} {exchange.reason}", hint="order")
+    expect(exchange.status == 200, exchange, expected="200 OK", got=f"{exchange.status} {exchange.reason}",
+           hint="order")
     trace = exchange.headers.get("X-Trace")
     expect(trace is not None, exchange, expected="an X-Trace header: outer,inner",
            got="no X-Trace header: build_chain must wrap the handler in the middlewares", hint="concept")
@@ -104,7 +105,8 @@ def test_admin_without_the_token_is_401(server, rng):
                             ("/admin/stats", bearer("x" + token), "the token behind another character"),
                             ("/admin/stats", {"Authorization": "Bearer"}, "the Bearer scheme and no token")], 2)
     if token != "letmein":
-        attempts.append(("/admin/stats", bearer("letmein"), "the default token letmein, while ADMIN_TOKEN says otherwise"))
+        attempts.append(("/admin/stats", bearer("letmein"),
+                         "the default token letmein, while ADMIN_TOKEN says otherwise"))
     for path, headers, what in attempts:
         exchange = fetch(server, "GET", path, headers=headers)
         expect(exchange.status == 401, exchange, expected=f"401 Unauthorized for {what}" + (
@@ -154,7 +156,8 @@ def test_calls_made_at_once_are_each_counted_once(server, rng):
     requests_at_once = [token] * allowed + [{}] * refused
     rng.shuffle(requests_at_once)
     with ThreadPoolExecutor(len(requests_at_once)) as pool:
-        answers = list(pool.map(lambda headers: fetch(server, "GET", "/admin/stats", headers=headers), requests_at_once))
+        answers = list(pool.map(lambda headers: fetch(server, "GET", "/admin/stats", headers=headers),
+                                requests_at_once))
     seen = sorted(answer.json().get("calls") for answer in answers if answer.status == 200)
     after = calls_so_far(server)
     expect(len(seen) == allowed and after == before + allowed + 1 and len(set(seen)) == allowed,
@@ -190,7 +193,8 @@ def test_options_preflight_is_204_with_cors_headers(server, rng):
 
 def check_preflight(exchange, method: str = "GET") -> None:
     expect(exchange.status == 204, exchange, expected="204 No Content for a CORS preflight (a browser never sends "
-           "its token with one, so auth must not refuse it)", got=f"{exchange.status} {exchange.reason}", hint="concept")
+           "its token with one, so auth must not refuse it)", got=f"{exchange.status} {exchange.reason}",
+           hint="concept")
     origin = exchange.headers.get("Access-Control-Allow-Origin")
     expect(origin in ("*", ORIGIN), exchange, expected=f"Access-Control-Allow-Origin: * (or {ORIGIN})",
            got=f"Access-Control-Allow-Origin: {origin}" if origin else "no Access-Control-Allow-Origin", hint="concept")
@@ -198,7 +202,8 @@ def check_preflight(exchange, method: str = "GET") -> None:
     listed = [item.strip().upper() for item in methods.split(",")]
     expect(method in listed or "*" in listed, exchange,
            expected=f"Access-Control-Allow-Methods listing {method}, the method the preflight asked for",
-           got=f"Access-Control-Allow-Methods: {methods}" if methods else "no Access-Control-Allow-Methods", hint="concept")
+           got=f"Access-Control-Allow-Methods: {methods}" if methods else "no Access-Control-Allow-Methods",
+           hint="concept")
 
 
 def test_head_is_the_head_of_get(server):

@@ -75,7 +75,8 @@ def test_header_names_are_case_insensitive(server, rng):
     exchange = get(server, "/inspect", f"{sent_name}:{spaces}{value}{spaces}\r\n{agent_name}: {agent}\r\n")
     data = inspect_json(exchange, "headers")
     headers = data.get("headers")
-    expect(isinstance(headers, dict), exchange, expected='a "headers" object in the JSON', got=repr(headers), hint="headers")
+    expect(isinstance(headers, dict), exchange, expected='a "headers" object in the JSON', got=repr(headers),
+           hint="headers")
     lowered = sent_name.lower()
     expect(lowered in headers, exchange,
            expected=f'the header we sent as {sent_name} listed under its lower-cased name, "{lowered}": header '
@@ -128,7 +129,8 @@ def test_created_is_201_with_location(server):
            hint="created")
     location = exchange.headers.get("Location", "")
     expect(location == "/inspect" or location.endswith(f"{server.host}:{server.port}/inspect"), exchange,
-           expected="Location: /inspect", got=f"Location: {location}" if location else "no Location header", hint="created")
+           expected="Location: /inspect", got=f"Location: {location}" if location else "no Location header",
+           hint="created")
 
 
 def test_two_set_cookie_headers_both_arrive(server):

@@ -326,7 +326,8 @@ def test_hop_by_hop_answer_headers_stay_behind(server, rng):
     except GraderFailure as failure:
         raise with_advice(failure, expected="a valid answer: the upstream sent its body in chunks, with "
                           "Transfer-Encoding: chunked. http.client has decoded them, so that header, hop-by-hop, "
-                          "must stay behind (your server then sends its own Content-Length)", hint="hop_by_hop")
+                          "must stay behind (your server then sends its own Content-Length)",
+                          hint="hop_by_hop") from None
     wanted = "".join(f"{token}-{number}\n" for number in range(3))
     expect(exchange.status == 200 and exchange.text == wanted, exchange, expected=f"200 OK and the body {wanted!r}",
            got=f"{exchange.status} {exchange.reason}, {exchange.text[:200]!r}", hint="hop_by_hop")
@@ -366,7 +367,8 @@ def expect_still_serving(server, after: str) -> None:
     try:
         exchange = fetch(server, "GET", "/about")
     except GraderFailure as failure:
-        raise with_advice(failure, expected=f"the proxy to go on serving after {after}", hint="upstream_errors")
+        raise with_advice(failure, expected=f"the proxy to go on serving after {after}",
+                          hint="upstream_errors") from None
     expect(exchange.status == 200, exchange, expected=f"200 OK for /about after {after}",
            got=f"{exchange.status} {exchange.reason}", hint="upstream_errors")
 
@@ -389,7 +391,7 @@ def test_an_upstream_that_refuses_gives_502(proxy_to_nowhere, rng):
             exchange = fetch(proxy_to_nowhere, "GET", path)
         except GraderFailure as failure:
             raise with_advice(failure, expected="502 Bad Gateway: your proxy was started with an upstream where "
-                              "nothing listens, so connecting to it is refused", hint="upstream_errors")
+                              "nothing listens, so connecting to it is refused", hint="upstream_errors") from None
         expect_html_error(exchange, 502, "nothing listens at the upstream, so the proxy could not reach it")
     expect_still_serving(proxy_to_nowhere, "two 502s")
 
@@ -402,7 +404,8 @@ def test_a_slow_upstream_gives_504_within_the_timeout(server, rng):
     except GraderFailure as failure:
         raise with_advice(failure, expected=f"504 Gateway Timeout after about {TIMEOUT:g} s: the grader started your "
                           f"proxy with --upstream-timeout {TIMEOUT:g}, and the upstream takes {TIMEOUT * 4:g} s. "
-                          "Without a timeout, one slow upstream holds every client that asks it", hint="upstream_errors")
+                          "Without a timeout, one slow upstream holds every client that asks it",
+                          hint="upstream_errors") from None
     expect_html_error(exchange, 504, f"the upstream did not answer within --upstream-timeout {TIMEOUT:g} s")
     elapsed = time.monotonic() - started
     expect(elapsed < TIMEOUT * 2.5, exchange, expected=f"the 504 after about {TIMEOUT:g} s",

@@ -40,8 +40,18 @@ from pathlib import Path
 import h11
 import pytest
 
-from graders.harness import Exchange, GraderFailure, Headers, LocalServer, expect, fail, fetch, open_raw, \
-    send_raw, with_advice
+from graders.harness import (
+    Exchange,
+    GraderFailure,
+    Headers,
+    LocalServer,
+    expect,
+    fail,
+    fetch,
+    open_raw,
+    send_raw,
+    with_advice,
+)
 from graders.harness.checks import head_is_the_head_of_get
 from graders.supervisor.launcher import descendants
 
@@ -353,7 +363,7 @@ def test_events_are_server_sent_events_one_every_tick(server, rng):
         expect(isinstance(tick, int), exchange, expected='the data line \'data: {"tick": i}\' in every event',
                got=f"an event with {event}", hint="events")
     ticks = [json.loads(event["data"])["tick"] for event in events]
-    expect(all(b == a + 1 for a, b in zip(ticks, ticks[1:])), exchange,
+    expect(all(b == a + 1 for a, b in zip(ticks, ticks[1:], strict=False)), exchange,
            expected="consecutive ticks, one more in each event", got=f"the ticks {ticks}", hint="events")
     first = watched.when(0)
     expect(first < FIRST_WITHIN, exchange, expected=f"the first event within {FIRST_WITHIN:g} s",
@@ -380,7 +390,7 @@ def chunked_post(pieces: list[bytes], coding: str = "Transfer-Encoding: chunked"
 def split_anywhere(rng, data: bytes, cuts: int) -> list[bytes]:
     """`data` in pieces cut at random bytes: inside a size, a CRLF or an extension, wherever they fall."""
     points = sorted(rng.sample(range(1, len(data)), min(cuts, len(data) - 1)))
-    return [data[a:b] for a, b in zip([0] + points, points + [len(data)])]
+    return [data[a:b] for a, b in zip([0] + points, points + [len(data)], strict=False)]
 
 
 def size_line(rng, size: int) -> str:

@@ -210,7 +210,8 @@ def test_missing_value_is_logged_by_name(server):
     expect(any(name in logged for name in names), exchange,
            expected=f"a line in your server's output naming the placeholder with no value, {' or '.join(names)}, "
                     "so whoever reads the log knows what to fix",
-           got=f"the output: {logged.strip()!r}" if logged.strip() else "nothing printed for this request", hint="missing")
+           got=f"the output: {logged.strip()!r}" if logged.strip() else "nothing printed for this request",
+           hint="missing")
 
 
 def test_head_is_the_head_of_get(server, rng):

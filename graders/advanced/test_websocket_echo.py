@@ -33,9 +33,25 @@ import time
 import pytest
 
 from graders.harness import expect, fail, head_is_the_head_of_get, send_raw
-from graders.harness.websocket import (BINARY, CLOSE, CONTINUATION, GUID, PING, PONG, TEXT, TIMEOUT, accept_for,
-                                       open_websocket, opening, preview, raw_websocket, receive, send, shape,
-                                       show_frame)
+from graders.harness.websocket import (
+    BINARY,
+    CLOSE,
+    CONTINUATION,
+    GUID,
+    PING,
+    PONG,
+    TEXT,
+    TIMEOUT,
+    accept_for,
+    open_websocket,
+    opening,
+    preview,
+    raw_websocket,
+    receive,
+    send,
+    shape,
+    show_frame,
+)
 
 
 def websocket(server):
@@ -52,7 +68,7 @@ async def round_trip(ws, message: str | bytes, hint: str) -> None:
         got_kind = "text" if isinstance(reply, str) else "binary"
         got = f"a {len(reply)}-byte {got_kind} message"
         if type(reply) is type(message) and len(reply) == len(message):
-            first = next(i for i, (a, b) in enumerate(zip(reply, message)) if a != b)
+            first = next(i for i, (a, b) in enumerate(zip(reply, message, strict=False)) if a != b)
             got += f" that differs from byte {first} on: {preview(reply[first:], 12)}"
             got += f" instead of {preview(message[first:], 12)}"
         fail(expected=what, got=got, hint=hint)
@@ -146,7 +162,7 @@ def test_answers_use_the_shortest_length_encoding(server, rng):
 def test_fragmented_message_is_reassembled(server, rng):
     text = random_text(rng, rng.randrange(200, 400))
     cuts = sorted(rng.sample(range(1, len(text)), 3))
-    pieces = [text[a:b] for a, b in zip([0] + cuts, cuts + [len(text)])]
+    pieces = [text[a:b] for a, b in zip([0] + cuts, cuts + [len(text)], strict=False)]
 
     async def check():
         async with websocket(server) as ws:
@@ -257,7 +273,7 @@ def cut_inside_characters(rng, data: bytes) -> list[bytes]:
     inside = [i for i in range(1, len(data)) if data[i] & 0xC0 == 0x80]   # a continuation byte starts here
     cuts = {rng.choice(inside)} | set(rng.sample(range(1, len(data)), rng.randint(2, 5)))
     cuts = sorted(cuts)
-    return [data[a:b] for a, b in zip([0] + cuts, cuts + [len(data)])]
+    return [data[a:b] for a, b in zip([0] + cuts, cuts + [len(data)], strict=False)]
 
 
 def test_a_character_cut_between_fragments_is_echoed_whole(server, rng):

@@ -63,7 +63,7 @@ def test_files_arrive_byte_for_byte(server):
         expect(exchange.status == 200, exchange, expected=f"200 OK: static/files/{name} exists",
                got=f"{exchange.status} {exchange.reason}", hint="trust")
         if exchange.body != on_disk:
-            same = next((i for i, (a, b) in enumerate(zip(exchange.body, on_disk)) if a != b),
+            same = next((i for i, (a, b) in enumerate(zip(exchange.body, on_disk, strict=False)) if a != b),
                         min(len(exchange.body), len(on_disk)))
             fail(exchange, expected=f"the {len(on_disk):,} bytes of static/files/{name}, exactly as they are on disk",
                  got=f"{len(exchange.body):,} bytes, which differ from the file from byte {same:,} on. Send what "

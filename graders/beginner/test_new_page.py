@@ -72,19 +72,22 @@ def test_contact_html_is_the_same_page(server):
     exchange, page = contact_page(server, "/contact.html")
     expect("contact" in page.title.lower(), exchange,
            expected="the contact page again, with Contact in its <title>",
-           got=f"the title {page.title.strip()!r}" if page.title.strip() else "a page without a <title>", hint="content")
+           got=f"the title {page.title.strip()!r}" if page.title.strip() else "a page without a <title>",
+           hint="content")
 
 
 def test_contact_page_title_says_contact(server):
     exchange, page = contact_page(server)
     expect("contact" in page.title.lower(), exchange, expected="a <title> that contains Contact",
-           got=f"<title>{page.title.strip()}</title>" if page.title.strip() else "no <title> in the page", hint="content")
+           got=f"<title>{page.title.strip()}</title>" if page.title.strip() else "no <title> in the page",
+           hint="content")
 
 
 def test_contact_page_uses_the_site_stylesheet(server):
     exchange, page = contact_page(server)
     found = [href for href in page.stylesheets if path_of(href, "/contact") == "/styles.css"]
-    expect(found, exchange, expected='<link rel="stylesheet" href="/styles.css"> in the page, so it looks like the site',
+    expect(found, exchange,
+           expected='<link rel="stylesheet" href="/styles.css"> in the page, so it looks like the site',
            got=f"stylesheets {page.stylesheets}" if page.stylesheets else "no <link rel=\"stylesheet\"> at all",
            hint="content")
 
@@ -96,7 +99,8 @@ def test_home_page_links_to_contact(server):
     links = Page(exchange.text).links
     found = [href for href in links if path_of(href, "/") in ("/contact", "/contact.html")]
     others = ", ".join(sorted(set(links))[:8]) or "none"
-    expect(found, exchange, expected='a link to the contact page on the home page, such as <a href="/contact">Contact</a>',
+    expect(found, exchange,
+           expected='a link to the contact page on the home page, such as <a href="/contact">Contact</a>',
            got=f"links to {others} only. The home page is pages/index.html, in the pages/ folder beside server.py",
            hint="link")
 

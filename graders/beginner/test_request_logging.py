@@ -28,7 +28,8 @@ SERVER_ENV = {"TZ": "IST-5:30"}
 UNBUFFERED = False
 
 COMMON_LOG_FORMAT = re.compile(
-    r'(?P<host>\S+) (?P<ident>\S+) (?P<user>\S+) \[(?P<time>[^\]]*)\] "(?P<request>[^"]*)" (?P<status>\d{3}) (?P<size>\d+|-)')
+    r'(?P<host>\S+) (?P<ident>\S+) (?P<user>\S+) \[(?P<time>[^\]]*)\] '
+    r'"(?P<request>[^"]*)" (?P<status>\d{3}) (?P<size>\d+|-)')
 CLF_TIME = re.compile(r"(\d\d)/([A-Z][a-z]{2})/(\d{4}):(\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)")
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 EXAMPLE = '127.0.0.1 - - [21/Nov/2026:15:09:00 +0000] "GET /about HTTP/1.1" 200 1234'

@@ -269,7 +269,7 @@ def stalled_client_is_dropped(server, path: str, *, expected: str, hint: str, de
     hang up on it, and serve another client. Without a deadline the stalled client holds its connection (or, on a
     blocking server, the whole server) for ever."""
     if getattr(server, "extra_env", {}).get("CLIENT_TIMEOUT") is None:
-        import pytest   # noqa: PLC0415 (only here: the rest of this module needs no pytest)
+        import pytest  # noqa: PLC0415 (only here: the rest of this module needs no pytest)
         pytest.skip("this check starts your server with CLIENT_TIMEOUT=1, which it cannot do with --server-url")
     within = max(TIMEOUT_FOR_GRADING, LONGEST_FAIR_TIMEOUT) + TIMEOUT_MARGIN
     half = request(path)[:-2]                       # everything but the final \r\n: the head never ends

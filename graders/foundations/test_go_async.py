@@ -142,7 +142,7 @@ def test_ten_slow_requests_finish_together(server):
     story = f"We opened {AT_ONCE} connections, then sent GET /slow on each (the last one first). "
     story += (f"Answers came after: {', '.join(f'{t:.2f}' for t in times)} s" if times else "No answer came")
     story += f"; {AT_ONCE - len(times)} never came within {give_up:g} s" if 0 < len(times) < AT_ONCE else ""
-    for seconds, exchange in results:
+    for _seconds, exchange in results:
         if exchange is not None and exchange.status != 200:
             fail(exchange, expected="200 OK for GET /slow", got=f"{exchange.status} {exchange.reason}", hint="sleep")
     late = [seconds for seconds, exchange in results if exchange is None or seconds > ALL_WITHIN]
@@ -169,7 +169,7 @@ def why_so_slow(times: list[float]) -> str:
         return ("Your server seems stuck: a blocking call inside a coroutine (accept(), recv(), time.sleep()) "
                 "stops the whole event loop, and no task gets its turn. With asyncio.start_server, every wait is "
                 "an await")
-    gaps = [later - earlier for earlier, later in zip(times, times[1:])]
+    gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
     if gaps and all(gap > 0.7 * SLOW for gap in gaps) or len(times) <= 3:
         return ("They came one after another, a second apart: your server serves one request at a time. In "
                 "asyncio, time.sleep() inside a coroutine stops the whole event loop, and every client with it: "

@@ -22,10 +22,18 @@ The checks:
 """
 import pytest
 
-from graders.foundations.first_server_checks import (answers_after_a_client_that_left, head_in_two_writes,
-                                                     request, serves_in_a_row, shaped, split_anywhere,
-                                                     stalled_client_is_dropped, strict_answer,
-                                                     survives_clients_that_leave, timeout_env)
+from graders.foundations.first_server_checks import (
+    answers_after_a_client_that_left,
+    head_in_two_writes,
+    request,
+    serves_in_a_row,
+    shaped,
+    split_anywhere,
+    stalled_client_is_dropped,
+    strict_answer,
+    survives_clients_that_leave,
+    timeout_env,
+)
 from graders.harness import expect
 
 SERVER_ENV = timeout_env()      # CLIENT_TIMEOUT=1: a stalled client is dropped after 1 s, not the starter's 10

@@ -110,7 +110,8 @@ def expect_file(server, exchange, site: Site, file: str, hint: str = "files") ->
 
 def how_it_differs(body: bytes, on_disk: bytes, file: str) -> str:
     """A damaged copy of the file (text mode), or another body altogether (the wrong file, or none)."""
-    same = next((i for i, (a, b) in enumerate(zip(body, on_disk)) if a != b), min(len(body), len(on_disk)))
+    same = next((i for i, (a, b) in enumerate(zip(body, on_disk, strict=False)) if a != b),
+                min(len(body), len(on_disk)))
     try:
         on_disk.decode("utf-8")
         decoded = False
@@ -168,7 +169,8 @@ def test_binary_files_arrive_byte_for_byte(server, site, request, rng):
 def test_a_missing_file_is_a_404_page(server, rng):
     path = f"/no-such-page-{rng.randint(1000, 9999)}.html"
     exchange = get(server, path, hint="errors")
-    expect(exchange.status == 404, exchange, expected=f"the status line HTTP/1.1 404 Not Found: {path} is not in static/",
+    expect(exchange.status == 404, exchange,
+           expected=f"the status line HTTP/1.1 404 Not Found: {path} is not in static/",
            got=f"{exchange.status} {exchange.reason}. The status line is what a browser, curl and a search engine "
                "believe: a page that says 'not found' under 200 OK is a page that was found", hint="errors")
     expect(exchange.headers.get("Content-Type", "").lower().startswith("text/html") and exchange.body, exchange,

@@ -76,7 +76,8 @@ def clean_name(value) -> str:
     visible = "".join(ch for ch in unicodedata.normalize("NFC", value) if not invisible(ch))
     name = " ".join(CONTROL.sub(" ", visible).split())
     if not name:
-        raise ValueError("'learner' is empty: give a name with --learner NAME or python -m graders join URL --name NAME")
+        raise ValueError("'learner' is empty: give a name with --learner NAME or "
+                         "python -m graders join URL --name NAME")
     if len(name) > MAX_NAME:
         raise ValueError(f"'learner' is longer than {MAX_NAME} characters")
     return name

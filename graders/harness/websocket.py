@@ -74,7 +74,7 @@ def split_at_random(rng, data: bytes, most: int = 4) -> list[bytes]:
     if len(data) < 2:
         return [data]
     cuts = sorted(rng.sample(range(1, len(data)), min(most, len(data) - 1, rng.randint(1, most))))
-    return [data[a:b] for a, b in zip([0] + cuts, cuts + [len(data)])]
+    return [data[a:b] for a, b in zip([0] + cuts, cuts + [len(data)], strict=False)]
 
 
 def preview(data: bytes | str, limit: int = 24) -> str:

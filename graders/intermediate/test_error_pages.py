@@ -20,7 +20,8 @@ import pytest
 from graders.foundations.first_server_checks import shaped, split_anywhere
 from graders.harness import GraderFailure, expect, fetch, head_is_the_head_of_get, send_raw, with_advice
 
-TRACEBACKS_EXPECTED = True   # /boom's traceback is the output this challenge asks for: the harness need not lead with it
+# /boom's traceback is the output this challenge asks for: the harness need not lead with it.
+TRACEBACKS_EXPECTED = True
 
 LINK_HOME = re.compile(r"""href\s*=\s*["']?/["'\s>]""", re.IGNORECASE)
 

@@ -22,8 +22,16 @@ The values are random, so a hard-coded answer cannot pass.
 import json
 
 from graders.foundations.first_server_checks import shaped, split_anywhere
-from graders.harness import (GraderFailure, expect, fetch, head_is_the_head_of_get, open_raw, send_raw,
-                             survives_a_short_body, with_advice)
+from graders.harness import (
+    GraderFailure,
+    expect,
+    fetch,
+    head_is_the_head_of_get,
+    open_raw,
+    send_raw,
+    survives_a_short_body,
+    with_advice,
+)
 
 WORDS = ["teapot", "kettle", "socket", "header", "crumpet", "lantern", "pebble", "walrus", "noodle", "quill"]
 NON_ASCII = ["Zürich", "Kraków", "São Paulo", "東京", "Αθήνα", "Smørrebrød", "crème brûlée", "jalapeño"]

@@ -18,8 +18,15 @@ import re
 from urllib.parse import urlencode
 
 from graders.foundations.first_server_checks import shaped
-from graders.harness import (GraderFailure, expect, fetch, head_is_the_head_of_get, send_raw, survives_a_short_body,
-                             with_advice)
+from graders.harness import (
+    GraderFailure,
+    expect,
+    fetch,
+    head_is_the_head_of_get,
+    send_raw,
+    survives_a_short_body,
+    with_advice,
+)
 
 FIRST = ["Ada", "Grace", "Alan", "Barbara", "Guido", "Margaret", "Dennis", "Radia", "Linus", "Frances"]
 LAST = ["Lovelace", "Hopper", "Turing", "Liskov", "Rossum", "Hamilton", "Ritchie", "Perlman", "Allen"]

@@ -29,7 +29,7 @@ def parse_board_url(url: str) -> dict:
         raise UserError(f"{url!r} has no join code. Copy the whole join URL the board shows, with its "
                         "?code=... at the end.")
     try:
-        parts.port
+        _ = parts.port          # reading it checks it: urllib raises ValueError for a port that is not a number
     except ValueError:
         raise UserError(f"{url!r} has a port that is not a number.") from None
     board = urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path or "/", "", ""))

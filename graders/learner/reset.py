@@ -131,6 +131,6 @@ def restore(folder: Path, shipped: dict[str, bytes], mine: dict[str, Path]) -> N
         target = folder / name
         target.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(target, data, 0o644)  # either the learner's file or the shipped one, never half of each
-    for where, folders, files in os.walk(folder, topdown=False):
+    for where, _folders, _files in os.walk(folder, topdown=False):
         if where != str(folder) and not os.listdir(where):
             os.rmdir(where)  # a folder the learner added, now empty

@@ -13,8 +13,8 @@ peeking. Its solution keeps its own copy, to diff against its starter; tests/tes
 that the two agree.
 """
 import base64
-import hashlib
 import codecs
+import hashlib
 import struct
 from dataclasses import dataclass
 

@@ -39,13 +39,22 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from graders.supervisor import ServerFailed, ServerProcess, free_port
 from tools.bench import contenders, generators, loadgen
 from tools.bench.contenders import FLOOR
-from tools.bench.report import (COLUMNS, document, error_note, format_row, from_tool, measured, median_run,
-                                not_run, ratio)
+from tools.bench.report import (
+    COLUMNS,
+    document,
+    error_note,
+    format_row,
+    from_tool,
+    measured,
+    median_run,
+    not_run,
+    ratio,
+)
 from tools.bench.response_reader import get_request
 from tools.bench.tool_output import ToolOutputError, parse_ab, parse_wrk
-from graders.supervisor import ServerFailed, ServerProcess, free_port
 
 HOST = loadgen.HOST
 
@@ -179,7 +188,7 @@ def bench_run(run: Run, args: argparse.Namespace, logs: Path) -> list[dict]:
     (so a busy moment on the machine hits them all alike), then each one's median run."""
     rounds: list[list[dict]] = [[] for _ in args.names]
     for repeat in range(args.repeat):
-        for runs, name in zip(rounds, args.names):
+        for runs, name in zip(rounds, args.names, strict=False):
             if not runs or runs[0]["status"] == "ran":     # absent, n/a or failed: once is enough to say so
                 runs.append(bench_one(name, run, args, logs))
         if args.repeat > 1:                                # progress, apart from the table

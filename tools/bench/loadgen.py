@@ -19,7 +19,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-
 from graders import supervisor
 from tools.bench.report import percentile
 from tools.bench.response_reader import ResponseError, ResponseReader, get_request

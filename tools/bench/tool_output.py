@@ -35,7 +35,7 @@ def parse_wrk(text: str) -> dict:
     kinds = {}
     socket_errors = WRK_SOCKET_ERRORS.search(text)
     if socket_errors:
-        kinds = dict(zip(("connect", "read", "write", "timeout"), map(int, socket_errors.groups())))
+        kinds = dict(zip(("connect", "read", "write", "timeout"), map(int, socket_errors.groups()), strict=False))
     non_2xx = WRK_NON_2XX.search(text)
     kinds["bad status"] = int(non_2xx[1]) if non_2xx else 0
     completed = max(answered - kinds["bad status"], 0)
@@ -60,7 +60,7 @@ def parse_ab(text: str) -> dict:
     value = {name: float(match[1]) if match else 0.0 for name, match in found.items()}
     answered, failed, non_2xx = int(value["complete"]), int(value["failed"]), int(value["non_2xx"])
     failures = AB_FAILURES.search(text)
-    kinds = dict(zip(("connect", "receive", "length", "exception"), map(int, failures.groups()))) \
+    kinds = dict(zip(("connect", "receive", "length", "exception"), map(int, failures.groups()), strict=False)) \
         if failures else {"failed": failed}
     kinds["bad status"] = non_2xx
     # ab's "Complete requests" includes the failed ones (and may count a failure twice): never below 0.

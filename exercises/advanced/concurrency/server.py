@@ -17,8 +17,8 @@ import socket
 import time
 
 from reference import cli
-from reference.core import static_site
 from reference.blocking_server import connections, serve_client
+from reference.core import static_site
 from reference.core.response import Response, text
 
 SLOW_SECONDS = 1.0

@@ -23,8 +23,8 @@ import threading
 import time
 
 from reference import cli
-from reference.core import static_site
 from reference.blocking_server import connections, recv_before
+from reference.core import static_site
 from reference.core.request_parser import HTTPError, RequestParser
 from reference.core.response import error_reply, reply_to
 
@@ -34,7 +34,7 @@ IDLE_TIMEOUT = 2.0   # seconds a quiet connection may stay open (real servers wa
 def wants_keep_alive(request) -> bool:
     """Should the connection stay open after we answer this request?"""
     # "Connection" holds a list of options, such as "keep-alive" or "close" (case does not matter).
-    options = {option.strip().lower() for option in request.header("connection", "").split(",")}
+    options = {option.strip().lower() for option in request.header("connection", "").split(",")}  # noqa: F841 - your TODO uses it
     # TODO: HTTP/1.1 stays open unless the client sent "close";
     #       HTTP/1.0 (request.version) closes unless the client sent "keep-alive".
     return False

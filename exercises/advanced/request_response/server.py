@@ -23,8 +23,8 @@ from http import HTTPStatus
 from urllib.parse import parse_qs
 
 from reference import cli
-from reference.core import mime, static_files, static_site
 from reference.async_server import read_request
+from reference.core import mime, static_files, static_site
 from reference.core.request_parser import HTTPError
 
 

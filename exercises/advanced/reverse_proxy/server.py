@@ -64,8 +64,8 @@ def upstream_headers(request, client_ip: str) -> list[tuple[str, str]]:
 
 def forward(request, target: str, args, client_ip: str) -> Response:
     """Send the request on to the upstream, and bring its answer back unchanged."""
-    upstream = urlsplit(args.upstream)         # http://127.0.0.1:8000 -> hostname, port
-    headers = upstream_headers(request, client_ip)
+    upstream = urlsplit(args.upstream)  # noqa: F841 - your TODO uses it; http://127.0.0.1:8000 -> hostname, port
+    headers = upstream_headers(request, client_ip)  # noqa: F841 - your TODO uses it
     # TODO: send the request on with UpstreamConnection(upstream.hostname, upstream.port,
     #       timeout=args.upstream_timeout), which is http.client's HTTPConnection made safe (see below):
     #       putrequest(request.method, target, skip_host=True, skip_accept_encoding=True) (`target` is the

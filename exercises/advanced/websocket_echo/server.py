@@ -19,7 +19,8 @@ Check it:  python -m pytest graders/advanced/test_websocket_echo.py
 """
 import asyncio
 
-import frames   # frames.py beside this file: Python puts the script's folder on sys.path
+import frames  # frames.py beside this file: Python puts the script's folder on sys.path
+
 from reference import cli
 from reference.core import static_site
 from reference.core.request_parser import HTTPError, Request, RequestParser

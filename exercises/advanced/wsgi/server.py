@@ -36,8 +36,9 @@ from urllib.parse import unquote
 
 from reference import cli
 from reference.blocking_server import connections, drain, read_request
-from reference.core.request_parser import HTTPError, origin_form   # "http://host/a?b" -> "/a?b"; "/a?b" stays
+from reference.core.request_parser import HTTPError, origin_form  # "http://host/a?b" -> "/a?b"; "/a?b" stays
 from reference.core.response import error_page, error_reply
+
 # answer_head() refuses (BadAnswer) a status or header that would break the head: a CR or LF in a header
 # would let the app's data write headers of its own (an injected Set-Cookie).
 from reference.core.wsgi import BadAnswer, answer_head

@@ -15,18 +15,17 @@ Check it:  python -m pytest graders/beginner/test_request_logging.py
 """
 import socket
 import threading
-import time
 from functools import partial
 
 from reference import cli
-from reference.core import static_site
 from reference.blocking_server import connections, serve_client
+from reference.core import static_site
 
 
 def answer(request, args, client: str):
     """The response to one request from `client` (its IP address)."""
     response = static_site.respond(request, args.static)   # a Response: .status, .headers and .body (bytes)
-    send_body = request.method != "HEAD"             # HEAD asks for the headers only
+    send_body = request.method != "HEAD"  # noqa: F841 - your TODO uses it; HEAD asks for the headers only
     # TODO: print one Common Log Format line for this request (see the example at the top).
     return response                        # serve_client sends it (headers only, for HEAD)
 

@@ -8,11 +8,9 @@ Run it:    python exercises/beginner/time_route/server.py --port 8002
 Try it:    curl -i http://127.0.0.1:8002/time   (twice, a second apart)
 Check it:  python -m pytest graders/beginner/test_time_route.py
 """
-from datetime import datetime, timezone
 
 from reference import cli, threaded_server
 from reference.core import static_site
-from reference.core.response import html   # html(page) builds a Response: 200, text/html, the page encoded
 
 
 def answer(request, args):

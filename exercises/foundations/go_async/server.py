@@ -21,7 +21,7 @@ Check it:  python -m pytest graders/foundations/test_go_async.py
 """
 import argparse
 import os
-import socket                   # TODO: import asyncio instead of socket and time
+import socket  # TODO: import asyncio instead of socket and time
 import time
 from pathlib import Path
 from urllib.parse import unquote

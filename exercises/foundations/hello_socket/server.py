@@ -28,7 +28,6 @@ Check it:  python -m pytest graders/foundations/test_hello_socket.py
 """
 import argparse
 import os
-import socket
 
 HOST = "127.0.0.1"      # loopback only: a teaching server should not be reachable from the café's Wi-Fi
 MAX_HEAD = 16 * 1024    # a browser's head is under 2 KB: stop reading well before memory runs out

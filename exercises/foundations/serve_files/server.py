@@ -20,7 +20,6 @@ import argparse
 import os
 import socket
 from pathlib import Path
-from urllib.parse import unquote
 
 HOST = "127.0.0.1"      # loopback only: a teaching server should not be reachable from the café's Wi-Fi
 STATIC = Path(__file__).resolve().parents[3] / "static"     # the kit's site: exercises/../static

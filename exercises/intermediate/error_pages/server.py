@@ -19,13 +19,12 @@ Try it:    curl -i http://127.0.0.1:8002/nope      curl -i -X DELETE http://127.
 Check it:  python -m pytest graders/intermediate/test_error_pages.py
 """
 import socket
-import traceback
 from pathlib import Path
 
 from reference import cli
-from reference.core import mime, static_files
 from reference.blocking_server import connections, serve_client
-from reference.core.response import Response, error_page, html   # error_page(status, message): a small HTML page
+from reference.core import mime, static_files
+from reference.core.response import Response, html  # error_page(status, message): a small HTML page
 
 
 def boom(request) -> Response:

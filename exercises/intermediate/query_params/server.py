@@ -21,7 +21,7 @@ Check it:  python -m pytest graders/intermediate/test_query_params.py
 """
 import asyncio
 from pathlib import Path
-from urllib.parse import parse_qs, unquote
+from urllib.parse import unquote
 
 from reference import async_server, cli
 from reference.core import mime, static_files, static_site

@@ -18,8 +18,8 @@ import threading
 import time
 
 from reference import cli
-from reference.core import static_site
 from reference.blocking_server import connections, serve_client
+from reference.core import static_site
 from reference.core.response import Response, text
 
 SLOW_SECONDS = 1.0

@@ -23,8 +23,8 @@ import threading
 import time
 
 from reference import cli
-from reference.core import static_site
 from reference.blocking_server import connections, recv_before
+from reference.core import static_site
 from reference.core.request_parser import HTTPError, RequestParser
 from reference.core.response import error_reply, reply_to
 

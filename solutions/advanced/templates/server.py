@@ -25,7 +25,8 @@ from urllib.parse import parse_qs
 
 from reference import async_server, cli
 from reference.core import static_site
-from reference.core.response import Response, error_page, html as html_page
+from reference.core.response import Response, error_page
+from reference.core.response import html as html_page
 from reference.core.router import Router
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"

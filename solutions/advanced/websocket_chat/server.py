@@ -19,11 +19,10 @@ from urllib.parse import parse_qs
 
 from reference import cli
 from reference.core import static_site
-from reference.core import websocket as frames   # the framing, done in the websocket_echo challenge
-from reference.core.websocket import handshake_refusal, switching_protocols
+from reference.core import websocket as frames  # the framing, done in the websocket_echo challenge
 from reference.core.request_parser import HTTPError, RequestParser
 from reference.core.response import error_reply, reply_to
-
+from reference.core.websocket import handshake_refusal, switching_protocols
 
 MAX_BACKLOG = 1024 * 1024   # bytes waiting for one client before we give up on it
 

@@ -8,8 +8,8 @@ Like reference/request_parser.py, nothing here touches a socket: the server feed
 sends whatever comes out, so you can test every rule here with plain bytes.
 """
 import base64
-import hashlib
 import codecs
+import hashlib
 import struct
 from dataclasses import dataclass
 

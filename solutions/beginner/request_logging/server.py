@@ -19,8 +19,8 @@ import time
 from functools import partial
 
 from reference import cli
-from reference.core import static_site
 from reference.blocking_server import connections, serve_client
+from reference.core import static_site
 
 
 def answer(request, args, client: str):

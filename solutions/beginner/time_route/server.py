@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 from reference import cli, threaded_server
 from reference.core import static_site
-from reference.core.response import html   # html(page) builds a Response: 200, text/html, the page encoded
+from reference.core.response import html  # html(page) builds a Response: 200, text/html, the page encoded
 
 
 def answer(request, args):

@@ -23,9 +23,9 @@ import traceback
 from pathlib import Path
 
 from reference import cli
-from reference.core import mime, static_files
 from reference.blocking_server import connections, serve_client
-from reference.core.response import Response, error_page, html   # error_page(status, message): a small HTML page
+from reference.core import mime, static_files
+from reference.core.response import Response, error_page, html  # error_page(status, message): a small HTML page
 
 
 def boom(request) -> Response:

@@ -26,10 +26,10 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 from reference import cli
-from reference.core import static_site
 from reference.blocking_server import connections, read_head, recv_before, serve_client
+from reference.core import static_site
 from reference.core.request_parser import Request, content_length, parse_head
-from reference.core.response import Response, error_page, html   # error_page(status, message): a small HTML page
+from reference.core.response import Response, error_page, html  # error_page(status, message): a small HTML page
 
 HERE = Path(__file__).resolve().parent
 THANKS = """<!doctype html>
