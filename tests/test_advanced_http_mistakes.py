@@ -1,0 +1,46 @@
+"""The graders of caching, upload, gzip and rest_api catch the mistakes a learner makes there, each in words
+that name it (issues 17 and 18: false passes found by hand, and mutants that survived).
+
+Each case is a kit solution with one realistic mistake put in (text substitutions that must match exactly once,
+so a changed solution fails here loudly instead of silently testing nothing). The grader runs on it as a learner
+runs it, from a --target folder outside the kit, limited with -k to the check that should catch it; the test
+reads the failure a learner would read.
+"""
+import pytest
+
+from tests.mistakes import Mistake, assert_caught, grade_all
+
+CACHING = [
+    Mistake("a 304 with Content-Length: 0", "caching",
+            (('return Response(304, headers + [("Content-Length", str(stat.st_size))])', "return Response(304, headers)"),),
+            "if_none_match_with_the_tag", ("Content-Length: 0", "RFC 9110, 8.6")),
+    Mistake("If-Range compared weakly", "caching",
+            (('return if_range == etag and not etag.startswith("W/")', 'return if_range.removeprefix("W/") == etag'),),
+            "only_for_the_current_tag", ("compares strongly", "206 Partial Content")),
+    Mistake("a range end past the file not clamped", "caching",
+            (("if last is None or last >= size:", "if last is None:"),),
+            "cut_at_its_end", ("a last byte past the end means the end",)),
+    Mistake("mutant: last >= size -> last == size", "caching",
+            (("if last is None or last >= size:", "if last is None or last == size:"),),
+            "cut_at_its_end", ("a last byte past the end means the end",)),
+    Mistake("If-Range with a date ignored", "caching",
+            (("    return if_range == modified\n", "    return True\n"),),
+            "current_date", ("is not the file's Last-Modified",)),
+    Mistake("mutant: if_range == modified -> !=", "caching",
+            (("    return if_range == modified\n", "    return if_range != modified\n"),),
+            "current_date", ("the Last-Modified you sent",)),
+    Mistake("mutant: first >= size -> first > size", "caching",
+            (("if first >= size:", "if first > size:"),),
+            "past_the_end_gives_416", ("416 Range Not Satisfiable", "numbered 0 to")),
+]
+MISTAKES = CACHING
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory) -> dict[str, tuple[int, str]]:
+    return grade_all(MISTAKES, tmp_path_factory)
+
+
+@pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: m.name)
+def test_the_grader_names_the_mistake(graded, mistake):
+    assert_caught(mistake, *graded[mistake.name])
