@@ -10,6 +10,9 @@ import pytest
 
 from tests.mistakes import Mistake, assert_caught, grade_all
 
+# Every case is graded once, a few at a time, in the first test's setup: on a busy machine that takes minutes.
+pytestmark = pytest.mark.timeout(900)
+
 CACHING = [
     Mistake("a 304 with Content-Length: 0", "caching",
             (('return Response(304, headers + [("Content-Length", str(stat.st_size))])', "return Response(304, headers)"),),
@@ -33,7 +36,18 @@ CACHING = [
             (("if first >= size:", "if first > size:"),),
             "past_the_end_gives_416", ("416 Range Not Satisfiable", "numbered 0 to")),
 ]
-MISTAKES = CACHING
+GZIP = [
+    Mistake("'gzip; q=0' (with a space) still compressed", "gzip",
+            (('coding, *parameters = [part.strip().lower() for part in item.split(";")]',
+              'coding, *parameters = item.strip().split(";")'),),
+            "refused_with_q0", ("gzip; q=0", "means the client refuses gzip")),
+    Mistake("Vary only on compressed answers", "gzip",
+            (('    response.headers.append(("Vary", "Accept-Encoding"))\n', ""),
+             ('    response.headers.append(("Content-Encoding", "gzip"))',
+              '    response.headers += [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]')),
+            "plain_answer_says_vary", ("Vary: Accept-Encoding, on the plain answer too",)),
+]
+MISTAKES = CACHING + GZIP
 
 
 @pytest.fixture(scope="module")
