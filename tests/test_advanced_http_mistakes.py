@@ -40,14 +40,50 @@ GZIP = [
     Mistake("'gzip; q=0' (with a space) still compressed", "gzip",
             (('coding, *parameters = [part.strip().lower() for part in item.split(";")]',
               'coding, *parameters = item.strip().split(";")'),),
-            "refused_with_q0", ("gzip; q=0", "means the client refuses gzip")),
+            "refused_with_q0", ("means the client refuses gzip (q=0)", "Hint 1/4 (gzip)")),
     Mistake("Vary only on compressed answers", "gzip",
             (('    response.headers.append(("Vary", "Accept-Encoding"))\n', ""),
              ('    response.headers.append(("Content-Encoding", "gzip"))',
               '    response.headers += [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]')),
             "plain_answer_says_vary", ("Vary: Accept-Encoding, on the plain answer too",)),
 ]
-MISTAKES = CACHING + GZIP
+REST_API = [
+    Mistake("DELETE answers 204 with a JSON body", "rest_api",
+            (("    return Response(204)\n", "    return send_json(note, 204)\n"),),
+            "delete_note", ("204 No Content never has a body",)),
+    Mistake("ids from max(notes) + 1", "rest_api",
+            (('note = {"id": next_id, "text": read_text(request)}',
+              'note = {"id": max(notes, default=0) + 1, "text": read_text(request)}'),
+             ("        notes[next_id] = note\n", '        notes[note["id"]] = note\n')),
+            "never_given_again", ("must stay gone", "a counter that only grows")),
+    Mistake("ids from len(notes) + 1", "rest_api",
+            (('note = {"id": next_id, "text": read_text(request)}',
+              'note = {"id": len(notes) + 1, "text": read_text(request)}'),
+             ("        notes[next_id] = note\n", '        notes[note["id"]] = note\n')),
+            "never_given_again", ("must stay gone", "a counter that only grows")),
+]
+UPLOAD = [
+    Mistake("a quoted boundary kept with its quotes", "upload",
+            ((r"""found = re.search(r';\s*boundary=(?:"([^"]{1,70})"|([^;\s"]{1,70}))', content_type, re.IGNORECASE)""",
+              r"""found = re.search(r'boundary=()([^;\s]+)', content_type)"""),),
+            "quoted_boundary", ("inside the quotes", "201")),
+    Mistake("exists() and then write", "upload",
+            (("""    while True:
+        try:
+            with open(path, "xb") as file:             # "x": fails if it exists, even if made a moment ago
+                file.write(content)
+            return path
+        except FileExistsError:
+""", """    while path.exists():
+"""), ("""            path = folder / f"{Path(name).stem}-{secrets.token_hex(4)}{Path(name).suffix}"
+""", """        path = folder / f"{Path(name).stem}-{secrets.token_hex(4)}{Path(name).suffix}"
+    print(f"storing {path.name}: sha256 {hashlib.sha256(content).hexdigest()}")
+    path.write_bytes(content)
+    return path
+""")),
+            "same_moment", ("eight different names", "open(path, 'xb')")),
+]
+MISTAKES = CACHING + GZIP + REST_API + UPLOAD
 
 
 @pytest.fixture(scope="module")

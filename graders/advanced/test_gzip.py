@@ -185,7 +185,7 @@ def test_gzip_refused_with_q0_sends_the_file_as_it_is(server, rng):
     for accept_encoding in refusals:
         exchange = send_raw(server, request(path, accept_encoding, rng))
         expect_as_it_is(exchange, path, content, f"'{accept_encoding}' means the client refuses gzip (q=0)",
-                        hint="headers")
+                        hint="parse")
 
 
 def test_head_is_the_head_of_get(server, rng):

@@ -11,13 +11,16 @@ finds it and removes it). The grader builds each multipart body itself, with a r
 - several files, with plain form fields between them, give 201 and one entry per file, in order;
 - client file names that climb out ("../", "..\\"), absolute paths, drive paths ("C:\\", "C:"), folders and
   a NUL byte are stored directly in DIR under a name with none of those, and nothing appears outside DIR;
-- the same file name uploaded twice keeps both files, under two names, each with its own bytes;
+- the same file name uploaded twice keeps both files, under two names, each with its own bytes; so do eight
+  uploads of one name sent at the same moment (a name checked with exists() and then written is taken by all);
 - with --max-upload N: a body of exactly N bytes is taken; N + 1 bytes give 413 and store nothing; a
   Content-Length far above N gives 413 at once, before the body has been sent (a server that reads the
   whole body first never answers, since the rest never comes);
 - with the default limit (10 MB): 3 MB is taken, and a Content-Length of 11 MB gives 413;
 - a body cut short (the client stops sending and says so), a body whose closing boundary is missing, and
   multipart/form-data without a boundary each give 400.
+The Content-Type comes in the shapes clients send: the boundary quoted (as .NET sends it, with characters only
+a quoted boundary may hold) or not, the parameter's name in any case, other parameters before or after it.
 """
 import hashlib
 import os
@@ -25,6 +28,7 @@ import random
 import select
 import socket
 import string
+import time
 from pathlib import Path
 
 import pytest
@@ -66,8 +70,21 @@ def multipart(boundary: bytes, parts: list[tuple[str, str | None, bytes]]) -> by
     return body + b"--" + boundary + b"--\r\n"
 
 
-def post(server, boundary: bytes, body: bytes, timeout: float = 5.0) -> Exchange:
-    headers = {"Content-Type": f"multipart/form-data; boundary={boundary.decode()}"}
+def content_type(boundary: bytes, rng=None) -> str:
+    """multipart/form-data with that boundary, in one of the shapes clients send (RFC 9110, 5.6.6 and 8.3.1)."""
+    value = boundary.decode()
+    if rng is None:
+        return f"multipart/form-data; boundary={value}"
+    if rng.random() < 0.5 or not value.isalnum() and not set(value) <= set(string.ascii_letters + string.digits + "-"):
+        value = f'"{value}"'                                   # quoted: .NET always quotes it
+    parameter = rng.choice(["boundary", "Boundary", "BOUNDARY"]) + "=" + value
+    parameters = rng.choice([[parameter], ["charset=utf-8", parameter], [parameter, "charset=UTF-8"]])
+    return rng.choice(["multipart/form-data", "Multipart/Form-Data"]) + "".join(
+        rng.choice(["; ", ";", " ; "]) + item for item in parameters)
+
+
+def post(server, boundary: bytes, body: bytes, timeout: float = 5.0, rng=None) -> Exchange:
+    headers = {"Content-Type": content_type(boundary, rng)}
     return fetch(server, "POST", "/upload", headers=headers, data=body, timeout=timeout)
 
 
@@ -163,7 +180,7 @@ def test_a_binary_file_is_stored_byte_for_byte(server, uploads, rng):
     content = bytes(rng.sample(list(content), len(content)))   # every byte value, in a random order
     boundary = new_boundary(rng)
     name = f"{rng.choice(WORDS)}-{rng.randint(100, 999)}.bin"
-    answer = post(server, boundary, multipart(boundary, [("file", name, content)]))
+    answer = post(server, boundary, multipart(boundary, [("file", name, content)]), rng=rng)
     [entry] = listing(answer, 1, hint="parts")
     plain_name(answer, entry["name"], name)
     expect_stored(server, answer, uploads, entry, content, f"the {len(content)} bytes of {name} (all 256 byte values)")
@@ -179,7 +196,7 @@ def test_crlf_and_boundary_like_lines_stay_in_the_file(server, uploads, rng):
                + b"--" + boundary[:-3] + b"\r\n"                    # a boundary cut short
                + b"last line, then a CRLF that belongs to the file\r\n")
     name = f"notes-{rng.randint(100, 999)}.txt"
-    answer = post(server, boundary, multipart(boundary, [("file", name, content)]))
+    answer = post(server, boundary, multipart(boundary, [("file", name, content)]), rng=rng)
     [entry] = listing(answer, 1, hint="parts")
     expect_stored(server, answer, uploads, entry, content, f"the {len(content)} bytes of {name}")
     expect_served(server, entry["name"], content)
@@ -191,13 +208,30 @@ def test_several_files_are_listed_in_order(server, uploads, rng):
              for word in rng.sample(WORDS, 3)]
     parts = [("note", None, b"a plain field, not a file"), ("file", *files[0]), ("file", *files[1]),
              ("title", None, rng.choice(WORDS).encode()), ("file", *files[2])]
-    answer = post(server, boundary, multipart(boundary, parts))
+    answer = post(server, boundary, multipart(boundary, parts), rng=rng)
     entries = listing(answer, 3, hint="parts")
     for entry, (name, content) in zip(entries, files):
         expect(entry.get("size") == len(content), answer,
                expected=f"the entries in the order of the parts: {[name for name, _ in files]}, with their sizes "
                         f"{[len(content) for _, content in files]}", got=f"{entries!r}"[:400], hint="parts")
         expect_stored(server, answer, uploads, entry, content, f"the {len(content)} bytes of {name}")
+
+
+def test_a_quoted_boundary_is_read_without_its_quotes(server, uploads, rng):
+    """.NET's HttpClient sends boundary="<a guid>"; a quoted boundary may also hold ':', '=', ',' and spaces."""
+    boundary = ("----grader " + rng.choice([":", "=", ",", "?"]) + "".join(
+        rng.choice(string.ascii_letters) for _ in range(16))).encode()
+    content = f"sent with a quoted boundary {rng.random()}\r\n".encode()
+    name = f"quoted-{rng.randint(100, 999)}.txt"
+    shape = f'multipart/form-data; {rng.choice(["boundary", "Boundary"])}="{boundary.decode()}"'
+    answer = fetch(server, "POST", "/upload", headers={"Content-Type": shape},
+                   data=multipart(boundary, [("file", name, content)]))
+    expect(answer.status == 201, answer,
+           expected=f"201: the boundary is {boundary.decode()!r}, inside the quotes. A parameter's value may be "
+                    "quoted (RFC 9110, 5.6.6): the quotes are not part of it", got=f"{answer.status} {answer.reason}",
+           hint="parts")
+    [entry] = listing(answer, 1, hint="parts")
+    expect_stored(server, answer, uploads, entry, content, f"the {len(content)} bytes of {name}")
 
 
 # --- file names ----------------------------------------------------------------------------------------
@@ -253,6 +287,45 @@ def test_the_same_name_twice_keeps_both_files(server, uploads, rng):
     expect(kept == first_content, answer, expected=f"the first {name} still holding its own bytes, {first_content!r}",
            got=f"{kept!r}", hint="unique")
     expect_stored(server, answer, uploads, second, second_content, f"the second {name}")
+
+
+def test_uploads_of_one_name_at_the_same_moment_keep_every_file(server, uploads, rng):
+    """Eight clients upload the same name at once. A name checked with exists() and then written is free for
+    all of them at the moment they look: each is told the same name, and the last write wins."""
+    name = f"same-{rng.randint(1000, 9999)}.txt"
+    # A megabyte each: parsing and hashing it holds each upload a moment, so the eight reach the
+    # naming step together, as on a busy server.
+    contents = [f"upload number {number} of {name}\n".encode() + random.Random(rng.random()).randbytes(1 << 20)
+                for number in range(8)]
+    connections, answers = [], []
+    try:
+        for content in contents:
+            boundary = new_boundary(rng)
+            body = multipart(boundary, [("file", name, content)])
+            head = (f"POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n"
+                    f"Content-Type: {content_type(boundary, rng)}\r\nConnection: close\r\n\r\n").encode()
+            connection = open_raw(server, timeout=5.0)
+            connections.append(connection)
+            connection.send(head + body[:-1])                # all but the last byte: every upload waits for it
+        time.sleep(0.3)                                      # every upload read up to its last byte, waiting
+        for connection in connections:                       # then the last bytes, as close together as we can
+            connection.sock.sendall(b"\n")
+        connections[0].sent.append(f"-- and 7 more uploads of {name}, finished at the same moment --\n")
+        answers = [connection.read_response() for connection in connections]
+    finally:
+        for connection in connections:
+            connection.close()
+    names = [listing(answer, 1, hint="unique")[0]["name"] for answer in answers]
+    expect(len(set(names)) == len(names), answers[0],
+           expected=f"eight different names for eight uploads of {name} sent at the same moment",
+           got=f"the names {names}. Between 'does it exist?' and the write, another upload takes the name: let "
+               "the open itself refuse an existing file, open(path, 'xb'), and try another name then",
+           hint="unique")
+    for answer, entry, content in zip(answers, (listing(answer, 1, "unique")[0] for answer in answers), contents):
+        kept = stored_bytes(server, uploads, entry["name"])
+        expect(kept == content, answer, expected=f"{entry['name']} holding the bytes of the upload told that name",
+               got=f"{len(kept or b'')} other bytes: another upload overwrote it (open(path, 'xb') never "
+                   "overwrites)", hint="unique")
 
 
 # --- the size limit --------------------------------------------------------------------------------------
