@@ -6,18 +6,25 @@ are read on raw sockets: a 304 must have no body at all, which an ordinary clien
 - a 200 for a file carries its exact bytes, a strong ETag ("...", not W/"..."), Last-Modified (the file's
   time, to the second) and Accept-Ranges: bytes;
 - HTML is sent with Cache-Control: no-cache, other files with a max-age above 0;
-- If-None-Match with the file's tag alone, in a list, in its weak form W/"..." (weak comparison) and "*"
-  each give 304 with no body and the same ETag; another tag gives 200 and the file;
+- If-None-Match with the file's tag alone, in a list (any spacing), in its weak form W/"..." (weak comparison)
+  and "*" each give 304 with no body, the same ETag, and no Content-Length or the file's (read raw: a 304's
+  Content-Length is the 200's, RFC 9110 8.6); other tags, weak or strong, give 200 and the file;
 - If-Modified-Since equal to the Last-Modified sent (though the file's time has a fraction of a second) or
-  later gives 304; a second earlier gives 200;
+  later, in any of the three HTTP date forms, gives 304; a second earlier gives 200;
 - If-None-Match decides when it is present: a tag that does not match gives 200 even with an
   If-Modified-Since in the future;
-- Range: bytes=a-b, bytes=a- and bytes=-n give 206 with Content-Range: bytes first-last/total and exactly
-  those bytes (both ends included);
-- a range that starts past the end gives 416 with Content-Range: bytes */total;
-- If-Range with the current tag gives the range (206); with an old tag, the whole file (200);
+- HEAD answers the head of GET: for the file, for a range and for a 304;
+- Range: bytes=a-b, bytes=a-, bytes=-n and one-byte ranges give 206 with Content-Range: bytes first-last/total
+  and exactly those bytes (both ends included), on files of odd and even sizes; a last byte at or past the
+  end is cut at the end; a suffix longer than the file is the whole file;
+- a range that starts at or past the end, bytes=-0, and any range of an empty file give 416 with
+  Content-Range: bytes */total;
+- a Range that is no byte range (another unit, bytes=-, bytes=9-5) is ignored (200; 416 for the invalid ones);
+- If-Range with the current tag or the current Last-Modified gives the range (206); with an old tag, a weak
+  tag (If-Range compares strongly) or an older date, the whole file (200);
 - once a file changes (new bytes, new time), its ETag changes, the new bytes are served, and the old tag
   no longer gives 304.
+Header names come in any case.
 """
 import email.utils
 import os
@@ -30,12 +37,14 @@ from urllib.parse import quote
 
 import pytest
 
-from graders.harness import Exchange, Headers, LocalServer, expect, fail, head_is_the_head_of_get, send_raw
+from graders.harness import (Exchange, GraderFailure, Headers, LocalServer, expect, fail, head_is_the_head_of_get,
+                             send_raw, with_advice)
 
 STATIC = Path(__file__).resolve().parents[2] / "static"
 BASE_TIME = 1_704_189_600             # 2024-01-02 10:00:00 UTC: the copied files get times from here on
 FRACTION = 0.6                        # real files have fractions of a second; Last-Modified does not
 HTML = (".html", ".htm")
+EMPTY = "empty-file.txt"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -46,6 +55,7 @@ def site(request, tmp_path_factory) -> Path:
     for number, file in enumerate(sorted(path for path in root.rglob("*") if path.is_file())):
         stamp = BASE_TIME + number * 3607 + FRACTION
         os.utime(file, (stamp, stamp))
+    (root / EMPTY).write_bytes(b"")                  # a file of 0 bytes: every range of it is unsatisfiable
     request.module.SERVER_ARGS = ["--static", str(root)]
     yield root
     request.module.SERVER_ARGS = []
@@ -53,7 +63,7 @@ def site(request, tmp_path_factory) -> Path:
 
 def files(site: Path, kind: str = "any", at_least: int = 0) -> list[Path]:
     found = [path for path in sorted(site.rglob("*"))
-             if path.is_file() and path.name != "404.html" and path.stat().st_size >= at_least]
+             if path.is_file() and path.name not in ("404.html", EMPTY) and path.stat().st_size >= at_least]
     if kind == "html":
         return [path for path in found if path.suffix in HTML]
     if kind == "other":
@@ -215,9 +225,10 @@ def test_if_none_match_with_the_tag_gives_304_without_a_body(site, server, rng):
     ]
     for value, why in forms:
         expect_not_modified(get_until_closed(server, path, rng=rng, If_None_Match=value), etag, why, size)
-    answer = get(server, path, rng=rng, If_None_Match=tag_list(rng, others))
-    expect_file(answer, path, file.read_bytes(), hint="conditional",
-                why=f": none of the client's tags {', '.join(others)} is the file's")
+    for value in (tag_list(rng, others), f'W/{others[1]}'):
+        answer = get(server, path, rng=rng, If_None_Match=value)
+        expect_file(answer, path, file.read_bytes(), hint="conditional",
+                    why=f": no tag in If-None-Match: {value} is the file's")
 
 
 def http_date_forms(stamp: int) -> list[str]:
@@ -295,8 +306,18 @@ def expect_part(answer: Exchange, content: bytes, first: int, last: int, asked: 
            got=f"{len(answer.body)} bytes that differ", hint="ranges")
 
 
+def one_of_each_parity(site: Path, rng) -> list[Path]:
+    """Two files of 300 bytes or more, one of an even size and one odd: size ^ 1 is size - 1 only for odd sizes."""
+    found = files(site, at_least=300)
+    return [rng.choice([f for f in found if f.stat().st_size % 2 == parity] or found) for parity in (0, 1)]
+
+
 def test_ranges_give_206_with_exactly_those_bytes(site, server, rng):
-    file = rng.choice(files(site, at_least=300))
+    for file in one_of_each_parity(site, rng):
+        ranges_of_one_file(site, server, rng, file)
+
+
+def ranges_of_one_file(site, server, rng, file: Path) -> None:
     path, content = url(site, file), file.read_bytes()
     size = len(content)
     first = rng.randrange(1, size // 2)
@@ -314,16 +335,55 @@ def test_ranges_give_206_with_exactly_those_bytes(site, server, rng):
     for edge in (0, size - 1):                                      # one byte, at either end
         expect_part(get(server, path, rng=rng, Range=f"bytes={edge}-{edge}"), content, edge, edge,
                     f"bytes={edge}-{edge}")
+    expect_part(get(server, path, rng=rng, Range="bytes=-1"), content, size - 1, size - 1, "bytes=-1 (the last byte)")
+
+
+def test_a_range_header_that_is_no_range_is_ignored(site, server, rng):
+    """Not one byte range: the whole file (RFC 9110, 14.2: a server ignores a Range it cannot use). Where the
+    range is merely invalid, 416 is allowed too. Never a crash."""
+    file = rng.choice(files(site, at_least=300))
+    path, content = url(site, file), file.read_bytes()
+    for asked, may_416 in ((f"items=0-{rng.randint(5, 99)}", False), ("bytes=-", True),
+                           (f"bytes={rng.randint(50, 99)}-{rng.randint(5, 49)}", True)):
+        try:
+            answer = get(server, path, rng=rng, Range=asked)
+        except GraderFailure as failure:
+            raise with_advice(failure, expected=f"an answer to Range: {asked}, which is no byte range your "
+                              "server can serve: the whole file with 200", hint="ranges") from None
+        if may_416 and answer.status == 416:
+            continue
+        expect_file(answer, path, content, hint="ranges",
+                    why=f": Range: {asked} is no byte range{' of a unit we know' if not may_416 else ''}, so it is "
+                        "ignored" + (" (or refused with 416)" if may_416 else ""))
+
+
+def expect_416(answer: Exchange, asked: str, size: int, why: str) -> None:
+    expect(answer.status == 416, answer,
+           expected=f"416 Range Not Satisfiable for Range: {asked}: {why}",
+           got=f"{answer.status} {answer.reason}", hint="ranges")
+    content_range = answer.headers.get("Content-Range", "")
+    expect(content_range.replace(" ", "") == f"bytes*/{size}", answer,
+           expected=f"Content-Range: bytes */{size} on the 416, which tells the client how many bytes there are",
+           got=f"Content-Range: {content_range}" if content_range else "no Content-Range", hint="ranges")
+
+
+def test_an_empty_suffix_and_an_empty_file_give_416(site, server, rng):
+    file = rng.choice(files(site, at_least=300))
+    size = file.stat().st_size
+    expect_416(get(server, url(site, file), rng=rng, Range="bytes=-0"), "bytes=-0", size,
+               "the last 0 bytes are no bytes at all")
+    for asked in (f"bytes=-{rng.randint(1, 50)}", "bytes=0-", f"bytes=0-{rng.randint(1, 50)}"):
+        expect_416(get(server, "/" + EMPTY, rng=rng, Range=asked), asked, 0, "the file is empty: it has no byte 0")
 
 
 def test_a_range_that_ends_past_the_file_is_cut_at_its_end(site, server, rng):
-    file = rng.choice(files(site, at_least=300))
-    path, content = url(site, file), file.read_bytes()
-    size = len(content)
-    for last in (size, size + rng.randint(1, 10), rng.randint(size + 1000, 10 ** 7)):
-        first = rng.randrange(0, size - 1)
-        expect_part(get(server, path, rng=rng, Range=f"bytes={first}-{last}"), content, first, size - 1,
-                    f"bytes={first}-{last} (the file has {size} bytes: bytes 0 to {size - 1})")
+    for file in one_of_each_parity(site, rng):
+        path, content = url(site, file), file.read_bytes()
+        size = len(content)
+        for last in (size, size + rng.randint(1, 10), rng.randint(size + 1000, 10 ** 7)):
+            first = rng.randrange(0, size - 1)
+            expect_part(get(server, path, rng=rng, Range=f"bytes={first}-{last}"), content, first, size - 1,
+                        f"bytes={first}-{last} (the file has {size} bytes: bytes 0 to {size - 1})")
 
 
 def test_a_range_past_the_end_gives_416_with_content_range(site, server, rng):
@@ -331,15 +391,8 @@ def test_a_range_past_the_end_gives_416_with_content_range(site, server, rng):
     path, size = url(site, file), file.stat().st_size
     for start in (size, size + rng.randint(1, 50)):                # at the size is already past the last byte
         asked = rng.choice([f"bytes={start}-{start + rng.randint(0, 99)}", f"bytes={start}-"])
-        answer = get(server, path, rng=rng, Range=asked)
-        expect(answer.status == 416, answer,
-               expected=f"416 Range Not Satisfiable for Range: {asked}: the file has {size} bytes, numbered 0 to "
-                        f"{size - 1}, and the range starts at byte {start}",
-               got=f"{answer.status} {answer.reason}", hint="ranges")
-        content_range = answer.headers.get("Content-Range", "")
-        expect(content_range.replace(" ", "") == f"bytes*/{size}", answer,
-               expected=f"Content-Range: bytes */{size} on the 416, which tells the client how many bytes there are",
-               got=f"Content-Range: {content_range}" if content_range else "no Content-Range", hint="ranges")
+        expect_416(get(server, path, rng=rng, Range=asked), asked, size,
+                   f"the file has {size} bytes, numbered 0 to {size - 1}, and the range starts at byte {start}")
 
 
 def test_if_range_gives_the_range_only_for_the_current_tag(site, server, rng):
@@ -351,9 +404,10 @@ def test_if_range_gives_the_range_only_for_the_current_tag(site, server, rng):
     asked = f"bytes={first}-{last}"
     expect_part(get(server, path, rng=rng, Range=asked, If_Range=etag), content, first, last,
                 f"{asked} with If-Range: {etag}")
-    old = f'"{rng.randrange(16 ** 8):08x}-old"'
-    expect_file(get(server, path, rng=rng, Range=asked, If_Range=old), path, content, hint="ranges",
-                why=f": If-Range: {old} is not the file's tag any more, so the client's part would not fit its copy")
+    for old in (f'"!{rng.randrange(16 ** 8):08x}-old"', f'"~{rng.randrange(16 ** 8):08x}-old"'):   # any order
+        expect_file(get(server, path, rng=rng, Range=asked, If_Range=old), path, content, hint="ranges",
+                    why=f": If-Range: {old} is not the file's tag any more, so the client's part would not fit "
+                        "its copy")
     weak = "W/" + etag.removeprefix("W/")
     expect_file(get(server, path, rng=rng, Range=asked, If_Range=weak), path, content, hint="ranges",
                 why=f": If-Range compares strongly (RFC 9110, 13.1.5), and {weak} is a weak tag: a weak tag "
@@ -371,10 +425,13 @@ def test_if_range_with_a_date_gives_the_range_only_for_the_current_date(site, se
     expect_part(get(server, path, rng=rng, Range=asked, If_Range=modified), content, first, last,
                 f"{asked} with If-Range: {modified}, the Last-Modified you sent (If-Range holds a tag or a date)")
     stamp = int(email.utils.parsedate_to_datetime(modified).timestamp())
-    older = email.utils.formatdate(stamp - rng.randint(1, 86_400), usegmt=True)
-    expect_file(get(server, path, rng=rng, Range=asked, If_Range=older), path, content, hint="ranges",
-                why=f": If-Range: {older} is not the file's Last-Modified ({modified}): the file changed since the "
-                    "client's copy, so it gets the whole new file")
+    older = [email.utils.formatdate(stamp - days * 86_400 - rng.randint(1, 3600), usegmt=True) for days in range(14)]
+    below = [date for date in older if date < modified]                # dates are no text to compare with < or >:
+    above = [date for date in older if date > modified]                # one of each order of the letters
+    for date in [rng.choice(below)] * bool(below) + [rng.choice(above)] * bool(above):
+        expect_file(get(server, path, rng=rng, Range=asked, If_Range=date), path, content, hint="ranges",
+                    why=f": If-Range: {date} is not the file's Last-Modified ({modified}): the file changed since "
+                        "the client's copy, so it gets the whole new file")
 
 
 # --- a file that changes --------------------------------------------------------------------------------
