@@ -11,6 +11,8 @@ finds it and removes it). The grader builds each multipart body itself, with a r
 - several files, with plain form fields between them, give 201 and one entry per file, in order;
 - client file names that climb out ("../", "..\\"), absolute paths, drive paths ("C:\\", "C:"), folders and
   a NUL byte are stored directly in DIR under a name with none of those, and nothing appears outside DIR;
+- a safe client name is kept (its last piece: no folders, no drive), a Windows device name (CON, nul.txt) gets
+  another, and a 300-character name is stored under one of 255 bytes at most;
 - the same file name uploaded twice keeps both files, under two names, each with its own bytes; so do eight
   uploads of one name sent at the same moment (a name checked with exists() and then written is taken by all);
 - with --max-upload N: a body of exactly N bytes is taken; N + 1 bytes give 413 and store nothing; a
@@ -18,7 +20,9 @@ finds it and removes it). The grader builds each multipart body itself, with a r
   whole body first never answers, since the rest never comes);
 - with the default limit (10 MB): 3 MB is taken, and a Content-Length of 11 MB gives 413;
 - a body cut short (the client stops sending and says so), a body whose closing boundary is missing, and
-  multipart/form-data without a boundary each give 400.
+  multipart/form-data without a boundary each give 400;
+- a preamble before the first boundary is skipped (RFC 2046); a body where the boundary is nowhere, where
+  every line that starts with it goes on with other characters, or whose part headers never end gives 400.
 The Content-Type comes in the shapes clients send: the boundary quoted (as .NET sends it, with characters only
 a quoted boundary may hold) or not, the parameter's name in any case, other parameters before or after it.
 """
@@ -273,6 +277,47 @@ def test_client_file_names_never_place_a_file_outside_the_folder(server, uploads
         expect_stored(server, answer, uploads, entry, content, f"the file the client named {filename!r}")
 
 
+DEVICES = ["CON", "PRN", "AUX", "NUL", "COM1", "COM9", "LPT1", "LPT9"]
+
+
+def test_a_safe_name_is_kept_and_only_its_last_piece_counts(server, uploads, rng):
+    """The name the client meant is kept (its last piece: no folders, no drive), never a Windows device name,
+    and never longer than a file system takes."""
+    token = f"{rng.choice(WORDS)}{rng.randint(10_000, 99_999)}"
+    folder, drive = f"folder{rng.randint(100, 999)}", rng.choice("CDEFGH")
+    cases = [(f"{token}.txt", [], "a plain, safe name is kept as it is"),
+             (f"{folder}/{folder}x/{token}.txt", [folder], "only the last piece of a path is the name"),
+             (f"{folder}\\{token}.txt", [folder], "a Windows path's last piece is after the last \\"),
+             (f"{drive}:{token}.txt", [], "after a drive letter comes the name")]
+    for sent, folders, why in cases:
+        boundary = new_boundary(rng)
+        answer = post(server, boundary, multipart(boundary, [("file", sent, b"named\n")]), rng=rng)
+        [entry] = listing(answer, 1, hint="safe_name")
+        stored = entry["name"]
+        expect(token in stored and not any(piece in stored for piece in folders) and stored[:2] != f"{drive}_",
+               answer, expected=f"a stored name made of {token}.txt, the client's name without its folders or "
+               f"drive, since {why} (the client sent {sent!r})", got=f"the name {stored!r}", hint="safe_name")
+    for device in rng.sample(DEVICES, 3):
+        sent = rng.choice([device, device.lower(), device.title()]) + rng.choice([".txt", "", ".tar.gz"])
+        boundary = new_boundary(rng)
+        answer = post(server, boundary, multipart(boundary, [("file", sent, b"not a device\n")]), rng=rng)
+        [entry] = listing(answer, 1, hint="safe_name")
+        expect(entry["name"].split(".")[0].upper() not in DEVICES, answer,
+               expected=f"a stored name that is no Windows device: {sent!r} would be the {device} device on Windows, "
+                        "not a file (prefix it with _)", got=f"the name {entry['name']!r}", hint="safe_name")
+    sent = token * (300 // len(token)) + ".txt"
+    boundary = new_boundary(rng)
+    try:
+        answer = post(server, boundary, multipart(boundary, [("file", sent, b"long\n")]), rng=rng)
+    except GraderFailure as failure:
+        raise with_advice(failure, expected=f"201 for a file name of {len(sent)} characters, stored under a "
+                          "shorter one: file systems take 255 bytes at most", hint="safe_name") from None
+    [entry] = listing(answer, 1, hint="safe_name")
+    expect(len(entry["name"].encode()) <= 255, answer, expected="a stored name of 255 bytes at most",
+           got=f"{len(entry['name'].encode())} bytes", hint="safe_name")
+    expect_stored(server, answer, uploads, entry, b"long\n", f"the file named with {len(sent)} characters")
+
+
 def test_the_same_name_twice_keeps_both_files(server, uploads, rng):
     name = f"report-{rng.randint(1000, 9999)}.txt"
     first_content, second_content = b"the first report\n", b"the second report, longer than the first\n"
@@ -469,6 +514,47 @@ def test_a_missing_closing_boundary_gives_400(server, uploads, rng):
     answer = post(server, boundary, body)
     expect(answer.status == 400, answer, expected="400 Bad Request: the body ends inside its only part, with no "
            "closing boundary", got=f"{answer.status} {answer.reason}", hint="parts")
+
+
+def test_a_preamble_before_the_first_boundary_is_skipped(server, uploads, rng):
+    """RFC 2046, 5.1.1: text may come before the first boundary (a preamble), and is ignored."""
+    boundary = new_boundary(rng)
+    content = f"after a preamble {rng.random()}\r\n".encode()
+    body = b"This is a preamble, for readers that cannot read MIME.\r\n" + multipart(boundary, [("file", "p.txt", content)])
+    answer = post(server, boundary, body, rng=rng)
+    expect(answer.status == 201, answer, expected="201: the text before the first boundary is a preamble, which a "
+           "parser skips (look for the first delimiter wherever it is)", got=f"{answer.status} {answer.reason}",
+           hint="parts")
+    [entry] = listing(answer, 1, hint="parts")
+    expect_stored(server, answer, uploads, entry, content, "the file after the preamble")
+
+
+def test_bodies_that_are_no_multipart_give_400(server, uploads, rng):
+    boundary = new_boundary(rng)
+    good = multipart(boundary, [("file", "a.txt", b"hello\r\n")])
+    other = new_boundary(rng)
+    broken = [
+        (multipart(other, [("file", "a.txt", b"hello\r\n")]), "the boundary of Content-Type is nowhere in the body"),
+        (b"x" * (len(boundary) + 1) + b"--\r\nno boundary here either\r\n", "the boundary is nowhere in the body"),
+        (good.replace(b"--" + boundary + b"\r\n", b"--" + boundary + b"junk\r\n").replace(
+            b"--" + boundary + b"--", b"--" + boundary + b"junk--"),
+         "no line is a boundary: each starts with it, then goes on with other characters"),
+        (b"--" + boundary + b'\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\nno blank line, '
+         b"so no end of the headers\r\n--" + boundary + b"--\r\n", "a part whose headers never end (no blank line)"),
+    ]
+    for body, why in broken:
+        answer = post(server, boundary, body, rng=rng)
+        expect(answer.status == 400, answer, expected=f"400 Bad Request: {why}", got=f"{answer.status} {answer.reason}",
+               hint="parts")
+    # A first line that starts with the boundary and goes on is no delimiter (RFC 2046, 5.1.1): refuse the body,
+    # or read it as a preamble, with no file in it. Never a file.
+    body = good.replace(b"--" + boundary + b"\r\n", b"--" + boundary + b"junk\r\n")
+    answer = post(server, boundary, body, rng=rng)
+    if answer.status != 400:
+        files = listing(answer, 0, hint="parts")
+        expect(not files, answer, expected="400, or no file: the only line before the closing boundary that "
+               "starts with the boundary goes on with 'junk', so it is no delimiter, and no part begins",
+               got=f"{files!r}"[:200], hint="parts")
 
 
 def test_multipart_without_a_boundary_gives_400(server, uploads, rng):
