@@ -129,7 +129,8 @@ def test_gzip_in_a_list_gives_a_compressed_body(server, rng):
                "*;q=0.1"]
     rng.shuffle(weights)
     for accept_encoding in ["gzip, deflate, br", ", ".join(listed), ",".join(listed), ", ".join(weights),
-                            rng.choice(["GZIP", "Gzip"]), weighted(rng, "gzip", rng.choice(["1", "0.001", "1.000"]))]:
+                            rng.choice(["GZIP", "Gzip"]),
+                            *(weighted(rng, "gzip", weight) for weight in ("1", "0.001", "1.000"))]:
         expect_gzipped(send_raw(server, request(path, accept_encoding, rng)), path, content, accept_encoding)
 
 
@@ -172,6 +173,10 @@ def test_no_accept_encoding_sends_the_file_as_it_is(server, rng):
     path, content = pick_text_file(rng)
     exchange = send_raw(server, request(path, None))
     expect_as_it_is(exchange, path, content, "the client did not say it can decode anything", hint="parse")
+    for accept_encoding in (", ".join(rng.sample(OTHER_CODINGS, 2)), "identity", ""):
+        exchange = send_raw(server, request(path, accept_encoding, rng))
+        expect_as_it_is(exchange, path, content, f"'Accept-Encoding: {accept_encoding}' does not list gzip",
+                        hint="parse")
 
 
 def test_gzip_refused_with_q0_sends_the_file_as_it_is(server, rng):

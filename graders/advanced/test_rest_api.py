@@ -240,6 +240,19 @@ def test_bad_json_is_400_with_json_error(server, rng):
     check_json_error(fetch(server, "PUT", path, data=broken, headers=JSON_HEADERS), "the body is not valid JSON")
 
 
+def test_json_nested_too_deeply_is_400_with_json_error(server, rng):
+    depth = rng.randint(100_000, 200_000)
+    body = ("[" * depth + "]" * depth).encode()
+    try:
+        exchange = fetch(server, "POST", "/api/notes", data=body, headers=JSON_HEADERS)
+    except GraderFailure as failure:
+        raise with_advice(failure, expected=f"400 with a JSON error for {depth} nested lists: valid JSON, but no note, "
+                          "and too deep for json.loads(), which raises RecursionError (not a ValueError)",
+                          hint="validate") from None
+    check_json_error(exchange, f"{depth} nested lists are no note, and too deep for json.loads(): it raises "
+                     "RecursionError, which is no ValueError: catch it too")
+
+
 def test_missing_text_is_400_with_json_error(server, rng):
     for body in ({}, {"title": words(rng)}, ["text"]):
         exchange = fetch(server, "POST", "/api/notes", json=body)
