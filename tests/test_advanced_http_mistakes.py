@@ -83,7 +83,23 @@ UPLOAD = [
 """)),
             "same_moment", ("eight different names", "open(path, 'xb')")),
 ]
-MISTAKES = CACHING + GZIP + REST_API + UPLOAD
+MORE = [
+    Mistake("Windows device names kept", "upload",
+            (('''    if name.split(".")[0].upper() in WINDOWS_DEVICES:
+        name = "_" + name                              # "CON.txt" is the console on Windows, not a file
+''', ""),),
+            "safe_name_is_kept", ("no Windows device",)),
+    Mistake("the first piece of a path kept", "upload",
+            (('re.split(r"[/\\\\]", filename)[-1]', 're.split(r"[/\\\\]", filename)[0]'),),
+            "safe_name_is_kept", ("without its folders or drive",)),
+    Mistake("a preamble refused", "upload",
+            (("    if position < 0:\n", "    if position != 0:\n"),),
+            "preamble", ("a preamble, which a parser skips",)),
+    Mistake("RecursionError not caught", "rest_api",
+            (("    except RecursionError:\n", "    except TypeError:\n"),),
+            "nested_too_deeply", ("RecursionError",)),
+]
+MISTAKES = CACHING + GZIP + REST_API + UPLOAD + MORE
 
 
 @pytest.fixture(scope="module")
