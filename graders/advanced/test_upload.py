@@ -32,6 +32,7 @@ import random
 import select
 import socket
 import string
+import threading
 import time
 from pathlib import Path
 
@@ -342,24 +343,58 @@ def test_uploads_of_one_name_at_the_same_moment_keep_every_file(server, uploads,
     # naming step together, as on a busy server.
     contents = [f"upload number {number} of {name}\n".encode() + random.Random(rng.random()).randbytes(1 << 20)
                 for number in range(8)]
-    connections, answers = [], []
+    datas = []
+    for content in contents:
+        boundary = new_boundary(rng)
+        body = multipart(boundary, [("file", name, content)])
+        datas.append((f"POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n"
+                      f"Content-Type: {content_type(boundary, rng)}\r\nConnection: close\r\n\r\n").encode() + body)
+    # Each upload in a thread of its own sends all but its last byte. Once all eight are in, the last bytes go
+    # together, in one loop; a server that reads one request at a time never lets all eight in, so after a
+    # moment each upload sends its own last byte.
+    all_in, go, lock, done = threading.Event(), threading.Event(), threading.Lock(), []
+    results: list = [None] * len(datas)
+    last_bytes_sent = []
+
+    def upload(number: int, connection) -> None:
+        try:
+            connection.send(datas[number][:-1])
+            with lock:
+                done.append(number)
+                if len(done) == len(datas):
+                    all_in.set()
+            go.wait(10)
+            if not last_bytes_sent:
+                connection.send(datas[number][-1:], note=False)
+            results[number] = connection.read_response()
+        except GraderFailure as failure:
+            results[number] = failure
+
+    connections = [open_raw(server, timeout=8.0) for _ in datas]
     try:
-        for content in contents:
-            boundary = new_boundary(rng)
-            body = multipart(boundary, [("file", name, content)])
-            head = (f"POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n"
-                    f"Content-Type: {content_type(boundary, rng)}\r\nConnection: close\r\n\r\n").encode()
-            connection = open_raw(server, timeout=5.0)
-            connections.append(connection)
-            connection.send(head + body[:-1])                # all but the last byte: every upload waits for it
-        time.sleep(0.3)                                      # every upload read up to its last byte, waiting
-        for connection in connections:                       # then the last bytes, as close together as we can
-            connection.sock.sendall(b"\n")
-        connections[0].sent.append(f"-- and 7 more uploads of {name}, finished at the same moment --\n")
-        answers = [connection.read_response() for connection in connections]
+        threads = [threading.Thread(target=upload, args=pair, daemon=True) for pair in enumerate(connections)]
+        for thread in threads:
+            thread.start()
+        if all_in.wait(1.5):
+            time.sleep(0.3)                                  # every upload read up to its last byte, waiting
+            for connection in connections:                   # then the last bytes, as close together as we can
+                connection.sock.sendall(b"\n")
+            last_bytes_sent.append(True)
+        go.set()
+        for thread in threads:
+            thread.join(20)
     finally:
         for connection in connections:
             connection.close()
+    for result in results:
+        if isinstance(result, GraderFailure):
+            raise with_advice(result, expected=f"201 for each of eight uploads of {name} sent at the same moment",
+                              hint="unique") from None
+        if result is None:
+            fail(Exchange("POST", "/upload", f"eight uploads of {name} at once"),
+                 expected=f"an answer to each of eight uploads of {name} within 20 s", got="none", hint="unique")
+    answers = results
+    answers[0].sent += f"-- and 7 more uploads of {name}, finished at the same moment --\n"
     names = [listing(answer, 1, hint="unique")[0]["name"] for answer in answers]
     expect(len(set(names)) == len(names), answers[0],
            expected=f"eight different names for eight uploads of {name} sent at the same moment",
