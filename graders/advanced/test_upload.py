@@ -9,6 +9,7 @@ finds it and removes it). The grader builds each multipart body itself, with a r
 - a file holding CRLFs, a blank line, a CRLF at its very end, and lines that look like the boundary (after a
   bare LF, inside a line, a boundary cut short) is stored whole;
 - several files, with plain form fields between them, give 201 and one entry per file, in order;
+- an upload sent in pieces cut anywhere (in the head, inside a delimiter, in the file) is read whole;
 - client file names that climb out ("../", "..\\"), absolute paths, drive paths ("C:\\", "C:"), folders and
   a NUL byte are stored directly in DIR under a name with none of those, and nothing appears outside DIR;
 - a safe client name is kept (its last piece: no folders, no drive), a Windows device name (CON, nul.txt) gets
@@ -38,7 +39,8 @@ from pathlib import Path
 
 import pytest
 
-from graders.harness import Exchange, GraderFailure, LocalServer, expect, fail, fetch, open_raw, with_advice
+from graders.harness import (Exchange, GraderFailure, LocalServer, expect, fail, fetch, open_raw, send_raw,
+                             with_advice)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SMALL_LIMIT = 50_000
@@ -220,6 +222,24 @@ def test_several_files_are_listed_in_order(server, uploads, rng):
                expected=f"the entries in the order of the parts: {[name for name, _ in files]}, with their sizes "
                         f"{[len(content) for _, content in files]}", got=f"{entries!r}"[:400], hint="parts")
         expect_stored(server, answer, uploads, entry, content, f"the {len(content)} bytes of {name}")
+
+
+def test_an_upload_split_anywhere_is_read_whole(server, uploads, rng):
+    """TCP delivers a request in pieces, cut anywhere: in the head, in a delimiter, in the file."""
+    boundary = new_boundary(rng)
+    content = bytes(rng.randrange(256) for _ in range(rng.randint(3000, 6000)))
+    name = f"split-{rng.randint(100, 999)}.bin"
+    body = multipart(boundary, [("note", None, b"a field first"), ("file", name, content)])
+    data = (f"POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n"
+            f"Content-Type: {content_type(boundary, rng)}\r\nConnection: close\r\n\r\n").encode() + body
+    delimiter = data.find(b"--" + boundary, len(data) - len(body) + 10)     # the second delimiter: cut inside it
+    cuts = sorted({rng.randrange(1, len(data) - len(body)), delimiter + rng.randrange(1, len(boundary)),
+                   rng.randrange(1, len(data))})
+    pieces = [data[start:end] for start, end in zip([0, *cuts], [*cuts, len(data)])]
+    answer = send_raw(server, pieces, pause=0.05)
+    [entry] = listing(answer, 1, hint="parts")
+    expect_stored(server, answer, uploads, entry, content, f"the {len(content)} bytes of {name}, sent in "
+                  f"{len(pieces)} pieces cut at bytes {cuts}")
 
 
 def test_a_quoted_boundary_is_read_without_its_quotes(server, uploads, rng):
