@@ -7,18 +7,22 @@ CSS, JavaScript and JSON files in static/. The checks:
 - so does gzip in a list: "gzip, deflate, br", and a list with q weights such as "br;q=1.0, gzip;q=0.8";
 - Content-Length counts the compressed bytes, the ones actually sent;
 - the compressed answer carries "Vary: Accept-Encoding" (or lists Accept-Encoding in its Vary);
+- every answer for a text file carries that Vary, the plain ones too: its body could have differed;
 - without Accept-Encoding, the file is sent as it is, with no Content-Encoding;
-- with "gzip;q=0" (gzip refused) the file is sent as it is, too.
+- with "gzip;q=0" (gzip refused), in any of its legal spellings ("GZIP; Q=0", "gzip ;q=0.000"), the file is
+  sent as it is, too;
+- HEAD answers the head of GET, with and without gzip: the same Content-Length, and no body.
+The header's name and codings come in any case, and items with or without spaces around ";" and ",".
 """
 import gzip
 import re
 import time
 import zlib
-from pathlib import Path
 
-from graders.harness import Exchange, expect, fail, open_raw, send_raw
+from graders.ground import STATIC
+from graders.harness import Exchange, expect, fail, head_is_the_head_of_get, open_raw, send_raw
 
-STATIC = Path(__file__).resolve().parents[2] / "static"
+STATIC = STATIC
 TEXT = (".html", ".css", ".js", ".json")
 OTHER_CODINGS = ["deflate", "br", "zstd", "compress"]
 
@@ -31,11 +35,27 @@ def pick_text_file(rng) -> tuple[str, bytes]:
     return "/" + file.relative_to(STATIC).as_posix(), file.read_bytes()
 
 
-def request(path: str, accept_encoding: str | None) -> bytes:
+def request(path: str, accept_encoding: str | None, rng=None) -> bytes:
+    """A GET; with `rng`, the header's name in any case (RFC 9110, 5.1: names are case-insensitive)."""
     head = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
     if accept_encoding is not None:
-        head += f"Accept-Encoding: {accept_encoding}\r\n"
+        name = rng.choice(["Accept-Encoding", "accept-encoding", "ACCEPT-ENCODING"]) if rng else "Accept-Encoding"
+        head += f"{name}: {accept_encoding}\r\n"
     return (head + "\r\n").encode()
+
+
+def weighted(rng, coding: str, weight: str) -> str:
+    """coding;q=weight as clients may write it: spaces around ';' are allowed (RFC 9110, 5.6.6), case too."""
+    return (rng.choice([coding, coding.upper()]) + rng.choice([";", "; ", " ;", " ; "])
+            + rng.choice(["q", "Q"]) + "=" + weight)
+
+
+def expect_vary(exchange, why: str) -> None:
+    vary = [name.strip().lower() for name in exchange.headers.get("Vary", "").split(",")]
+    expect("accept-encoding" in vary or "*" in vary, exchange,
+           expected=f"Vary: Accept-Encoding, {why}",
+           got=f"Vary: {exchange.headers.get('Vary')}" if exchange.headers.get("Vary") else "no Vary header",
+           hint="headers")
 
 
 def coding(exchange) -> str:
@@ -105,9 +125,13 @@ def test_gzip_in_a_list_gives_a_compressed_body(server, rng):
     path, content = pick_text_file(rng)
     listed = rng.sample(OTHER_CODINGS, 2)
     listed.insert(rng.randrange(3), "gzip")
-    weighted = [f"{rng.choice(OTHER_CODINGS)};q=1.0", f"gzip;q=0.{rng.randint(3, 9)}", "*;q=0.1"]
-    for accept_encoding in ["gzip, deflate, br", ", ".join(listed), ",".join(listed), ", ".join(weighted)]:
-        expect_gzipped(send_raw(server, request(path, accept_encoding)), path, content, accept_encoding)
+    weights = [weighted(rng, rng.choice(OTHER_CODINGS), "1.0"), weighted(rng, "gzip", f"0.{rng.randint(3, 9)}"),
+               "*;q=0.1"]
+    rng.shuffle(weights)
+    for accept_encoding in ["gzip, deflate, br", ", ".join(listed), ",".join(listed), ", ".join(weights),
+                            rng.choice(["GZIP", "Gzip"]),
+                            *(weighted(rng, "gzip", weight) for weight in ("1", "0.001", "1.000"))]:
+        expect_gzipped(send_raw(server, request(path, accept_encoding, rng)), path, content, accept_encoding)
 
 
 def test_content_length_counts_the_compressed_bytes(server, rng):
@@ -132,22 +156,44 @@ def test_compressed_answer_says_vary_accept_encoding(server, rng):
     path, content = pick_text_file(rng)
     exchange = send_raw(server, request(path, "gzip"))
     expect_gzipped(exchange, path, content, "gzip")
-    vary = [name.strip().lower() for name in exchange.headers.get("Vary", "").split(",")]
-    expect("accept-encoding" in vary or "*" in vary, exchange,
-           expected="Vary: Accept-Encoding, so a cache keeps the gzipped and the plain answer apart",
-           got=f"Vary: {exchange.headers.get('Vary')}" if exchange.headers.get("Vary") else "no Vary header",
-           hint="headers")
+    expect_vary(exchange, "so a cache keeps the gzipped and the plain answer apart")
+
+
+def test_a_plain_answer_says_vary_accept_encoding_too(server, rng):
+    path, content = pick_text_file(rng)
+    for accept_encoding in (None, weighted(rng, "gzip", "0")):
+        exchange = send_raw(server, request(path, accept_encoding, rng))
+        expect_as_it_is(exchange, path, content, "gzip was not accepted", hint="parse")
+        expect_vary(exchange, "on the plain answer too: it depends on Accept-Encoding as much as the gzipped one. "
+                    "A cache that keeps a plain answer without Vary serves it to every client after, whatever they "
+                    "accept: add Vary to every text answer, compressed or not")
 
 
 def test_no_accept_encoding_sends_the_file_as_it_is(server, rng):
     path, content = pick_text_file(rng)
     exchange = send_raw(server, request(path, None))
     expect_as_it_is(exchange, path, content, "the client did not say it can decode anything", hint="parse")
+    for accept_encoding in (", ".join(rng.sample(OTHER_CODINGS, 2)), "identity", ""):
+        exchange = send_raw(server, request(path, accept_encoding, rng))
+        expect_as_it_is(exchange, path, content, f"'Accept-Encoding: {accept_encoding}' does not list gzip",
+                        hint="parse")
 
 
 def test_gzip_refused_with_q0_sends_the_file_as_it_is(server, rng):
     path, content = pick_text_file(rng)
-    for accept_encoding in ["gzip;q=0", f"{rng.choice(OTHER_CODINGS)}, gzip;q=0.0"]:
-        exchange = send_raw(server, request(path, accept_encoding))
+    zeros = ["0", "0.0", "0.000"]
+    refusals = [rng.choice(["gzip", "GZIP"]) + separator + rng.choice(["q", "Q"]) + "=" + rng.choice(zeros)
+                for separator in (";", "; ", " ;", " ; ")]         # every spacing, each in some case
+    refusals += [f"{rng.choice(OTHER_CODINGS)}, {weighted(rng, 'gzip', rng.choice(zeros))}",
+                 weighted(rng, "gzip", rng.choice(zeros)) + f", {rng.choice(OTHER_CODINGS)}"]
+    rng.shuffle(refusals)
+    for accept_encoding in refusals:
+        exchange = send_raw(server, request(path, accept_encoding, rng))
         expect_as_it_is(exchange, path, content, f"'{accept_encoding}' means the client refuses gzip (q=0)",
-                        hint="headers")
+                        hint="parse")
+
+
+def test_head_is_the_head_of_get(server, rng):
+    path, _content = pick_text_file(rng)
+    head_is_the_head_of_get(server, path, hint="count")
+    head_is_the_head_of_get(server, path, hint="count", extra_headers="Accept-Encoding: gzip\r\n")

@@ -6,7 +6,10 @@ The checks:
 - GET /api/notes lists the notes (a JSON list, or an object holding one) and the new ones are in it;
 - PUT /api/notes/<id> with {"text": ...} answers 200 with the changed note, and GET shows the change;
 - DELETE /api/notes/<id> answers 204, and the note is gone: GET, PUT and DELETE on it give 404, and the list
-  no longer has it;
+  no longer has it; the 204 is read raw: no body on the wire (a 204 never has one), and no Content-Length
+  beyond 0;
+- an id is never used twice: a note created after a delete gets a new id, not the deleted one;
+- HEAD on the list and on a note answers the head of GET, with no body;
 - GET, PUT and DELETE on a note that never existed give 404, and so does /api/notes/abc, and an id that is not
   plain ASCII digits (a superscript ², an Arabic-Indic ١, 5,000 digits): 404, never a crash;
 - bad JSON (to POST or PUT) gives 400 with a JSON {"error": ...} body;
@@ -24,6 +27,8 @@ from graders.harness import (
     GraderFailure,
     expect,
     fetch,
+    head_is_the_head_of_get,
+    open_raw,
     survives_a_short_body,
     with_advice,
 )
@@ -64,7 +69,8 @@ def make_note(server, text: str) -> str:
 
 def note_text(exchange, hint: str):
     data = exchange.json()
-    expect(isinstance(data, dict) and "text" in data, exchange, expected='the note as a JSON object, {"id": ..., "text": ...}',
+    expect(isinstance(data, dict) and "text" in data, exchange,
+           expected='the note as a JSON object, {"id": ..., "text": ...}',
            got=exchange.text[:100], hint=hint)
     return data["text"]
 
@@ -79,7 +85,8 @@ def listed_texts(exchange) -> list:
 
 
 def check_status(exchange, status: int, why: str, hint: str) -> None:
-    expect(exchange.status == status, exchange, expected=f"{status} ({why})", got=f"{exchange.status} {exchange.reason}",
+    expect(exchange.status == status, exchange, expected=f"{status} ({why})",
+           got=f"{exchange.status} {exchange.reason}",
            hint=hint)
 
 
@@ -110,7 +117,8 @@ def test_created_note_can_be_read(server, rng):
     path = make_note(server, text)
     exchange = fetch(server, "GET", path)
     check_status(exchange, 200, f"the note that Location named, {path}", "create")
-    expect(note_text(exchange, "create") == text, exchange, expected=f'"text": "{text}"', got=exchange.text[:100], hint="create")
+    expect(note_text(exchange, "create") == text, exchange, expected=f'"text": "{text}"', got=exchange.text[:100],
+           hint="create")
 
 
 def test_list_includes_created_notes(server, rng):
@@ -121,7 +129,8 @@ def test_list_includes_created_notes(server, rng):
     check_status(exchange, 200, "the list of notes", "create")
     listed = listed_texts(exchange)
     for text in texts:
-        expect(text in listed, exchange, expected=f'the note "{text}" we just created in the list', got=f"texts {listed}",
+        expect(text in listed, exchange, expected=f'the note "{text}" we just created in the list',
+               got=f"texts {listed}",
                hint="create")
 
 
@@ -137,17 +146,70 @@ def test_update_note(server, rng):
            expected=f'"text": "{new_text}" after the PUT', got=after.text[:100], hint="validate")
 
 
+def delete_raw(server, path: str):
+    """DELETE read from the wire: `requests` drops whatever a server sends after a 204's head, so read it raw."""
+    request = f"DELETE {path} HTTP/1.1\r\nHost: {server.host}:{server.port}\r\nConnection: close\r\n\r\n"
+    with open_raw(server) as connection:
+        connection.send(request.encode("latin-1"))
+        exchange = connection.read_response()
+        if exchange.status == 204:
+            connection.wait_for_hang_up(0.5)      # a body sent after the 204's head arrives here, in .buffer
+        leaked = connection.buffer
+    return exchange, leaked
+
+
 def test_delete_note(server, rng):
     text = words(rng)
     path = make_note(server, text)
-    exchange = fetch(server, "DELETE", path)
+    exchange, leaked = delete_raw(server, path)
     check_status(exchange, 204, "No Content: deleted, nothing more to say", "delete")
+    expect(not leaked, exchange,
+           expected="a 204 that ends with its head: 204 No Content never has a body (RFC 9110, 15.3.5)",
+           got=f"{len(leaked)} bytes after the head, starting {leaked[:60]!r}. A client reads them as the start of "
+               "its next answer: answer Response(204), with no body", hint="delete")
+    length = exchange.headers.get("Content-Length")
+    expect(length is None or length.strip() == "0", exchange,
+           expected="no Content-Length on a 204 (RFC 9110, 8.6): it has no body to measure",
+           got=f"Content-Length: {length}", hint="delete")
     for method, body in (("GET", None), ("PUT", {"text": words(rng)}), ("DELETE", None)):
         again = fetch(server, method, path, json=body)
         check_status(again, 404, f"Not Found: the note was deleted, so {method} {path} has nothing to act on", "delete")
     listing = fetch(server, "GET", "/api/notes")
     expect(text not in listed_texts(listing), listing, expected=f'no note "{text}" in the list after deleting it',
            got="it is still listed", hint="delete")
+
+
+def note_id_of(server, exchange) -> str:
+    location = urlsplit(exchange.headers.get("Location", "")).path
+    if NOTE_PATH.fullmatch(location):
+        return location
+    data = exchange.json()
+    return f"/api/notes/{data.get('id')}" if isinstance(data, dict) else ""
+
+
+def test_a_deleted_id_is_never_given_again(server, rng):
+    """Ids that come back after a delete make an old link, a bookmark or a retried DELETE hit another note."""
+    living = [make_note(server, words(rng)) for _ in range(3)]
+    deleted = []
+    for victim in (living[-1], living[0]):        # the newest (max() + 1 reuses it), then an older one (len() + 1)
+        check_status(fetch(server, "DELETE", victim), 204, "No Content: deleted", "delete")
+        living.remove(victim)
+        deleted.append(victim)
+        created = fetch(server, "POST", "/api/notes", json={"text": words(rng)})
+        check_status(created, 201, "Created", "create")
+        path = note_id_of(server, created)
+        expect(path not in deleted and path not in living, created,
+               expected=f"a new id for a new note: {', '.join(deleted)} were deleted and must stay gone, "
+                        f"and {', '.join(living)} still exist",
+               got=f"the new note at {path}. Count ids up from a counter that only grows (next_id), never from "
+                   "len(notes) or max(notes) + 1", hint="delete")
+        living.append(path)
+
+
+def test_head_is_the_head_of_get(server, rng):
+    path = make_note(server, words(rng))
+    head_is_the_head_of_get(server, "/api/notes", hint="errors", same_length=False)
+    head_is_the_head_of_get(server, path, hint="errors")
 
 
 def test_missing_note_is_404(server, rng):
@@ -184,9 +246,23 @@ def test_text_must_be_a_string(server, rng):
 
 def test_bad_json_is_400_with_json_error(server, rng):
     broken = f'{{"text": "{words(rng, 1)}"'.encode()   # the closing brace is missing
-    check_json_error(fetch(server, "POST", "/api/notes", data=broken, headers=JSON_HEADERS), "the body is not valid JSON")
+    check_json_error(fetch(server, "POST", "/api/notes", data=broken, headers=JSON_HEADERS),
+                     "the body is not valid JSON")
     path = make_note(server, words(rng))
     check_json_error(fetch(server, "PUT", path, data=broken, headers=JSON_HEADERS), "the body is not valid JSON")
+
+
+def test_json_nested_too_deeply_is_400_with_json_error(server, rng):
+    depth = rng.randint(100_000, 200_000)
+    body = ("[" * depth + "]" * depth).encode()
+    try:
+        exchange = fetch(server, "POST", "/api/notes", data=body, headers=JSON_HEADERS)
+    except GraderFailure as failure:
+        raise with_advice(failure, expected=f"400 with a JSON error for {depth} nested lists: valid JSON, but no note, "
+                          "and too deep for json.loads(), which raises RecursionError (not a ValueError)",
+                          hint="validate") from None
+    check_json_error(exchange, f"{depth} nested lists are no note, and too deep for json.loads(): it raises "
+                     "RecursionError, which is no ValueError: catch it too")
 
 
 def test_missing_text_is_400_with_json_error(server, rng):

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from reference import cli, threaded_server
 from reference.core import mime, static_files, static_site
-from reference.core.response import Response, error_page, not_allowed
+from reference.core.response import Response, not_allowed
 
 MAX_AGE = 3600                                   # seconds a stylesheet or an image may be reused unasked
 TAG = re.compile(r'(?:W/)?"[^"]*"')               # an entity tag, weak (W/"...") or strong ("...")

@@ -20,6 +20,7 @@ from reference.core import static_site
 from reference.core.response import Response
 
 # Images, fonts and archives are compressed already: gzip would burn CPU for nothing. Text is worth it.
+IN_A_THREAD = 256 * 1024          # bytes: a body this big takes gzip milliseconds, long enough to stall the loop
 COMPRESSIBLE = ("text/", "application/json", "application/javascript", "application/xml", "image/svg+xml")
 
 
@@ -46,9 +47,14 @@ def compress(request, response: Response) -> Response:
     return response
 
 
-def answer(request, args) -> Response:
+async def answer(request, args) -> Response:
     # encode() counts Content-Length from the body it is given: after compress(), the compressed bytes.
-    return compress(request, static_site.respond(request, args.static))
+    response = static_site.respond(request, args.static)
+    if len(response.body) < IN_A_THREAD:
+        return compress(request, response)
+    # gzip takes seconds over megabytes, and this one thread serves every client: compress a big body in a
+    # thread of its own, so that the others are served meanwhile.
+    return await asyncio.to_thread(compress, request, response)
 
 
 def main(args) -> None:

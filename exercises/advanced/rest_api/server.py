@@ -52,13 +52,14 @@ def note_id(text: str) -> int | None:
 def notes_api(request) -> Response:
     global next_id
     parts = request.path.split("/")   # "/api/notes/3" -> ["", "api", "notes", "3"]
-    allowed = ("GET", "POST") if len(parts) == 3 else ("GET", "PUT", "DELETE")
+    # HEAD goes wherever GET goes: reply_to() sends GET's head and leaves the body out.
+    allowed = ("GET", "HEAD", "POST") if len(parts) == 3 else ("GET", "HEAD", "PUT", "DELETE")
     if request.method not in allowed:
         # TODO: 405 Method Not Allowed, with an Allow header listing `allowed`, so the client knows what works.
         return error(404, f"{request.method} {request.path} does not exist")
 
     if len(parts) == 3:                                   # the collection: /api/notes
-        if request.method == "GET":
+        if request.method in ("GET", "HEAD"):
             return send_json(list(notes.values()))
         try:
             note = {"id": next_id, "text": read_text(request)}
@@ -73,7 +74,7 @@ def notes_api(request) -> Response:
     note = notes.get(note_id(parts[3])) if len(parts) == 4 else None
     if note is None:
         return error(404, f"there is no note at {request.path}")
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return send_json(note)
     if request.method == "PUT":
         try:
