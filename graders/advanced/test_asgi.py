@@ -343,6 +343,9 @@ def server_pid(local: LocalServer) -> int | None:
     return children[0] if len(children) == 1 else None
 
 
+STOP_WITHIN = 10.0   # a shutdown waits for the app's lifespan.shutdown.complete, at most 5 s in the solution
+
+
 def test_lifespan_shutdown_when_stopped_with_ctrl_c(server, tmp_path_factory, rng):
     if os.name != "posix":
         pytest.skip("the grader sends Ctrl+C as SIGINT, which only Linux and macOS can send to another process")
@@ -353,8 +356,8 @@ def test_lifespan_shutdown_when_stopped_with_ctrl_c(server, tmp_path_factory, rn
         if pid is None:
             pytest.skip("the grader could not find your server's process to send it Ctrl+C")
         os.kill(pid, signal.SIGINT)
-        other.wait_for_exit(4)
-        expect(other.exit_code is not None, expected="your server to stop within 4 s of Ctrl+C (SIGINT)",
+        other.wait_for_exit(STOP_WITHIN)   # returns as soon as it has stopped: the wait is long for busy machines
+        expect(other.exit_code is not None, expected=f"your server to stop within {STOP_WITHIN:g} s of Ctrl+C (SIGINT)",
                got="it is still running" + printed(other), hint="lifespan")
         expect("lifespan shutdown complete" in other.output(), expected="lifespan.shutdown sent to the app when "
                "the server stops (Ctrl+C), and its lifespan.shutdown.complete awaited: that is when an app closes "
