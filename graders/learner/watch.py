@@ -5,7 +5,7 @@ After a pass it says so and waits for n: a learner may want to keep improving th
 editor's task, CI), it moves on by itself after a pass, unless it was given a SLUG: it never leaves the
 challenge it was given until told.
 
-It polls the folder's files (their modification times and sizes) twice a second: the standard library only,
+It polls the folder's files (their modification times and sizes) five times a second: the standard library only,
 the same on Linux, macOS and Windows, and cheap for a folder of a few files. It watches only the challenge's
 folder, and skips what editors and Python write beside a file (__pycache__, *.pyc, swap and backup files), so
 a grader run never triggers another. A burst of saves (an editor's "save all", a formatter) makes one run.
@@ -28,7 +28,7 @@ from .keys import NoKeys, key_reader
 from .kit import Progress, catalog_words, challenges, cli_command, show, starter_dir
 from .status import instructions, list_
 
-POLL, QUIET, BURST_AT_MOST = 0.5, 0.3, 3.0   # seconds
+POLL, QUIET, BURST_AT_MOST = 0.2, 0.2, 3.0   # seconds: a folder of a few files is cheap to poll
 
 
 def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
