@@ -26,3 +26,11 @@ def pytest_cmdline_main(config):
         option.maxprocesses = option.maxprocesses or MOST_WORKERS
         if option.dist == "no":
             option.dist = "loadgroup"    # tests marked xdist_group share one worker (and its session fixtures)
+
+
+def pytest_collection_modifyitems(items):
+    """A buggy-copy module grades every case in one module fixture: its tests share one worker, so the
+    fixture runs once, not once per worker."""
+    for item in items:
+        if item.path.name.endswith("_mistakes.py"):
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))

@@ -173,9 +173,11 @@ MISTAKES = [
             (('MIDDLEWARE = [timing, cors, require_token, tracer("outer"), tracer("inner")]',
               'MIDDLEWARE = [cors, require_token, timing, tracer("outer"), tracer("inner")]'),),
             "without_the_token_is_401", ("no X-Response-Time header", "a 401")),
-    Mistake("middleware: a preflight answered with a body", "middleware",
+    # The core never writes a 204's body (reference/core/response.py), so the realistic slip that gets through is
+    # the length of a body the handler meant to send.
+    Mistake("middleware: a preflight that announces a body", "middleware",
             (('        return Response(204, [("Access-Control-Allow-Origin", "*"),',
-              '        return Response(204, body=b"No content\\n", headers=[("Access-Control-Allow-Origin", "*"),'),),
+              '        return Response(204, [("Content-Length", "11"), ("Access-Control-Allow-Origin", "*"),'),),
             "preflight", ("a 204 with no body at all",)),
 ]
 

@@ -58,14 +58,14 @@ MISTAKES = [
             (('    path, _, query = target.partition("?")', '    path, query = target.split("?") if "?" in target else (target, "")'),),
             "question_mark", ("only the first '?' starts the query", "target.partition('?')")),
     Mistake("time_route: html() called but never imported", "time_route",
-            (("from reference.core.response import html   # html(page) builds a Response: 200, text/html, the page encoded\n",
+            (("from reference.core.response import html  # html(page) builds a Response: 200, text/html, the page encoded\n",
               ""),),
             "html_page", ("Your server raised an exception during this check", "NameError: name 'html' is not defined",
                           "(The check that failed: time is an html page.)")),
 ]
 
 
-pytestmark = pytest.mark.timeout(400)      # one fixture grades every case, a few at a time: minutes on a busy machine
+pytestmark = pytest.mark.timeout(900)      # one fixture grades every case, a few at a time: minutes on a busy machine
 
 
 @pytest.fixture(scope="module")

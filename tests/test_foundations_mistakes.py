@@ -9,6 +9,8 @@ import pytest
 
 from tests.mistakes import Mistake, assert_caught, grade_all
 
+pytestmark = pytest.mark.timeout(600)   # one fixture grades every case, a few at a time
+
 READ_ONCE = ('    head = b""\n', '    return conn.recv(1024)\n')    # the loop below it is never reached
 MISTAKES = [
     Mistake("one recv(1024) answers before the blank line", "hello_socket", (READ_ONCE,),
@@ -43,7 +45,7 @@ MISTAKES = [
             (("import asyncio\n", "import asyncio\nimport time\n"), ("        await asyncio.sleep(1)", "        time.sleep(1)")),
             "ten_slow", ("one after another", "await asyncio.sleep(1)")),
     Mistake("a blocking recv inside a coroutine", "go_async",
-            (("import socket                   # TODO: import asyncio instead of socket and time\nimport time\n",
+            (("import socket  # TODO: import asyncio instead of socket and time\nimport time\n",
               "import asyncio\nimport socket\n"),
              ("def serve_client(conn: socket.socket, static: Path) -> None:",
               "async def serve_client(conn: socket.socket, static: Path) -> None:"),

@@ -9,7 +9,7 @@ import pytest
 
 from tests.mistakes import Mistake, assert_caught, grade_all
 
-pytestmark = pytest.mark.timeout(400)   # eight graders run, three at a time, on a busy machine
+pytestmark = pytest.mark.timeout(900)   # eight graders run, three at a time, on a busy machine
 
 OLD_LOOP = ('''            # Pongs for the pings that came before this message go first: a ping between the pieces of a
             # message is answered before the message is (RFC 6455, 5.5.2: "as soon as is practical").

@@ -315,9 +315,9 @@ def answers_after_a_client_that_left(server, *, hint: str, spin_hint: str, wait:
     """Before the other checks: a client connects and leaves without a byte (as the readiness probe does), then
     GET / must be answered. If it is not, say why in the first failure, and fail fast: a recv() loop that never
     checks for b"" spins for ever on the client that left, at full CPU, and no later check can be answered."""
-    leave_without_a_word(server, reset=False)
     before, started = cpu_seconds(server), time.perf_counter()
     try:
+        leave_without_a_word(server, reset=False)
         send_raw(server, request("/"), timeout=wait)
         return
     except GraderFailure as failure:
