@@ -133,14 +133,18 @@ def watch(challenge: Challenge, options: list[str] = (), given: bool = False) ->
     """Grade, then wait for a save or a key; see the module's docstring."""
     keys = key_reader()
     try:
-        with keys:
-            return watch_loop(challenge, list(options), given, keys)
+        with keys:                           # the terminal is itself again before the goodbye is printed
+            code = watch_loop(challenge, list(options), given, keys)
     except KeyboardInterrupt:
         print("\nStopped watching.", flush=True)
         return 0
+    if code is None:                         # q
+        print("Stopped watching.", flush=True)
+        return 0
+    return code
 
 
-def watch_loop(challenge: Challenge, options: list[str], given: bool, keys: NoKeys) -> int:
+def watch_loop(challenge: Challenge, options: list[str], given: bool, keys: NoKeys) -> int | None:
     grade = True
     if keys.interactive:
         print(keys_line(), flush=True)
@@ -177,8 +181,7 @@ def watch_loop(challenge: Challenge, options: list[str], given: bool, keys: NoKe
         event = wait_for_save(folder, snapshot(folder) if not grade else after, keys)
         grade = event in ("save", "c")
         if event == "q":
-            print("Stopped watching.", flush=True)
-            return 0
+            return None
         if event == "?":
             print(keys_line(), flush=True)
         elif event == "h":
