@@ -52,7 +52,8 @@ def grade(mistake: Mistake, folder: Path, extra: tuple[str, ...] = ()) -> tuple[
     text = (original / mistake.file).read_text(encoding="utf-8")
     for old, new in mistake.substitutions:
         if text.count(old) != 1:
-            return -1, f"the {mistake.source} file changed ({text.count(old)} matches): put this mistake in again: {old!r}"
+            return -1, (f"the {mistake.source} file changed ({text.count(old)} matches): "
+                        f"put this mistake in again: {old!r}")
         text = text.replace(old, new)
     (copy / mistake.file).write_text(text, encoding="utf-8")
     run = subprocess.run(

@@ -21,7 +21,8 @@ SPIN = ("""            if piece:
                 except ConnectionError:
                     continue            # try the write again""")
 THREAD_PER_STREAM = ("        streams.put((conn, request, answer))",
-                     "        threading.Thread(target=send_and_close, args=(conn, request, answer), daemon=True).start()")
+                     "        threading.Thread(target=send_and_close, args=(conn, request, answer), "
+                     "daemon=True).start()")
 
 MISTAKES = [
     Mistake("trailers after the zero chunk never answered", "streaming",

@@ -50,7 +50,8 @@ def board(tmp_path):
 
 def test_two_learners_post_with_the_kit_client_and_the_api_reports_both(board):
     assert board.code == CODE
-    for name, statuses in [("Ada Lovelace", {FIRST: "passed", SECOND: "GET /contact: expected status 200, but got 404."}),
+    for name, statuses in [("Ada Lovelace", {FIRST: "passed",
+                                             SECOND: "GET /contact: expected status 200, but got 404."}),
                            ("Grace Hopper", {FIRST: "GET /x: expected Content-Type: image/webp, but got text/plain."})]:
         outcome = post_results(board.url, CODE, results(name, statuses), key=key_of(name))
         assert outcome.ok and outcome.status == 201, outcome
@@ -160,7 +161,8 @@ def test_a_board_that_is_down_costs_one_line_and_about_a_second(tmp_path):
         board_lines = [line for line in run.stdout.splitlines() if "Workshop board" in line]
         assert board_lines == [f"Workshop board: could not post to {url}: no answer within 1 s. "
                                f"Your results are saved here anyway."], run.stdout
-        assert json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))["challenges"]["new_page"]["status"] == "passed"
+        saved = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+        assert saved["challenges"]["new_page"]["status"] == "passed"
 
 
 def test_the_board_address_from_the_state_file():
@@ -188,7 +190,8 @@ def test_wrong_code_403_oversized_413_invalid_400(board):
     answer = requests.put(f"{board.url}/api/results", timeout=5)
     assert answer.status_code == 405 and answer.headers["Allow"] == "POST"
     assert requests.get(f"{board.url}/nowhere", timeout=5).status_code == 404
-    assert board.api()["learners"] == [] and board.api()["refused"] == {"400": 3, "403": 2, "404": 1, "405": 1, "413": 1}
+    assert board.api()["learners"] == []
+    assert board.api()["refused"] == {"400": 3, "403": 2, "404": 1, "405": 1, "413": 1}
     assert board.post(good).status_code == 201                # and the board still works
 
 
@@ -274,7 +277,8 @@ def test_the_board_says_where_it_listens_and_how_to_join(board):
     assert f"python -m graders join http://127.0.0.1:{board.port}/?code={CODE}" in output
     assert "Learner names are shown to everyone who sees the page." in output
     lan = "\n".join(announcement(True, 8000, "WXYZ", Path("b.sqlite3"), "192.168.1.20"))
-    assert "every network interface (0.0.0.0)" in lan and "python -m graders join http://192.168.1.20:8000/?code=WXYZ" in lan
+    assert "every network interface (0.0.0.0)" in lan
+    assert "python -m graders join http://192.168.1.20:8000/?code=WXYZ" in lan
     assert (bind_host(False), bind_host(True)) == ("127.0.0.1", "0.0.0.0")
 
 

@@ -40,7 +40,8 @@ def browser(tmp_path):
 
 def test_the_page_shows_both_learners_and_updates_within_2_s_without_a_reload(board, browser):
     assert board.post(results("Ada Lovelace", {FIRST: "passed"})).status_code == 201
-    assert board.post(results("Grace Hopper", {FIRST: "GET /x/417: expected status 200, but got 404."})).status_code == 201
+    assert board.post(results("Grace Hopper",
+                              {FIRST: "GET /x/417: expected status 200, but got 404."})).status_code == 201
     page = browser.open(board.url + "/")
     page.wait_for(f"{NAMES}.length == 2")
     assert page.evaluate(NAMES) == ["Ada Lovelace", "Grace Hopper"]

@@ -62,7 +62,8 @@ def test_no_folder_or_grader_outside_the_catalog():
 
 
 # graders/instructor/ grades nothing: its live board is the kit's own server, built on reference/core on purpose.
-@pytest.mark.parametrize("grader", sorted(p for p in (ROOT / "graders").glob("*/*.py") if p.parent.name != "instructor"),
+@pytest.mark.parametrize("grader", sorted(p for p in (ROOT / "graders").glob("*/*.py")
+                                          if p.parent.name != "instructor"),
                          ids=lambda p: p.name)
 def test_graders_never_import_the_code_they_grade(grader):
     for node in ast.walk(ast.parse(grader.read_text(encoding="utf-8"))):

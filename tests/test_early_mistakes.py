@@ -24,7 +24,8 @@ MISTAKES = [
             "head_is_the_head", ("Content-Length: 0", "including the length of the body it leaves out",
                                  "Hint 5/6 (serve_files)")),
     Mistake("serve_files: no 431 for a head over MAX_HEAD", "serve_files",
-            (('''    if b"\\r\\n\\r\\n" not in head:\n        return error_page("431 Request Header Fields Too Large")\n''', ""),),
+            (('''    if b"\\r\\n\\r\\n" not in head:\n'''
+              '''        return error_page("431 Request Header Fields Too Large")\n''', ""),),
             "431", ("431 Request Header Fields Too Large (or 400)", "but got 200 OK", "more than MAX_HEAD")),
     Mistake("route_decorator: HEAD /hello sends the page", "route_decorator",
             (('ROUTES[path]().encode("utf-8"), method)', 'ROUTES[path]().encode("utf-8"))'),),
@@ -43,7 +44,8 @@ MISTAKES = [
             "without_content_type", ("415 Unsupported Media Type", "None.startswith(...) raises AttributeError",
                                      "request.header('content-type', '')")),
     Mistake("json_api: except json.JSONDecodeError lets a non-UTF-8 body through", "json_api",
-            (("    except (ValueError, RecursionError) as error:", "    except (json.JSONDecodeError, RecursionError) as error:"),),
+            (("    except (ValueError, RecursionError) as error:",
+              "    except (json.JSONDecodeError, RecursionError) as error:"),),
             "not_utf8", ("not UTF-8", "UnicodeDecodeError", "Catch ValueError")),
     Mistake("post_form: an empty or blank name is thanked", "post_form",
             (('    if not form.get("name", [""])[0].strip():', '    if not form.get("name"):'),),
@@ -55,10 +57,12 @@ MISTAKES = [
             (("    size = len(response.body) if send_body else 0\n", "    size = len(response.body)\n"),),
             "head_request", ("the answer to HEAD sends none", "Hint 2/4 (request_logging)")),
     Mistake("query_params: target.split('?') into two names", "query_params",
-            (('    path, _, query = target.partition("?")', '    path, query = target.split("?") if "?" in target else (target, "")'),),
+            (('    path, _, query = target.partition("?")',
+              '    path, query = target.split("?") if "?" in target else (target, "")'),),
             "question_mark", ("only the first '?' starts the query", "target.partition('?')")),
     Mistake("time_route: html() called but never imported", "time_route",
-            (("from reference.core.response import html  # html(page) builds a Response: 200, text/html, the page encoded\n",
+            (("from reference.core.response import html  "
+              "# html(page) builds a Response: 200, text/html, the page encoded\n",
               ""),),
             "html_page", ("Your server raised an exception during this check", "NameError: name 'html' is not defined",
                           "(The check that failed: time is an html page.)")),
@@ -85,8 +89,8 @@ def test_a_recv_loop_that_spins_on_b_empty_is_named_at_once_and_the_run_ends_fas
     failure says so (with the CPU it burnt, on Linux), every other check says "Same problem", and the whole
     grader ends in seconds, not after 7 checks x 5 s."""
     mistake = Mistake("hello_socket: a recv loop without b''", "hello_socket", (NO_END_OF_STREAM,), "",
-                      ("Your server stopped answering after a client that connected and left", "recv() returns b'' at once",
-                       "Same problem as above", "Hint 2/5 (hello_socket)"))
+                      ("Your server stopped answering after a client that connected and left",
+                       "recv() returns b'' at once", "Same problem as above", "Hint 2/5 (hello_socket)"))
     started = time.perf_counter()
     code, output = grade(mistake, tmp_path)
     assert_caught(mistake, code, output)

@@ -78,7 +78,8 @@ def test_a_record_reads_back_as_it_was_written(tmp_path):
     """The record writer is hand-made TOML: quotes, backslashes, control characters and diffs survive it."""
     tricky = 'if x == "\\\\" or y == \'\'\'\x07:'
     survivor = {"file": "server.py", "operator": "ReplaceComparisonOperator_Eq_Is", "line": tricky, "occurrence": 1,
-                "lineno": 12, "reached": False, "diff": '--- a/server.py\n+++ b/server.py\n-    a == "\\\\"\n+    a is "\\\\"\n'}
+                "lineno": 12, "reached": False,
+                "diff": '--- a/server.py\n+++ b/server.py\n-    a == "\\\\"\n+    a is "\\\\"\n'}
     record = records.Record(slug="caching", level="advanced", measured="2026-12-07", tool="cosmic-ray 8.7.0", seed=18,
                             hashes={"solution": "a", "starter": "b", "grader": "c"}, mutants=3, killed=2, survived=1,
                             survivors=[survivor], equivalents=[{**{k: survivor[k] for k in

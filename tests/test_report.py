@@ -57,7 +57,8 @@ def class_folder(tmp_path):
     write(folder / "ada.json", results("Ada Lovelace", {first: "passed", second: "passed",
                                                         third: "GET /x/417: expected status 200, but got 404."}))
     write(folder / "zoe.json", results("Zoë Ünal", {first: "passed",
-                                                     second: "GET /contact: expected a <title> that contains 'Contact'"}))
+                                                     second: "GET /contact: expected a <title> "
+                                                             "that contains 'Contact'"}))
     write(folder / "sub" / "lei.json", results("李雷", {first: "GET /files/a.webp: expected Content-Type image/webp, "
                                                               "but got application/octet-stream.",
                                                        third: "GET /x/8: expected status 200, but got 500.",
@@ -66,7 +67,8 @@ def class_folder(tmp_path):
     # Grace sent two files: the later one has her pass of `second`.
     write(folder / "grace-monday.json", results("Grace Hopper", {first: "passed", second: "GET /: expected 'x'"},
                                                 finished="2026-11-20T10:00:00+00:00"))
-    write(folder / "grace-tuesday.json", results("grace hopper", {second: "passed"}, finished="2026-11-21T10:00:00+00:00"))
+    write(folder / "grace-tuesday.json", results("grace hopper", {second: "passed"},
+                                                 finished="2026-11-21T10:00:00+00:00"))
     write(folder / "cheat.json", results("Carl Cheat", {s: "passed" for s in SLUGS}, target="solutions"))
     write(folder / "old.json", results("Old Timer", {first: "passed"}, kit_version="0.0.1"))
     write(folder / "truncated.json", json.dumps(results("Cut Short", {first: "passed"}))[:150])

@@ -111,7 +111,8 @@ def test_six_grader_runs_ending_at_once_keep_every_result(tmp_path):
 def hammer(path: str, worker: int, rounds: int) -> None:
     for round_ in range(rounds):
         key = f"w{worker}-{round_}"
-        update_results(Path(path), lambda old: {"challenges": {**old.get("challenges", {}), key: {"status": "ok"}}})
+        update_results(Path(path),
+                       lambda old, key=key: {"challenges": {**old.get("challenges", {}), key: {"status": "ok"}}})
 
 
 def test_locked_merges_from_many_processes_lose_nothing(tmp_path):

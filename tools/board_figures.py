@@ -61,8 +61,9 @@ def learner_results(name: str, n: int) -> dict:
         entry = data["challenges"][challenge.slug]
         if index <= n % len(CATALOG):
             failed = index == n % len(CATALOG)
+            failure = f"GET /{challenge.slug}/{n}: expected status 200, but got 404."
             entry.update(status="failed" if failed else "passed", finished="2026-11-21T15:09:00+00:00", runs=1,
-                         first_failure=f"GET /{challenge.slug}/{n}: expected status 200, but got 404." if failed else None)
+                         first_failure=failure if failed else None)
     return data
 
 
@@ -87,7 +88,8 @@ def guesses(port: int, seconds: float) -> str:
             bodies.add(body + answer.getheader("Retry-After", "").encode())
     return (f"code: {CODE_LENGTH} symbols from {len(CODE_LETTERS)} = {bits:.0f} bits; guessing from one address for "
             f"{seconds:g} s: {n} guesses sent, {checked} checked (403), {throttled} throttled (429, "
-            f"{len(bodies)} distinct answer{'s' * (len(bodies) != 1)}) -> {checked * 60 / seconds:.0f} checked a minute")
+            f"{len(bodies)} distinct answer{'s' * (len(bodies) != 1)}) -> "
+            f"{checked * 60 / seconds:.0f} checked a minute")
 
 
 def column_bomb(port: int, code: str) -> str:
@@ -110,8 +112,8 @@ def column_bomb(port: int, code: str) -> str:
     board = json.loads(body)
     return (f"column bomb: 75 posts x 170 made-up challenges ({statuses.count(201)} accepted); /api/board is "
             f"{size / 1024:.0f} KB, {len(board['challenges'])} columns, {len(board['learners'])} learners, "
-            f"{board['dropped_challenges']} challenges dropped; GET /api/board median {statistics.median(times):.1f} ms, "
-            f"max {max(times):.1f} ms")
+            f"{board['dropped_challenges']} challenges dropped; "
+            f"GET /api/board median {statistics.median(times):.1f} ms, max {max(times):.1f} ms")
 
 
 def board_data(port: int) -> dict:

@@ -180,7 +180,8 @@ class Page:
         """A PNG of the page; the whole scrollable page when full_page."""
         params = {"format": "png"}
         if full_page:
-            width, height = self.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+            width, height = self.evaluate("[document.documentElement.scrollWidth, "
+                                          "document.documentElement.scrollHeight]")
             params.update(captureBeyondViewport=True,
                           clip={"x": 0, "y": 0, "width": max(width, 1), "height": max(height, 1), "scale": 1})
         data = self.send("Page.captureScreenshot", **params)["data"]

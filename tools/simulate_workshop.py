@@ -38,7 +38,8 @@ FAILURES = {
     "mime_types": ["GET /files/sample.webp: expected Content-Type: image/webp, but got application/octet-stream.",
                    "GET /files/notes.txt: expected charset=utf-8, since notes.txt is saved in UTF-8, but got latin-1."],
     "new_page": ["GET /contact: expected 200 OK with your new contact page at /contact, but got 404 Not Found.",
-                 "GET /: expected a link to the contact page on the home page, such as <a href=\"/contact\">Contact</a>."],
+                 "GET /: expected a link to the contact page on the home page, "
+                 "such as <a href=\"/contact\">Contact</a>."],
     "request_logging": ["GET /about: expected a log line in your server's output within 2 s of its answer, like "
                         "127.0.0.1 - - [21/Nov/2026:15:09:00 +0000] \"GET /about HTTP/1.1\" 200 {n}.",
                         "GET /nope-{n}: expected the real status and size of the 404 page, as sent: ... 404 {n}."],
@@ -52,7 +53,8 @@ FAILURES = {
     "json_api": ["POST /api/echo: expected 400 for invalid JSON, but got 500 Internal Server Error.",
                  "POST /api/echo: expected Content-Length to count bytes, not characters, but got {n}."],
     "error_pages": ["DELETE /about: expected 405 Method Not Allowed with an Allow header, but got 200 OK.",
-                    "GET /boom: expected a 500 page, then the next request served, but the server closed the connection."],
+                    "GET /boom: expected a 500 page, then the next request served, "
+                    "but the server closed the connection."],
 }
 GENERIC = ["Your server exited with code 1 before accepting connections; it printed: NameError: name '{w}' is "
            "not defined",

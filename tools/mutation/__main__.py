@@ -225,7 +225,8 @@ def make_record(entry, seed: int, tool: str) -> Record:
 
 
 def table(measured: list[Record]) -> str:
-    rows = ["| challenge | mutants | killed | timed out | survived (never run) | equivalent | missing checks | score | grader runs |",
+    rows = ["| challenge | mutants | killed | timed out | survived (never run) | equivalent | missing checks | score "
+            "| grader runs |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in measured:
         rows.append(f"| {r.slug} | {r.mutants} | {r.killed} | {r.timed_out} | {r.survived} ({r.not_reached}) | "

@@ -74,7 +74,8 @@ def mutants_of_source(code: str, name: str, starter_text: str | None) -> list[Mu
                 continue
             try:
                 mutated = mutate_code(code, operator, occurrence)
-            except (AttributeError, AssertionError):  # cosmic-ray 8.7's ExceptionReplacer fails on `except socket.timeout`
+            # cosmic-ray 8.7's ExceptionReplacer fails on `except socket.timeout`
+            except (AttributeError, AssertionError):
                 continue
             if mutated is None or mutated == code:
                 continue
