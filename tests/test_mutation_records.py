@@ -28,7 +28,7 @@ NOT_YET_MEASURED = {
 def problems(challenge) -> list[str]:
     """What keeps the challenge's record from passing: nothing when it is fresh and at the bar."""
     record = records.load(challenge)
-    path = records.record_file(challenge).relative_to(records.REPO_ROOT)
+    path = records.record_file(challenge).relative_to(records.KIT_ROOT)
     if record is None:
         return [f"{path} is missing: run `python -m tools.mutation {challenge.slug} --record`"]
     found = []
