@@ -30,7 +30,9 @@ POSIX = os.name == "posix"
 def main(command: list[str]) -> None:
     if POSIX and os.getpgrp() != os.getpid():
         os.setsid()  # lead our own group, so that killing "our group" can never reach whoever started us
-    group = {} if POSIX else {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+    # A server must hear Ctrl+C as a learner's terminal sends it, even when whoever started the grader ignores
+    # SIGINT (a shell's background job does): an ignored signal would stay ignored in the server.
+    group = {"preexec_fn": hear_ctrl_c} if POSIX else {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
     server = subprocess.Popen(command, stdin=subprocess.DEVNULL, **group)
     # Windows: a job holds the server and all it starts; if this launcher dies, Windows ends them all.
     job = hold_in_job(server._handle) if not POSIX else None
@@ -56,6 +58,11 @@ def wait_for_eof(lifeline_cut: threading.Event) -> None:
     except OSError:
         pass
     lifeline_cut.set()
+
+
+def hear_ctrl_c() -> None:
+    """In the server's process, before it starts: SIGINT back to its default, so Python installs its handler."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def stop(server: subprocess.Popen, job=None) -> None:
