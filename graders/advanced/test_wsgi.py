@@ -125,6 +125,11 @@ def test_environ_has_wsgi_keys(server):
     expect(not wrong, exchange, expected=f"{', '.join(flags)} set to True or False",
            got=", ".join(f"{flag} = {environ[flag]!r}" if flag in environ else f"no {flag}" for flag in wrong),
            hint="environ")
+    # multithread and multiprocess describe the server's own design, which any value may fit; run_once does
+    # not: it promises the app will run once in this process (a CGI script), and this server serves many requests.
+    expect(environ.get("wsgi.run_once") is False, exchange, expected="wsgi.run_once = False: the server goes on "
+           "serving request after request, so the app is not run once only (PEP 3333)",
+           got=f"wsgi.run_once = {environ.get('wsgi.run_once')!r}", hint="environ")
 
 
 def test_status_and_headers_reach_the_client(server, rng):
