@@ -193,6 +193,18 @@ def test_gzip_refused_with_q0_sends_the_file_as_it_is(server, rng):
                         hint="parse")
 
 
+def test_a_weight_that_is_not_a_number_still_gets_the_file(server, rng):
+    """q=abc is no weight at all: a server may read it as welcome or not, but it must still answer the file."""
+    path, content = pick_text_file(rng)
+    accept_encoding = weighted(rng, "gzip", rng.choice(["abc", "", "1.0.0", "one"]))
+    exchange = send_raw(server, request(path, accept_encoding, rng))
+    expect(exchange.status == 200, exchange, expected=f"200 OK with {path}, compressed or not: '{accept_encoding}' "
+           "holds a weight that is not a number, which must not break the answer (float() raises ValueError: "
+           "catch it, and read the weight as you choose)", got=f"{exchange.status} {exchange.reason}", hint="parse")
+    body = gzip.decompress(exchange.body) if exchange.headers.get("Content-Encoding") == "gzip" else exchange.body
+    expect(body == content, exchange, expected=f"the bytes of {path}", got="other bytes", hint="parse")
+
+
 def test_head_is_the_head_of_get(server, rng):
     path, _content = pick_text_file(rng)
     head_is_the_head_of_get(server, path, hint="count")
