@@ -86,7 +86,8 @@ def server_kind(source: str) -> str:
             modules |= {node.module.split(".")[0], node.module}
             modules |= {f"{node.module}.{alias.name}" for alias in node.names}
     names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | \
-            {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+            {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)} | \
+            {module.rsplit(".", 1)[-1] for module in modules}          # from http.server import ThreadingHTTPServer
     if "multiprocessing" in modules or "fork" in names or "SO_REUSEPORT" in names:
         return "processes"
     if "asyncio" in modules:
