@@ -207,7 +207,8 @@ class BoardStore:
 
     def set_race_open(self, opened: bool) -> None:
         with self.db:
-            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('race_open', ?)", ("1" if opened else "0",))
+            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('race_open', ?)",
+                            ("1" if opened else "0",))
             self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('version', ?)", (str(self.version + 1),))
 
     def record_race(self, name: str, slug: str, scores: list[dict], learner_key: str) -> int:

@@ -124,7 +124,7 @@ def wrong_bytes(port: int, static: Path = KIT_ROOT / "static", timeout: float = 
 
 
 def grader_passes(challenge: Challenge, target: str) -> tuple[bool, str]:
-    from .check import run_quietly   # noqa: PLC0415 - check imports the harness's command lines, only needed here
+    from .check import run_quietly  # noqa: PLC0415 - check imports the harness's command lines, only needed here
     options = ["--target", target] if target != "exercises" else []
     code, entry, output = run_quietly(challenge, options)
     if code == 0 and (target != "exercises" or entry.get("status") == PASSED):
@@ -163,8 +163,8 @@ async def stdlib_load(port: int, path: str, concurrency: int, seconds: float, ti
     """The stdlib generator's way (loadgen.fetch: a new connection per request), or with keep_alive each worker
     keeps its connection for as long as the server does: a server that closes after each answer costs a
     reconnect, never an error. Every worker stops by itself at the deadline, whatever a cancel does."""
-    from tools.bench.loadgen import LoadResult, Outcome, error_kind, fetch   # noqa: PLC0415
-    from tools.bench.response_reader import ResponseError, ResponseReader, get_request   # noqa: PLC0415
+    from tools.bench.loadgen import LoadResult, Outcome, error_kind, fetch  # noqa: PLC0415
+    from tools.bench.response_reader import ResponseError, ResponseReader, get_request  # noqa: PLC0415
     request = keep_alive_request(port, path) if keep_alive else get_request(HOST, port, path)
     result = LoadResult(requested=0)
     started = time.perf_counter()
@@ -242,9 +242,9 @@ async def stdlib_load(port: int, path: str, concurrency: int, seconds: float, ti
 
 def measure(port: int, path: str, concurrency: int, keep_alive: bool, settings: Settings) -> Round:
     """One round of load on `port`, with the benchmark's generator and pinning."""
-    from tools.bench import generators   # noqa: PLC0415 - the benchmark, only when racing
-    from tools.bench.report import from_tool, measured   # noqa: PLC0415
-    from tools.bench.tool_output import ToolOutputError, parse_ab, parse_wrk   # noqa: PLC0415
+    from tools.bench import generators  # noqa: PLC0415 - the benchmark, only when racing
+    from tools.bench.report import from_tool, measured  # noqa: PLC0415
+    from tools.bench.tool_output import ToolOutputError, parse_ab, parse_wrk  # noqa: PLC0415
     core = settings.cores.generator if settings.cores else None
     if settings.generator == "stdlib":
         with generators.pinned_here(core):
@@ -361,7 +361,7 @@ def server_env(port: int) -> dict:
 
 def race_server(script: Path, scenarios: list[str], settings: Settings, say=print) -> tuple[str, list[Score]]:
     """Boot `script`, check its bytes, race it: (its kind, a Score per scenario). UserError when it may not race."""
-    from tools.bench import generators   # noqa: PLC0415
+    from tools.bench import generators  # noqa: PLC0415
     kind = server_kind(script.read_text(encoding="utf-8", errors="replace"))
     settings.cores = settings.cores if settings.cores is not None else generators.plan_cores()
     settings.generator = generators.choose(settings.generator)
@@ -415,7 +415,7 @@ def post_scores(slug: str, kind: str, scores: list[Score], say=print) -> None:
 
 def race(progress: Progress, slug: str | None, scenario: str | None, seconds: float, generator: str = "auto",
          target: str = "exercises", post: bool = True) -> int:
-    from .kit import find   # noqa: PLC0415
+    from .kit import find  # noqa: PLC0415
     challenge = find(slug) if slug else default_challenge(progress)
     if not serves_the_site(challenge):
         raise UserError(f"{challenge.slug} does not serve the site in static/, so it cannot race. "
