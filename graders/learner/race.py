@@ -334,6 +334,10 @@ def race_scenario(key: str, port: int, floor_port: int, settings: Settings) -> S
         # A round must hold several waits, or a 1 s /slow completes nothing in a 1 s round.
         settings = replace(settings, seconds=max(settings.seconds, 3 * alone))
     ours, floors = [], []
+    if ideal is None:      # a warm-up of each, not counted: a fresh process is slower for its first requests
+        warm = replace(settings, seconds=min(0.5, settings.seconds))
+        for warm_port in (floor_port, port):
+            measure(warm_port, path, concurrency, keep_alive, warm)
     for _ in range(ROUNDS):      # interleaved: a busy moment on the laptop hits both alike
         if ideal is None:
             floors.append(measure(floor_port, path, concurrency, keep_alive, settings))
