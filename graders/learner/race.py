@@ -286,7 +286,7 @@ class Score:
 
     def line(self, kind: str) -> str:
         if self.void:
-            return f"  ({self.scenario}) no time: {self.void}"
+            return f"  ({self.scenario}) {'' if self.void.startswith('skipped') else 'no time: '}{self.void}"
         p99 = f"{self.p99_ms:.1f} ms" if self.p99_ms is not None else "?"
         return (f"  ({self.scenario}) {self.rate:9.1f} req/s  x{self.x:.2f} {self.versus}  p99 {p99}  "
                 f"errors {self.errors}/{self.completed + self.errors}  [{kind}]")
@@ -329,7 +329,7 @@ def race_scenario(key: str, port: int, floor_port: int, settings: Settings) -> S
     if key == "c":
         alone = slow_alone(port)
         if alone is None:
-            return Score(key, 0, 0, "ideal", None, 0, 0, void="this server has no GET /slow: skipped")
+            return Score(key, 0, 0, "ideal", None, 0, 0, void="skipped: this server has no GET /slow")
         ideal = concurrency / max(alone, 0.001)
         # A round must hold several waits, or a 1 s /slow completes nothing in a 1 s round.
         settings = replace(settings, seconds=max(settings.seconds, 3 * alone))
