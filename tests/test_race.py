@@ -12,7 +12,7 @@ import requests
 
 from graders.ground import KIT_ROOT
 from graders.learner import race
-from graders.learner.kit import UserError, find
+from graders.learner.kit import Progress, UserError, find
 from tests.board_helpers import CODE, RunningBoard, key_of, processes_mentioning
 from tools.chromium import Chromium, find_chromium
 
@@ -49,7 +49,6 @@ def test_a_short_race_of_go_async_against_the_floor(tmp_path):
     assert score.versus == "floor" and score.x > 0.05 and score.rate > 10, score
     assert score.errors == 0 and len(score.rounds) == race.ROUNDS
     assert "x" in score.line(kind) and "floor" in score.line(kind)
-    assert processes_mentioning(str(GO_ASYNC)) == []
 
 
 def test_a_server_that_answers_wrong_bytes_gets_no_time(tmp_path):
@@ -142,3 +141,15 @@ def test_a_race_post_appears_on_the_race_view_in_chromium(board, tmp_path):
         assert row == "1.<img src=x onerror=window.pwned=1>x1.701700asyncio", row
         assert page.evaluate("window.pwned === undefined")
     assert processes_mentioning(str(browser.profile)) == []
+
+
+def test_race_help_and_the_default_challenge():
+    done = subprocess.run([sys.executable, "-m", "graders", "race", "--help"], capture_output=True, text=True,
+                          timeout=30, cwd=KIT_ROOT)
+    assert done.returncode == 0 and "--scenario" in done.stdout and "--seconds" in done.stdout, done.stderr
+    passed = {slug: {"status": "passed"} for slug in ("hello_socket", "serve_files", "go_async", "time_route")}
+    progress = Progress({"challenges": passed}, {})
+    assert race.default_challenge(progress).slug == "time_route"
+    assert race.serves_the_site(find("go_async"))
+    with pytest.raises(UserError, match="Nothing to race yet"):
+        race.default_challenge(Progress({"challenges": {}}, {}))

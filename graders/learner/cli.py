@@ -45,7 +45,8 @@ def _reset(verb):
 
 
 def _race(verb):
-    _slug(verb)
+    verb.add_argument("slug", nargs="?", help="the challenge whose server races (default: the last one you passed "
+                      "that serves the site)")
     verb.add_argument("--scenario", choices=("a", "b", "c"),
                       help="only one: a (a connection per request, 10 at a time), b (keep-alive, 50 connections), "
                            "c (/slow, 100 at a time); default all three")
