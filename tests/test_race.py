@@ -153,3 +153,13 @@ def test_race_help_and_the_default_challenge():
     assert race.serves_the_site(find("go_async"))
     with pytest.raises(UserError, match="Nothing to race yet"):
         race.default_challenge(Progress({"challenges": {}}, {}))
+
+
+def test_wrk_and_ab_keep_the_connection_only_in_scenario_b():
+    settings = race.Settings(seconds=2)
+    url = "http://127.0.0.1:9/"
+    assert "Connection: close" in race.tool_command("wrk", url, 10, False, settings)
+    kept = race.tool_command("wrk", url, 50, True, settings)
+    assert "Connection: close" not in kept and "-H" not in kept and kept[-1] == url
+    assert "-k" not in race.tool_command("ab", url, 10, False, settings)
+    assert race.tool_command("ab", url, 50, True, settings)[:2] == ["ab", "-k"]

@@ -240,6 +240,20 @@ async def stdlib_load(port: int, path: str, concurrency: int, seconds: float, ti
     return result
 
 
+def tool_command(generator: str, url: str, concurrency: int, keep_alive: bool, settings: Settings) -> list[str]:
+    """The benchmark's wrk or ab command line, with keep-alive when asked (wrk: without its Connection: close)."""
+    from tools.bench import generators  # noqa: PLC0415
+    if generator == "wrk":
+        command = generators.wrk_command(url, concurrency, settings.seconds, settings.timeout)
+        if keep_alive:     # wrk keeps connections open unless told otherwise
+            at = command.index("Connection: close")
+            del command[at - 1:at + 1]
+        return command
+    requests = max(concurrency, int(settings.seconds * 20000))     # ab's -t stops it in time anyway
+    command = generators.ab_command(url, requests, concurrency, settings.seconds, settings.timeout)
+    return command[:1] + ["-k"] + command[1:] if keep_alive else command
+
+
 def measure(port: int, path: str, concurrency: int, keep_alive: bool, settings: Settings) -> Round:
     """One round of load on `port`, with the benchmark's generator and pinning."""
     from tools.bench import generators  # noqa: PLC0415 - the benchmark, only when racing
@@ -252,17 +266,8 @@ def measure(port: int, path: str, concurrency: int, keep_alive: bool, settings: 
                                              keep_alive))
         row = measured("race", result)
     else:
-        url = f"http://{HOST}:{port}{path}"
-        if settings.generator == "wrk":
-            command = generators.wrk_command(url, concurrency, settings.seconds, settings.timeout)
-            if keep_alive:     # wrk keeps connections open unless told otherwise
-                at = command.index("Connection: close")
-                del command[at - 1:at + 1]
-        else:
-            requests = max(concurrency, int(settings.seconds * 20000))     # -t stops it in time anyway
-            command = generators.ab_command(url, requests, concurrency, settings.seconds, settings.timeout)
-            if keep_alive:
-                command.insert(1, "-k")
+        command = tool_command(settings.generator, f"http://{HOST}:{port}{path}", concurrency, keep_alive,
+                               settings)
         code, output = generators.run_tool(generators.pinned(command, core), settings.logs / "load.log",
                                            settings.seconds + 10)
         try:
