@@ -163,3 +163,10 @@ def test_wrk_and_ab_keep_the_connection_only_in_scenario_b():
     assert "Connection: close" not in kept and "-H" not in kept and kept[-1] == url
     assert "-k" not in race.tool_command("ab", url, 10, False, settings)
     assert race.tool_command("ab", url, 50, True, settings)[:2] == ["ab", "-k"]
+
+
+@pytest.mark.parametrize("slug", ["hello_socket", "route_decorator", "new_page", "https", "wsgi", "asgi"])
+def test_challenges_whose_site_is_not_static_do_not_race(slug):
+    assert not race.serves_the_site(find(slug))
+    with pytest.raises(UserError, match="cannot race"):
+        race.race(Progress({"challenges": {}}, {}), slug, "a", 1.0)

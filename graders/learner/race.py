@@ -43,7 +43,14 @@ SCENARIOS = {  # key: (words, path, concurrency, keep-alive)
 ROUNDS = 3
 MAX_ERRORS = 0.01          # more than 1% of the requests failed: the round is void
 KINDS = ("processes", "asyncio", "selectors", "threads", "blocking")
-SITE = {"/": "index.html", "/about": "about.html", "/styles.css": "styles.css"}   # what must come back, exactly
+SITE = {"/": "index.html", "/about": "about.html", "/styles.css": "styles.css",   # what must come back, exactly
+        "/favicon.ico": "favicon.ico"}                  # a binary file too: a text-mode read changes its bytes
+
+
+# Challenges whose site differs from static/ on purpose, or that serve no plain HTTP: they race as a later one.
+CANNOT_RACE = {"route_decorator": "answers /about from a route, not with static/about.html",
+               "new_page": "serves its own pages/index.html at /",
+               "https": "serves HTTPS only"}
 
 
 def server_script(challenge: Challenge, target: str = "exercises") -> Path:
@@ -52,6 +59,8 @@ def server_script(challenge: Challenge, target: str = "exercises") -> Path:
 
 def serves_the_site(challenge: Challenge) -> bool:
     """Any challenge whose server serves static/ may race: its starter says so (a STATIC folder or --static)."""
+    if challenge.slug in CANNOT_RACE:
+        return False
     script = server_script(challenge)
     try:
         text = script.read_text(encoding="utf-8")
@@ -427,7 +436,8 @@ def race(progress: Progress, slug: str | None, scenario: str | None, seconds: fl
     from .kit import find  # noqa: PLC0415
     challenge = find(slug) if slug else default_challenge(progress)
     if not serves_the_site(challenge):
-        raise UserError(f"{challenge.slug} does not serve the site in static/, so it cannot race. "
+        why = CANNOT_RACE.get(challenge.slug, "does not serve the site in static/")
+        raise UserError(f"{challenge.slug} {why}, so it cannot race. "
                         f"Choose one that does, like go_async.")
     if not (0 < seconds <= 60) or not math.isfinite(seconds):
         raise UserError("--seconds wants a number of seconds between 0 and 60.")
