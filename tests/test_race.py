@@ -170,3 +170,12 @@ def test_challenges_whose_site_is_not_static_do_not_race(slug):
     assert not race.serves_the_site(find(slug))
     with pytest.raises(UserError, match="cannot race"):
         race.race(Progress({"challenges": {}}, {}), slug, "a", 1.0)
+
+
+def test_a_server_that_fails_its_grader_gets_no_time_and_the_first_failure(monkeypatch):
+    from graders.learner import check
+    monkeypatch.setattr(check, "run_quietly", lambda challenge, options=(): (
+        1, {"status": "failed", "first_failure": "GET /about: expected 200\nthe rest"}, "1 failed"))
+    assert race.grader_passes(find("go_async"), "exercises") == (False, "GET /about: expected 200")
+    with pytest.raises(UserError, match="No time: go_async does not pass its grader: GET /about: expected 200"):
+        race.race(Progress({"challenges": {}}, {}), "go_async", "a", 1.0)

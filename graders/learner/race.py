@@ -138,7 +138,8 @@ def grader_passes(challenge: Challenge, target: str) -> tuple[bool, str]:
     code, entry, output = run_quietly(challenge, options)
     if code == 0 and (target != "exercises" or entry.get("status") == PASSED):
         return True, ""
-    return False, (entry.get("first_failure") or output.strip().splitlines()[-1:] or ["it did not pass"])[0]
+    lines = (entry.get("first_failure") or "").strip().splitlines() or output.strip().splitlines()[-1:]
+    return False, lines[0] if lines else "it did not pass"
 
 
 # --- the load ------------------------------------------------------------------------------------------------
