@@ -4,6 +4,7 @@ A short race of the go_async solution against the floor with the stdlib generato
 wrong bytes gets no time; the board takes race scores only while the race is open, keeps each learner's best,
 checks them like results; and a posted score appears on /race in a real Chromium (slow)."""
 import json
+import re
 import subprocess
 import sys
 
@@ -140,6 +141,14 @@ def test_a_race_post_appears_on_the_race_view_in_chromium(board, tmp_path):
         row = page.evaluate("document.querySelector('#race section[data-scenario=a] tr.racer').textContent")
         assert row == "1.<img src=x onerror=window.pwned=1>x1.701700asyncio", row
         assert page.evaluate("window.pwned === undefined")
+        assert page.evaluate("document.getElementById('race-switch')") is None     # no key, no button
+        key = re.search(r"/#instructor=([A-Za-z0-9_-]+)", board.output()).group(1)
+        instructor = browser.open(f"{board.url}/race#instructor={key}")
+        instructor.wait_for("document.getElementById('race-switch') !== null")
+        assert "instructor" not in instructor.evaluate("location.href")            # the key leaves the address bar
+        instructor.evaluate("document.getElementById('race-switch').click()")
+        page.wait_for("document.getElementById('race-state').textContent.startsWith('closed')", timeout=3.0)
+        assert post(board, scores(2.5)).status_code == 403
     assert processes_mentioning(str(browser.profile)) == []
 
 
