@@ -402,8 +402,9 @@ def race_server(script: Path, scenarios: list[str], settings: Settings, say=prin
                                           server_core), settings.logs / "floor.log", floor_port)
         scores = []
         for key in scenarios:
-            say(f"  ({key}) {SCENARIOS[key][0]}: {ROUNDS} rounds of {settings.seconds:g} s, the floor's in turn...",
-                flush=True)
+            rounds = (f"{ROUNDS} rounds of {settings.seconds:g} s, the floor's in turn" if key != "c" else
+                      f"{ROUNDS} rounds of {settings.seconds:g} s or 3 waits of /slow, against the ideal")
+            say(f"  ({key}) {SCENARIOS[key][0]}: {rounds}...", flush=True)
             scores.append(race_scenario(key, port, floor_port, settings))
             if server.exit_code is not None:
                 raise UserError(f"No time: your server stopped during the race: {server.last_line()}")
