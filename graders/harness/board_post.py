@@ -69,8 +69,14 @@ def post_results(base_url: str, code: str, results: dict, budget: float = POST_B
                  key: str | None = None) -> PostOutcome:
     """POST the results file to <base_url>/api/results. Returns within about `budget` seconds, whatever the
     network does: the request runs in a daemon thread that is abandoned if it takes longer."""
-    endpoint = f"{base_url}/api/results?{urlencode({'code': code})}"
-    body = json.dumps(results, ensure_ascii=False).encode("utf-8")
+    return post_json(base_url, code, "/api/results", results, budget, key)
+
+
+def post_json(base_url: str, code: str, route: str, payload: dict, budget: float = POST_BUDGET,
+              key: str | None = None) -> PostOutcome:
+    """POST `payload` as JSON to <base_url><route> with the join code and learner key (results, race scores)."""
+    endpoint = f"{base_url}{route}?{urlencode({'code': code})}"
+    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     outcome: list[PostOutcome] = []
 
     def send() -> None:

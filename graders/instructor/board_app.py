@@ -9,6 +9,10 @@ The routes are a small table, like the routing server the kit teaches:
                         key (X-Instructor-Key), which only the instructor's terminal shows
     POST /api/results   a learner's results file; needs the join code (?code=ABCD-EFGH or X-Join-Code) and the
                         learner's key (X-Learner-Key), which `python -m graders join` made on their laptop
+    GET  /race          the same page, showing the race (hack time): a ranking per scenario
+    POST /api/race      a learner's race scores ({"learner", "slug", "scores": [...]}, from `python -m graders race`):
+                        checked like results (code, JSON, catalog slug, learner key), and only while the race is open
+    POST /api/race/open {"open": true|false}: the instructor's key opens or closes the race (or `board --race-open`)
     GET  /events        Server-Sent Events: the adapter (board_server.py) streams it, since it never ends
 
 A post goes through, in order: the rate limits of its address, posts and wrong codes alike (429), the join
@@ -29,7 +33,7 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 from graders.ground.catalog import load_catalog
-from graders.ground.results import SchemaError, shorten, validate_results
+from graders.ground.results import SchemaError, learner_of, shorten, validate_results
 from reference.core.request_parser import Request
 from reference.core.response import Response, error_page, not_allowed
 
@@ -42,6 +46,9 @@ MAX_POST = 64 * 1024            # a results file is a few kilobytes, even with l
 MAX_FAILURE_SHOWN = 300         # the board keeps the start of a failure: its headline is what the room needs
 LEARNER_KEY = re.compile(r"[A-Za-z0-9_\-]{16,128}")
 REBUILD_EVERY = 0.5             # seconds: a burst of posts makes two snapshots a second, not one per post
+RACE_SCENARIOS = ("a", "b", "c")
+RACE_KINDS = ("threads", "asyncio", "selectors", "processes", "blocking")
+MAX_RATE = 10_000_000           # requests/s: more than any laptop, so a made-up figure stays bounded
 THROTTLED = "too many posts from this address: wait a minute, then run the grader again"
 
 
@@ -108,6 +115,9 @@ class BoardApp:
             ("GET", "/export.csv"): self.export_csv,
             ("POST", "/api/results"): self.post_results,
             ("POST", "/api/release"): self.release,
+            ("GET", "/race"): self.page,
+            ("POST", "/api/race"): self.post_race,
+            ("POST", "/api/race/open"): self.open_race,
         }
         self._data: tuple[int, float, bytes] | None = None       # (store version, when, the board's JSON)
         self._snapshot: tuple[tuple, bytes] | None = None          # (what it was made from, the page's JSON)
@@ -229,6 +239,84 @@ class BoardApp:
         for listener in self.listeners:
             listener(version)
         return json_response({"ok": True, "learner": results["learner"], "version": version}, 201)
+
+    def post_race(self, request: Request, client: str) -> Response:
+        """Race scores, in the order results go: throttles, code, Content-Type, JSON and schema, key, learner."""
+        if self.per_address.take(client) or self.wrong_codes.take(client, take=False):
+            return throttled()
+        given = parse_qs(request.query).get("code", [""])[0] or request.header("x-join-code", "")
+        if not self.code_matches(given):
+            self.wrong_codes.take(client)
+            return refusal(403, "wrong or missing join code: run `python -m graders join URL` with the URL "
+                                "the instructor shows (it ends in ?code=...)")
+        if not self.store.race_open:
+            return refusal(403, "the race is closed: the instructor opens it at hack time")
+        content_type = (request.header("content-type") or "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            return refusal(415, "the body must be JSON, sent with Content-Type: application/json")
+        try:
+            name, slug, scores = self.race_post(json.loads(request.body.decode("utf-8")))
+        except (ValueError, RecursionError, UnicodeDecodeError, SchemaError) as error:
+            return refusal(400, str(error))
+        key = request.header("x-learner-key", "")
+        if not LEARNER_KEY.fullmatch(key):
+            return refusal(409, "this post carries no learner key: run `python -m graders join URL` again")
+        if self.per_learner.take(f"{client} {name.casefold()}"):
+            return throttled()
+        try:
+            version = self.store.record_race(name, slug, scores, key)
+        except NameTaken:
+            return refusal(409, f"the name {name!r} is already taken on this board by another laptop")
+        except BoardFull as full:
+            return refusal(503, f"this board is full ({full.args[0]} learners): ask the instructor")
+        for listener in self.listeners:
+            listener(version)
+        return json_response({"ok": True, "learner": name, "version": version}, 201)
+
+    def race_post(self, data) -> tuple[str, str, list[dict]]:
+        """(name, slug, scores) of a race post, each score cleaned; SchemaError names the first problem."""
+        if not isinstance(data, dict):
+            raise SchemaError("a race post is a JSON object")
+        name, slug, scores = learner_of(data), data.get("slug"), data.get("scores")
+        if slug not in self.catalog:
+            raise SchemaError("'slug' must be one of this board's challenges")
+        if not isinstance(scores, list) or not 1 <= len(scores) <= len(RACE_SCENARIOS):
+            raise SchemaError(f"'scores' must be a list of 1 to {len(RACE_SCENARIOS)} scores")
+        clean, seen = [], set()
+        for score in scores:
+            if not isinstance(score, dict) or score.get("scenario") not in RACE_SCENARIOS:
+                raise SchemaError("each score needs a scenario: a, b or c")
+            if score["scenario"] in seen or score.get("kind") not in RACE_KINDS:
+                raise SchemaError(f"a repeated scenario, or a kind not in {', '.join(RACE_KINDS)}")
+            seen.add(score["scenario"])
+            numbers = [score.get("x"), score.get("requests_per_s"), score.get("p99_ms", 0) or 0]
+            if not all(isinstance(n, (int, float)) and not isinstance(n, bool) and 0 <= n <= MAX_RATE
+                       for n in numbers) or score["x"] > 1000:
+                raise SchemaError("x, requests_per_s and p99_ms must be numbers in range")
+            clean.append({"scenario": score["scenario"], "x": round(float(score["x"]), 2),
+                          "requests_per_s": round(float(score["requests_per_s"]), 1),
+                          "p99_ms": None if score.get("p99_ms") is None else round(float(score["p99_ms"]), 1),
+                          "kind": score["kind"]})
+        return name, slug, clean
+
+    def open_race(self, request: Request, client: str) -> Response:
+        """The page's race button (on the instructor's laptop): as `board --race-open` / `--race-closed`."""
+        if self.per_address.take(client) or self.wrong_codes.take(client, take=False):
+            return throttled()
+        given = request.header("x-instructor-key", "")
+        if not hmac.compare_digest(given.encode("utf-8", "replace"), self.store.instructor_key().encode()):
+            self.wrong_codes.take(client)
+            return refusal(403, "opening the race needs the instructor's key")
+        try:
+            opened = json.loads(request.body.decode("utf-8")).get("open")
+        except (ValueError, AttributeError, UnicodeDecodeError, RecursionError):
+            opened = None
+        if not isinstance(opened, bool):
+            return refusal(400, 'send {"open": true} or {"open": false}')
+        self.store.set_race_open(opened)
+        for listener in self.listeners:
+            listener(self.store.version)
+        return json_response({"ok": True, "open": opened})
 
     def release(self, request: Request, client: str) -> Response:
         """The page's release button (on the instructor's laptop): as `board --release NAME`."""

@@ -257,11 +257,24 @@ def release(store: BoardStore, name: str) -> int:
     return 0
 
 
+def switch_race(store: BoardStore, opened: bool) -> int:
+    """`board --race-open` / `--race-closed`: safe while the board runs (pages see it at the next heartbeat)."""
+    try:
+        store.set_race_open(opened)
+    finally:
+        store.close()
+    print("The race is open: `python -m graders race` posts scores, shown at /race." if opened else
+          "The race is closed: scores posted so far stay on /race.")
+    return 0
+
+
 def run(args) -> int:
     try:
         store = BoardStore(args.db)
         if args.release:
             return release(store, args.release)
+        if getattr(args, "race", None) is not None:
+            return switch_race(store, args.race)
         code = store.join_code(args.code, renew=args.new_code)
     except sqlite3.Error as error:
         print(f"The board cannot use {args.db}: {error}. Is it a board file, and can you write to its folder? "

@@ -71,6 +71,12 @@ def board_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--release", metavar="NAME",
                         help="let another laptop post under NAME (a learner who lost their state) and exit; "
                              "works while the board runs")
+    race = parser.add_mutually_exclusive_group()
+    race.add_argument("--race-open", dest="race", action="store_const", const=True,
+                      help="hack time: accept `python -m graders race` scores, shown at /race, and exit; works "
+                           "while the board runs (or use the button on your own page)")
+    race.add_argument("--race-closed", dest="race", action="store_const", const=False,
+                      help="stop accepting race scores (those posted stay) and exit")
     args = parser.parse_args(argv)
     check_port(parser, args.port)
     if args.stuck_minutes <= 0:

@@ -44,6 +44,20 @@ def _reset(verb):
     verb.add_argument("--yes", "-y", action="store_true", help="do not ask first")
 
 
+def _race(verb):
+    verb.add_argument("slug", nargs="?", help="the challenge whose server races (default: the last one you passed "
+                      "that serves the site)")
+    verb.add_argument("--scenario", choices=("a", "b", "c"),
+                      help="only one: a (a connection per request, 10 at a time), b (keep-alive, 50 connections), "
+                           "c (/slow, 100 at a time); default all three")
+    verb.add_argument("--seconds", type=float, default=2.0, help="seconds per round (default 2; 3 rounds each, "
+                      "the floor's in turn)")
+    verb.add_argument("--generator", choices=("auto", "wrk", "ab", "stdlib"), default="auto",
+                      help="the load generator: auto (default) is wrk if installed, else ab, else the stdlib one")
+    verb.add_argument("--target", choices=("exercises", "solutions"), default="exercises",
+                      help="race the kit's solution instead of your own (never posted)")
+
+
 def _join(verb):
     verb.add_argument("url")
     verb.add_argument("--name", help="your name on the board and in the results file")
@@ -61,6 +75,8 @@ VERBS = (
     ("solution", "SLUG", "the diff from your file to the kit's solution", _reset),
     ("doctor", "", "check this computer's setup, each problem with its fix", None),
     ("join", "URL", "remember a workshop board and your name (--name NAME)", _join),
+    ("race", "[SLUG]", "hack time: race your server against the floor, scored on the board (--scenario a|b|c, "
+     "--seconds N)", _race),
 )
 INSTRUCTOR_VERBS = (("report", "FILES...", "a class table from many results files (--csv OUT, --html OUT)"),
                     ("board", "", "a live workshop board (--port 8000, --lan)"))
@@ -125,7 +141,7 @@ def welcome(progress: Progress) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import check, doctor, hints, join, reset, solution, status, watch  # noqa: PLC0415 - keeps -h fast
+    from . import check, doctor, hints, join, race, reset, solution, status, watch  # noqa: PLC0415 - keeps -h fast
     verb = args.verb or "status"
     if verb == "doctor":
         return doctor.doctor()
@@ -141,6 +157,8 @@ def run(args: argparse.Namespace) -> int:
         if args.todo and args.done:
             raise UserError("--todo and --done leave nothing to list: choose one.")
         return status.list_(progress, todo=args.todo, done=args.done, level=args.level)
+    if verb == "race":
+        return race.race(progress, args.slug, args.scenario, args.seconds, args.generator, args.target)
     if verb == "hint":
         return hints.hint(progress, chosen(progress, args.slug), args.all)
     grader_options = (["--seed", str(args.seed)] if getattr(args, "seed", None) is not None else [])
