@@ -31,6 +31,7 @@ sees the chunk framing exactly and knows whether a line left before the next one
 import json
 import os
 import re
+import select
 import socket
 import struct
 import time
@@ -460,16 +461,17 @@ def test_trailer_lines_after_the_last_chunk_are_read(server, rng):
 
 
 def test_malformed_chunk_size_gives_400(server, rng):
-    for bad in ["xyz", "-5", "0x5"]:
+    for bad in ["xyz", "-5", "0x5", ""]:
         data = b"".join(chunked_post([f"{bad}\r\nhello\r\n0\r\n\r\n".encode()]))
-        why = f"'{bad}' is not a chunk size: a size is hex digits and nothing else"
+        why = (f"'{bad}' is not a chunk size: a size is hex digits and nothing else" if bad else
+               "the body starts with an empty size line (CRLF at once): a size is at least one hex digit")
         try:
             answer = send_raw(server, data, timeout=3.0)
         except GraderFailure as failure:
             raise with_advice(failure, expected=f"400 Bad Request: {why}", hint="dechunk") from None
         expect(answer.status == 400, answer, expected=f"400 Bad Request: {why}",
                got=f"{answer.status} {answer.reason}" + (". int(size, 16) accepts '0x5', '-5' and ' 5': check "
-                                                         "that the size is hex digits only" if bad != "xyz" and
+                                                         "that the size is hex digits only" if bad in ("-5", "0x5") and
                                                          answer.status < 300 else ""),
                hint="dechunk")
     data = b"".join(chunked_post([b"3\r\nabcXX5\r\nhello\r\n0\r\n\r\n"]))
@@ -480,6 +482,101 @@ def test_malformed_chunk_size_gives_400(server, rng):
         raise with_advice(failure, expected=f"400 Bad Request: {why}", hint="dechunk") from None
     expect(answer.status == 400, answer, expected=f"400 Bad Request: {why}",
            got=f"{answer.status} {answer.reason}: after a chunk's bytes, check that CRLF follows", hint="dechunk")
+
+
+def test_chunk_bytes_not_followed_by_crlf_give_400(server, rng):
+    texts = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 3))) for _ in range(rng.randint(1, 3))]
+    wrong = rng.choice([b"\n\n", b"\n\r"])        # line ends a client got wrong: LF LF, or LF CR for CRLF
+    bad = rng.randrange(len(texts))
+    body = b"".join(f"{len(text):x}\r\n{text}".encode() + (wrong if number == bad else b"\r\n")
+                    for number, text in enumerate(texts)) + b"5\r\nhello\r\n0\r\n\r\n"
+    why = (f"the {len(texts[bad])} bytes {texts[bad]!r} are followed by {wrong!r}, where the CRLF that ends a "
+           "chunk must be")
+    try:
+        answer = send_raw(server, b"".join(chunked_post([body])), timeout=3.0)
+    except GraderFailure as failure:
+        raise with_advice(failure, expected=f"400 Bad Request: {why}", hint="dechunk") from None
+    expect(answer.status == 400, answer, expected=f"400 Bad Request: {why}",
+           got=f"{answer.status} {answer.reason}: after a chunk's bytes, check that exactly b'\\r\\n' follows",
+           hint="dechunk")
+    # The two bytes after a chunk are all a server needs to see that it is broken: this client sends no more.
+    text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 3)))
+    wrong = rng.choice([b"\n\n", b"X\n", b" \n", b"\n\r"])
+    why = (f"the {len(text)} bytes {text!r} are followed by {wrong!r}, where the CRLF that ends a chunk must be "
+           "(the client sent nothing more, and waited for the answer)")
+    try:
+        answer = send_raw(server, chunked_post([f"{len(text):x}\r\n{text}".encode() + wrong]), timeout=3.0)
+    except GraderFailure as failure:
+        raise with_advice(failure, expected=f"400 Bad Request at once: {why}. Once the two bytes after a chunk are "
+                          "there, the server knows: waiting for more bytes waits for ever", hint="dechunk") from None
+    expect(answer.status == 400, answer, expected=f"400 Bad Request: {why}",
+           got=f"{answer.status} {answer.reason}", hint="dechunk")
+
+
+BODY_PAUSE = 0.05         # seconds between two writes of a body cut in pieces: each arrives on its own
+
+
+def body_cut_at_its_boundaries(rng) -> tuple[bytes, list[int], int, str]:
+    """A chunked body, the offsets to cut it at (inside each size line, right after each chunk's bytes, between
+    their CR and LF, inside the zero chunk's line or the trailers, and between the final CR and LF), where the
+    zero chunk starts, and the decoded text. An off-by-two in a server's sums shows only for some chunk
+    lengths: the chunks are drawn until they end at offsets of every alignment (mod 4)."""
+    while True:
+        texts = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 4))) for _ in range(rng.randint(2, 3))]
+        body, cuts, ends = b"", set(), []
+        for text in texts:
+            line = f"{size_line(rng, len(text))}{rng.choice(['', ';part=1'])}\r\n".encode()
+            cuts.add(len(body) + rng.randint(1, len(line) - 1))
+            body += line + text.encode()
+            ends.append(len(body))
+            cuts.update({len(body), len(body) + 1})
+            body += b"\r\n"
+        if {end % 4 // 2 for end in ends} == {0, 1}:
+            break
+    last = b"0\r\n" + "".join(line.format(n=rng.randint(100, 999)) + "\r\n"
+                              for line in rng.sample(TRAILERS[:3], rng.randint(0, 1))).encode() + b"\r\n"
+    cuts.update({len(body) + rng.randint(3, len(last) - 2), len(body) + len(last) - 1})
+    return body + last, sorted(cuts), len(body), "".join(texts)
+
+
+def test_a_chunked_body_cut_anywhere_is_waited_for(server, rng):
+    body, cuts, zero_at, text = body_cut_at_its_boundaries(rng)
+    pieces = [body[a:b] for a, b in zip([0] + cuts, cuts + [len(body)], strict=False)]
+    head = chunked_post([])[0]
+    early = None
+    connection = open_raw(server, timeout=3.0)
+    try:
+        connection.note_requests(head)
+        connection.send(head, note=False)
+        for number, piece in enumerate(pieces):
+            if number:
+                connection.sent.append(f"\n-- pause {BODY_PAUSE:g} s --\n")
+            connection.send(piece, note=False)
+            if number < len(pieces) - 1 and select.select([connection.sock], [], [], BODY_PAUSE)[0]:
+                early = body[:cuts[number]]     # the server answered (or closed) before the rest was sent
+                break
+        answer = connection.read_response()
+    except GraderFailure as failure:
+        so_far = f" after the body so far, which ends {early[-16:]!r}" if early is not None else ""
+        raise with_advice(failure, expected=f"200 with {text.upper()!r}, the body having come in {len(pieces)} "
+                          f"writes cut inside size lines, CRLFs and trailers{so_far}", hint="dechunk") from None
+    finally:
+        connection.close()
+    if early is not None:
+        ends = early[-16:]
+        if len(early) > zero_at:
+            fail(answer, expected=f"no answer yet: the body so far ends {ends!r}, after the zero chunk, but its "
+                 "trailer section (trailer lines, if any, then a blank line) has not come to its end",
+                 got=f"{answer.status} {answer.reason} before the blank line that ends the body. Wait for "
+                     "b'\\r\\n\\r\\n' after the zero chunk's size line", hint="dechunk")
+        fail(answer, expected=f"no answer yet: the body so far ends {ends!r} and more is coming. A chunk, its size "
+             "line and its CRLF may be cut anywhere between two writes",
+             got=f"{answer.status} {answer.reason} before the body was complete. While a size line, a chunk's bytes "
+                 "or the CRLF after them is not all there, read more", hint="dechunk")
+    expect(answer.status == 200 and answer.body == text.upper().encode(), answer,
+           expected=f"200 with {text.upper()!r} (the body came in {len(pieces)} writes, cut inside size lines, "
+                    "right after chunk bytes, between CR and LF, and in the trailers)",
+           got=f"{answer.status} {answer.reason}, {answer.body[:120]!r}", hint="dechunk")
 
 
 def test_a_client_that_resets_mid_body_does_not_stop_the_server(server, rng):

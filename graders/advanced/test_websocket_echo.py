@@ -43,6 +43,7 @@ from graders.harness.websocket import (
     TEXT,
     TIMEOUT,
     accept_for,
+    client_frame,
     open_websocket,
     opening,
     preview,
@@ -115,12 +116,13 @@ def test_handshake_without_a_key_is_refused(server):
 
 
 def test_handshake_with_another_version_is_refused(server, rng):
-    version = rng.choice(["8", "12", "14"])
-    answer = send_raw(server, opening(server, base64.b64encode(rng.randbytes(16)).decode(), version),
-                      timeout=TIMEOUT)
-    expect(answer.status in (400, 426), answer,
-           expected=f"426 Upgrade Required (or 400): version {version} is not 13, the only one RFC 6455 defines",
-           got=f"{answer.status} {answer.reason}", hint="handshake")
+    # One version that sorts before "13" as text and one after: the version is compared for equality.
+    for version in [rng.choice(["1", "8", "12"]), rng.choice(["14", "130", "9"])]:
+        answer = send_raw(server, opening(server, base64.b64encode(rng.randbytes(16)).decode(), version),
+                          timeout=TIMEOUT)
+        expect(answer.status in (400, 426), answer, expected=f"426 Upgrade Required (or 400): version "
+               f"{version} is not 13, the only one RFC 6455 defines (compare it with == '13', not < or >)",
+               got=f"{answer.status} {answer.reason}", hint="handshake")
 
 
 def test_echo_0_and_125_bytes_with_a_7_bit_length(server, rng):
@@ -131,8 +133,8 @@ def test_echo_126_and_65535_bytes_with_a_16_bit_length(server, rng):
     echo_check(server, rng, [126, 65535], "lengths")
 
 
-def test_echo_65536_bytes_with_a_64_bit_length(server, rng):
-    echo_check(server, rng, [65536], "lengths")
+def test_echo_65536_bytes_and_more_with_a_64_bit_length(server, rng):
+    echo_check(server, rng, [65536, rng.randint(65537, 150_000)], "lengths")
 
 
 def announced(header: bytes) -> str:
@@ -245,22 +247,87 @@ def test_a_new_message_before_the_last_one_finished_is_a_protocol_error(server, 
                         hint="protocol_errors")
 
 
-@pytest.mark.parametrize("code", [0, 1005, 1006, 5000])
-def test_a_close_code_that_must_never_be_sent_is_not_echoed(server, rng, code):
-    with raw_websocket(server, rng) as ws:
-        ws.send(CLOSE, code.to_bytes(2, "big"))
-        why = f"protocol error: {code} is a code no endpoint may send, so it must not be echoed"
-        opcode, payload, fin, header = ws.frame(f"a CLOSE frame with code 1002 ({why})", "protocol_errors")
-        got = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else None
-        expect(opcode == CLOSE and got != code, expected=f"a CLOSE frame with code 1002 ({why})",
-               got=show_frame(opcode, payload, fin, header), hint="protocol_errors")
+# The codes a client may send (RFC 6455, 7.4.1, and the IANA registry: 1012-1014), each range with both ends
+# and one code drawn inside, as the kit's closing_code() lists them.
+VALID_CLOSE_CODES = {"1000-1003": (1000, 1003), "1007-1014": (1007, 1014), "3000-4999": (3000, 4999)}
+# And the codes around them that no one may send: undefined, reserved, or only ever reported locally.
+INVALID_CLOSE_CODES = {"0-999": (0, 999), "1004-1006": (1004, 1006), "1015-2999": (1015, 2999),
+                       "5000-65535": (5000, 65535)}
 
 
-def test_a_close_reason_that_is_not_utf8_gets_1007(server, rng):
+def codes_of(rng, first: int, last: int) -> list[int]:
+    """Both ends of a range, the codes just inside them, and one drawn in between."""
+    return sorted({first, min(first + 1, last), max(last - 1, first), last, rng.randint(first, last)})
+
+
+@pytest.mark.parametrize("codes", VALID_CLOSE_CODES)
+def test_a_close_code_one_may_send_is_echoed(server, rng, codes):
+    for code in codes_of(rng, *VALID_CLOSE_CODES[codes]):
+        with raw_websocket(server, rng) as ws:
+            ws.send(CLOSE, code.to_bytes(2, "big") + random_text(rng, rng.randint(0, 20)).encode())
+            ws.expect_close(code, f"the client's own code back: {code} is in {codes}, one of the ranges a client "
+                            "may send (1000-1003, 1007-1014, 3000-4999). Check both ends of each range",
+                            hint="protocol_errors")
+
+
+@pytest.mark.parametrize("codes", INVALID_CLOSE_CODES)
+def test_a_close_code_that_must_never_be_sent_is_not_echoed(server, rng, codes):
+    for code in codes_of(rng, *INVALID_CLOSE_CODES[codes]):
+        with raw_websocket(server, rng) as ws:
+            ws.send(CLOSE, code.to_bytes(2, "big"))
+            why = (f"protocol error: {code} is a code no endpoint may send (only 1000-1003, 1007-1014 and "
+                   "3000-4999 may be), so it must not be echoed")
+            opcode, payload, fin, header = ws.frame(f"a CLOSE frame with code 1002 ({why})", "protocol_errors")
+            got = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else None
+            expect(opcode == CLOSE and got != code, expected=f"a CLOSE frame with code 1002 ({why})",
+                   got=show_frame(opcode, payload, fin, header), hint="protocol_errors")
+
+
+@pytest.mark.parametrize("where", ["at_the_start", "at_the_end"])
+def test_a_close_reason_that_is_not_utf8_gets_1007(server, rng, where):
+    code = rng.randint(*rng.choice(list(VALID_CLOSE_CODES.values())))
+    bad, text = rng.choice([b"\xff", b"\xfe", b"\x80", b"\xc0"]), random_text(rng, rng.randint(1, 10)).encode()
+    reason = bad + text if where == "at_the_start" else text + bad
     with raw_websocket(server, rng) as ws:
-        ws.send(CLOSE, (1000).to_bytes(2, "big") + b"bye \xff\xfe")
-        ws.expect_close(1007, "invalid data: a close reason must be UTF-8, and b'bye \\xff\\xfe' is not",
+        ws.send(CLOSE, code.to_bytes(2, "big") + reason)
+        ws.expect_close(1007, f"invalid data: a close reason (every byte after the 2-byte code) must be UTF-8, and "
+                        f"{reason!r} is not", hint="protocol_errors")
+
+
+def test_an_unknown_opcode_inside_a_message_is_a_protocol_error(server, rng):
+    opcode = rng.choice([0x3, 0x4, 0x5, 0x6, 0x7, 0xB, 0xC, 0xD, 0xE, 0xF])   # reserved by RFC 6455, 5.2
+    with raw_websocket(server, rng) as ws:
+        ws.send(BINARY, rng.randbytes(rng.randint(1, 20)), fin=False)
+        ws.send(opcode, rng.randbytes(rng.randint(1, 20)))
+        ws.expect_close(1002, f"protocol error: opcode {opcode:#x} is reserved, and an unknown opcode fails the "
+                        "connection (RFC 6455, 5.2), even while a message is in progress: only 0x0 continues it",
                         hint="protocol_errors")
+
+
+def test_a_frame_header_cut_at_any_byte_is_waited_for(server, rng):
+    # Every header shape (7-, 16- and 64-bit length), cut after each of its bytes and of the mask key: the server
+    # must wait for the rest, whatever it has so far. Each cut is its own TCP write, a moment apart.
+    with raw_websocket(server, rng) as ws:
+        for n, header_size in [(rng.randint(1, 125), 2), (rng.randint(126, 1000), 4), (rng.randint(65536, 66000), 10)]:
+            for cut in range(1, header_size + 4):
+                payload = rng.randbytes(n)
+                frame = client_frame(rng, BINARY, payload)
+                where = "mask key" if cut >= header_size else "header"
+                expected = (f"the {n}-byte BINARY message back: its frame ({header_size}-byte header, then the "
+                            f"4-byte mask key) came cut after byte {cut}, inside the {where}. Until the whole header "
+                            "and mask key have come, wait for more bytes")
+                # The story of this frame only: every frame before it came back whole.
+                ws.sent = [f"earlier frames, each echoed; then a {n}-byte BINARY frame in 2 TCP writes, cut after "
+                           f"byte {cut}"]
+                try:
+                    ws.conn.sock.sendall(frame[:cut])
+                    time.sleep(0.015)
+                    ws.conn.sock.sendall(frame[cut:])
+                except OSError:
+                    pass   # the server hung up: the read below says so
+                opcode, got, fin, header = ws.frame(expected, "lengths")
+                expect((opcode, got) == (BINARY, payload), expected=expected,
+                       got=show_frame(opcode, got, fin, header), hint="lengths")
 
 
 # ---- Fragments: characters cut between them, and limits on them ----
@@ -301,25 +368,72 @@ def test_a_text_message_that_is_not_utf8_gets_1007(server, rng):
                         hint="messages")
 
 
-def test_a_message_past_1_mib_in_small_fragments_is_closed_with_1009(server, rng):
-    count = rng.randint(3, 4)
-    size = (1024 * 1024 * 18 // 10) // count     # 1.8 MB in all, each fragment well under 1 MiB
+MIB = 1024 * 1024   # the kit's MAX_MESSAGE
+
+
+def fragment_sizes(rng, total: int) -> list[int]:
+    """total bytes in 3 or 4 fragments, each well under 1 MiB."""
+    cuts = sorted(rng.sample(range(total // 5, total - total // 5), rng.randint(2, 3)))
+    return [b - a for a, b in zip([0] + cuts, cuts + [total], strict=False)]
+
+
+def send_a_small_message_first(ws, rng) -> None:
+    """One small message, echoed, so the next message's count must start again from 0."""
+    payload = rng.randbytes(rng.randint(1, 50))
+    ws.send(BINARY, payload)
+    expected = f"the first, {len(payload)}-byte message back"
+    opcode, got, fin, header = ws.frame(expected, "messages")
+    expect((opcode, got) == (BINARY, payload), expected=expected, got=show_frame(opcode, got, fin, header),
+           hint="messages")
+
+
+def test_a_message_of_exactly_1_mib_is_echoed(server, rng):
+    sizes = fragment_sizes(rng, MIB)
     with raw_websocket(server, rng) as ws:
-        ws.send(BINARY, rng.randbytes(size), fin=False)
-        for i in range(1, count):
-            ws.send(CONTINUATION, rng.randbytes(size), fin=i == count - 1)
-        ws.expect_close(1009, f"message too big: {count} fragments of {size:,} bytes make {count * size:,}, past "
-                        "the 1 MiB limit (MAX_MESSAGE). Count the message's bytes across its fragments, as they "
-                        "come: each fragment alone is under the limit", hint="messages")
+        send_a_small_message_first(ws, rng)
+        payload = rng.randbytes(MIB)
+        start = 0
+        for i, size in enumerate(sizes):
+            ws.send(BINARY if i == 0 else CONTINUATION, payload[start:start + size], fin=i == len(sizes) - 1)
+            start += size
+        expected = (f"the {MIB:,}-byte message back: exactly the 1 MiB limit (MAX_MESSAGE) is allowed, only more "
+                    f"is too big. It came in {len(sizes)} fragments after a small message, so count each message's "
+                    "bytes from 0")
+        opcode, got, fin, header = ws.frame(expected, "messages")
+        expect(opcode == BINARY and got == payload, expected=expected, got=show_frame(opcode, got, fin, header),
+               hint="messages")
+
+
+def test_a_message_past_1_mib_in_small_fragments_is_closed_with_1009(server, rng):
+    sizes = fragment_sizes(rng, MIB + 1)   # one byte too many in all, each fragment well under 1 MiB
+    with raw_websocket(server, rng) as ws:
+        send_a_small_message_first(ws, rng)
+        for i, size in enumerate(sizes):
+            ws.send(BINARY if i == 0 else CONTINUATION, rng.randbytes(size), fin=i == len(sizes) - 1)
+        ws.expect_close(1009, f"message too big: {len(sizes)} fragments of {', '.join(f'{s:,}' for s in sizes)} "
+                        f"bytes make {MIB + 1:,}, one past the 1 MiB limit (MAX_MESSAGE). Count the message's bytes "
+                        "across its fragments, as they come, from 0 for each message: each fragment alone is under "
+                        "the limit", hint="messages")
+
+
+def test_a_message_in_1024_fragments_is_echoed(server, rng):
+    pieces = [rng.randbytes(rng.choice([0, 1])) for _ in range(1024)]
+    with raw_websocket(server, rng) as ws:
+        ws.send_in_pieces([(BINARY if i == 0 else CONTINUATION, piece, i == 1023) for i, piece in enumerate(pieces)])
+        expected = (f"the {len(b''.join(pieces))}-byte message back: it came in 1024 fragments, exactly the limit "
+                    "(MAX_FRAGMENTS), which is allowed: only more is too many")
+        opcode, got, fin, header = ws.frame(expected, "messages")
+        expect((opcode, got) == (BINARY, b"".join(pieces)), expected=expected,
+               got=show_frame(opcode, got, fin, header), hint="messages")
 
 
 def test_a_message_in_too_many_fragments_is_closed_with_1009(server, rng):
-    count, size = rng.randint(1100, 2100), rng.choice([0, 1])
+    count, size = 1024, rng.choice([0, 1])   # 1024 without FIN, then the last: 1025 in all
     payload = rng.randbytes(size)
     with raw_websocket(server, rng) as ws:
         frames = [(BINARY if i == 0 else CONTINUATION, payload, False) for i in range(count)]   # any bytes
         ws.send_in_pieces(frames + [(CONTINUATION, payload, True)])
-        ws.expect_close(1009, f"message too big: it came in {count + 1} fragments of {size} byte(s), past the "
+        ws.expect_close(1009, f"message too big: it came in {count + 1} fragments of {size} byte(s), one past the "
                         "limit of 1024 (MAX_FRAGMENTS). Empty pieces cost work and memory too, so count them",
                         hint="messages")
 
