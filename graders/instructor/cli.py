@@ -24,7 +24,8 @@ def report_main(argv: list[str] | None = None) -> int:
     tolerant_console()
     parser = argparse.ArgumentParser(prog="python -m graders report", description=REPORT_HELP)
     parser.add_argument("paths", nargs="+", metavar="FILES_OR_DIRS", help="results files, or folders holding them")
-    parser.add_argument("--csv", type=Path, metavar="OUT.csv", help="also write the table as CSV (opens in a spreadsheet)")
+    parser.add_argument("--csv", type=Path, metavar="OUT.csv",
+                        help="also write the table as CSV (opens in a spreadsheet)")
     parser.add_argument("--html", type=Path, metavar="OUT.html", help="also write one self-contained HTML page")
     args = parser.parse_args(argv)
 

@@ -206,7 +206,7 @@ def render_html(room: Classroom, collected: Collected | None = None, now: dateti
     out.append('<th class="name">total</th></tr>\n</thead>\n<tbody>\n')
     for row in room.rows:
         out.append(f'<tr><th class="name" title="{e(row.learner)}">{e(row.learner)}</th>')
-        for level, slugs in levels:
+        for _level, slugs in levels:
             for slug in slugs:
                 status = row.cells[slug]
                 tip = f"{row.learner}, {slug}: {status}"
