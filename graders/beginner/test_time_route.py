@@ -87,6 +87,9 @@ def test_the_rest_of_the_site_still_works(server, rng):
     expect(about.status == 200, about,
            expected="200 OK with the site's about page, as before", got=f"{about.status} {about.reason}",
            hint="route")
+    expect("<title>" in about.text and "About" in about.text, about, expected="the about page itself: only "
+           "/time is the time page (a path that sorts before it, such as /about, is not)",
+           got=f"another page: {about.text[:80]!r}", hint="route")
     path = f"/timetable-{rng.randint(1000, 9999)}"
     unknown = fetch(server, "GET", path)
     expect(unknown.status == 404, unknown,

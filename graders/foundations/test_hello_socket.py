@@ -20,6 +20,8 @@ The checks:
   that never stops at b"" spins for ever on such a client, and every check would wait in vain, so the first
   failure says so and the others end at once.
 """
+import time
+
 import pytest
 
 from graders.foundations.first_server_checks import (
@@ -89,6 +91,13 @@ def test_serves_twenty_clients_in_a_row(server):
 
 def test_a_client_that_leaves_without_a_word_does_not_stop_it(server):
     survives_clients_that_leave(server, "/", expected="200 OK with your page", hint="keep_serving")
+    the_page(server, "/", hint="keep_serving")
+
+
+def test_it_still_answers_after_a_quiet_moment(server):
+    """Nobody comes for a second: a listener with a timeout (listener.settimeout, so that Ctrl+C works) raises
+    TimeoutError from accept(), and a server that does not catch it, or leaves its loop, is gone."""
+    time.sleep(1.2)
     the_page(server, "/", hint="keep_serving")
 
 

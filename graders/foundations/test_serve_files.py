@@ -220,7 +220,10 @@ def test_no_path_climbs_out_of_static(server, site, target):
                 "'..' part, and check that the resolved file is still inside static/", hint="safe_path")
 
 
-@pytest.mark.parametrize("line", ["HELLO", "GET /index.html HTTP/1.1 please"])
+# Each line breaks one rule of the three (parts, a path that starts with /, HTTP/1.x), so a check that needs every
+# rule broken at once still fails on each.
+@pytest.mark.parametrize("line", ["HELLO", "GET /index.html HTTP/1.1 please", "GET /index.html",
+                                  "GET index.html HTTP/1.1", "GET /index.html FTP/1.0"])
 def test_a_malformed_request_line_is_400_and_the_server_goes_on(server, site, line):
     try:
         exchange = send_raw(server, f"{line}\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
@@ -243,6 +246,9 @@ def test_other_methods_are_refused(server, rng):
     expect(exchange.status in (405, 501), exchange,
            expected=f"405 Method Not Allowed or 501 Not Implemented: this server only reads, and {method} would "
                     "change something", got=f"{exchange.status} {exchange.reason}", hint="errors")
+    expect(b"<" in exchange.body, exchange, expected=f"an HTML page that says why: only HEAD has no body, and "
+           f"{method} is not HEAD", got="an empty body" if not exchange.body else "a body with no HTML",
+           hint="errors")
 
 
 @pytest.mark.parametrize("path", ["/", "/images/logo.png", "/no-such-page.html"])

@@ -89,6 +89,23 @@ def test_status_is_json(server):
            expected='a JSON object with "status": "ok"', got=json.dumps(got), hint="status")
 
 
+def test_only_api_status_is_the_status(server, rng):
+    path = f"/api/status{rng.choice(['x', 'es', '2', '/more'])}"
+    exchange = fetch(server, "GET", path)
+    expect(exchange.status == 404, exchange, expected=f"404 Not Found: {path} is not /api/status (compare the "
+           "whole path, request.path == '/api/status')", got=f"{exchange.status} {exchange.reason}", hint="status")
+
+
+def test_json_nested_too_deeply_is_400(server, rng):
+    """json.loads raises RecursionError, not ValueError, for a body nested deeper than Python's stack."""
+    depth = rng.randint(100_000, 200_000)
+    exchange = post_echo(server, b"[" * depth + b"]" * depth,
+                         expected='400 Bad Request with a JSON body {"error": ...}', hint="bad_json")
+    expect(exchange.status == 400, exchange, expected=f"400 Bad Request: JSON nested {depth} levels deep is more "
+           "than the parser can read (json.loads raises RecursionError: catch it with ValueError)",
+           got=f"{exchange.status} {exchange.reason}", hint="bad_json")
+
+
 def test_echo_returns_nested_value(server, rng):
     value = nested(rng)
     exchange = post_echo(server, json.dumps(value).encode(), expected=ECHOED, hint=None)
