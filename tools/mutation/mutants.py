@@ -82,6 +82,10 @@ def mutants_of_source(code: str, name: str, starter_text: str | None) -> list[Mu
             # ExceptionReplacer writes a name the server does not define (cosmic-ray's tests import it): an
             # exception class made on the spot means the same, "this handler catches nothing", on the same line.
             mutated = mutated.replace("CosmicRayTestingException", NEVER_RAISED)
+            try:
+                compile(mutated, name, "exec")
+            except SyntaxError:     # a dotted handler (asyncio.TimeoutError) can come out as invalid Python
+                continue
             found.append(Mutant(Key(name, operator_name, line_text, nth), start[0], (start[0], end[0]), mutated,
                                 unified(code, mutated, name)))
     return found
