@@ -122,6 +122,17 @@ def test_body_in_several_writes(server, rng):
         "read until you have Content-Length bytes"))
 
 
+def test_bytes_after_the_body_are_not_part_of_it(server, rng):
+    """Old browsers send a CRLF after a POST body (RFC 9112 §2.2 lets a server ignore it): the body is
+    Content-Length bytes, and whatever follows is not the body, however it arrives."""
+    name = full_name(rng)
+    body = urlencode({"name": name, "message": "and a CRLF after"}).encode()
+    exchange = send_in_pieces(server, [raw_post(body) + body + b"\r\n"], name)
+    expect_thanks(exchange, name, hint="read_body", why=(
+        ". The body was followed by \\r\\n in the same write: stop at Content-Length bytes "
+        "(while len(body) < length), and never wait for exactly that many when more came"))
+
+
 def test_body_larger_than_1024_bytes(server, rng):
     name = full_name(rng)
     message = "A long message. " * rng.randint(300, 400)     # 5 to 6 KB once urlencoded
