@@ -220,6 +220,20 @@ def test_no_path_climbs_out_of_static(server, site, target):
                 "'..' part, and check that the resolved file is still inside static/", hint="safe_path")
 
 
+@pytest.mark.parametrize("target", ["/index.html%00", "/%00/about.html", "/about%00.html"])
+def test_a_nul_in_the_path_is_refused_and_the_server_goes_on(server, site, target):
+    """A NUL byte (%00) is in no file name: open() raises ValueError for it, which is not an OSError."""
+    try:
+        exchange = send_raw(server, request(target))
+    except GraderFailure as failure:
+        raise with_advice(failure, f"404 (or 400) for {target}, and your server still running: refuse a path "
+                          "part holding \\0 before it reaches open()", "safe_path") from None
+    expect(exchange.status in (404, 400), exchange, expected=f"404 (or 400): {target} names no file",
+           got=f"{exchange.status} {exchange.reason}", hint="safe_path")
+    expect_file(server, get(server, "/", hint="safe_path", expected="the next client served"), site, "index.html",
+                hint="safe_path")
+
+
 # Each line breaks one rule of the three (parts, a path that starts with /, HTTP/1.x), so a check that needs every
 # rule broken at once still fails on each.
 @pytest.mark.parametrize("line", ["HELLO", "GET /index.html HTTP/1.1 please", "GET /index.html",
@@ -240,8 +254,9 @@ def test_a_malformed_request_line_is_400_and_the_server_goes_on(server, site, li
                 "index.html", hint="errors")
 
 
-def test_other_methods_are_refused(server, rng):
-    method = rng.choice(["DELETE", "PUT", "POST", "PATCH"])
+@pytest.mark.parametrize("sorts", ["before HEAD", "after HEAD"])
+def test_other_methods_are_refused(server, rng, sorts):
+    method = "DELETE" if sorts == "before HEAD" else rng.choice(["PUT", "POST", "PATCH"])
     exchange = send_raw(server, request("/index.html", method))
     expect(exchange.status in (405, 501), exchange,
            expected=f"405 Method Not Allowed or 501 Not Implemented: this server only reads, and {method} would "
