@@ -195,7 +195,9 @@ class BoardApp:
         # compare_digest takes as long for a near miss as for a far one: the time of an answer tells nothing.
         return hmac.compare_digest(normal_code(given).encode("utf-8", "replace"), self.code.encode())
 
-    def post_results(self, request: Request, client: str) -> Response:
+    def admitted(self, request: Request, client: str, *, race: bool = False) -> Response | tuple:
+        """Every post's gate, in this order: the throttles, the join code, (for a race) the race open, the
+        Content-Type, the JSON. A refusal (a Response), or (the parsed JSON,)."""
         # The throttles first, then the code: while an address may not guess, its guesses are not even read.
         if self.per_address.take(client) or self.wrong_codes.take(client, take=False):
             return throttled()
@@ -204,6 +206,8 @@ class BoardApp:
             self.wrong_codes.take(client)
             return refusal(403, "wrong or missing join code: run `python -m graders join URL` with the URL "
                                 "the instructor shows (it ends in ?code=...)")
+        if race and not self.store.race_open:
+            return refusal(403, "the race is closed: the instructor opens it at hack time")
         content_type = (request.header("content-type") or "").split(";")[0].strip().lower()
         if content_type != "application/json":
             # A page on another site can send a text/plain POST without asking (a "simple" request); it cannot
@@ -211,11 +215,17 @@ class BoardApp:
             return refusal(415, f"the body must be JSON, sent with Content-Type: application/json, "
                                 f"not {shorten(content_type or 'none')!r}")
         try:
-            data = json.loads(request.body.decode("utf-8"))
+            return (json.loads(request.body.decode("utf-8")),)
         except UnicodeDecodeError:
             return refusal(400, "the body is not UTF-8 text")
         except (ValueError, RecursionError) as error:
             return refusal(400, f"the body is not valid JSON: {error}")
+
+    def post_results(self, request: Request, client: str) -> Response:
+        gate = self.admitted(request, client)
+        if isinstance(gate, Response):
+            return gate
+        (data,) = gate
         try:
             results = validate_results(data)
         except SchemaError as error:
@@ -242,21 +252,12 @@ class BoardApp:
 
     def post_race(self, request: Request, client: str) -> Response:
         """Race scores, in the order results go: throttles, code, Content-Type, JSON and schema, key, learner."""
-        if self.per_address.take(client) or self.wrong_codes.take(client, take=False):
-            return throttled()
-        given = parse_qs(request.query).get("code", [""])[0] or request.header("x-join-code", "")
-        if not self.code_matches(given):
-            self.wrong_codes.take(client)
-            return refusal(403, "wrong or missing join code: run `python -m graders join URL` with the URL "
-                                "the instructor shows (it ends in ?code=...)")
-        if not self.store.race_open:
-            return refusal(403, "the race is closed: the instructor opens it at hack time")
-        content_type = (request.header("content-type") or "").split(";")[0].strip().lower()
-        if content_type != "application/json":
-            return refusal(415, "the body must be JSON, sent with Content-Type: application/json")
+        gate = self.admitted(request, client, race=True)
+        if isinstance(gate, Response):
+            return gate
         try:
-            name, slug, scores = self.race_post(json.loads(request.body.decode("utf-8")))
-        except (ValueError, RecursionError, UnicodeDecodeError, SchemaError) as error:
+            name, slug, scores = self.race_post(gate[0])
+        except SchemaError as error:
             return refusal(400, str(error))
         key = request.header("x-learner-key", "")
         if not LEARNER_KEY.fullmatch(key):
