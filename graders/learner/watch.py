@@ -96,8 +96,9 @@ def short_result(challenge: Challenge, outcome: Outcome) -> list[str]:
     if hint:
         lines += wrap_keeping_code(" ".join(hint.split()))   # hint_text comes wrapped; wrap it to our width
     printed = server_lines(outcome.output)
-    if printed:
-        lines += ["  Your server printed:", *printed]
+    if printed:    # under the failure's own "...it printed:" when it has one, else under a heading of ours
+        lines += ([] if (entry.get("first_failure") or "").rstrip().endswith(":") else ["  Your server printed:"])
+        lines += printed
     lines.append(f"  The whole report: {cli_command('check', challenge.slug)}")
     return lines
 
