@@ -10,7 +10,6 @@ import tempfile
 from graders.ground.catalog import Challenge
 from graders.ground.results import FAILED, PASSED
 from graders.harness.commands import SHOWN_FROM, command_line
-from graders.harness.messages import clip
 
 from .kit import KIT_ROOT, Progress, challenges, cli_command, grader_file
 from .status import level_bars, mark
@@ -46,7 +45,7 @@ def check_all(progress: Progress, level: str | None = None, options: list[str] =
         failing += not passed
         if entry:
             score = f"{entry.get('passed', 0)}/{entry.get('total', 0)}"
-            words = "passes" if passed else clip(entry.get("first_failure") or "fails", 70)
+            words = "passes" if passed else shorten(entry.get("first_failure") or "fails", 80)
         else:
             score, words = "-", f"could not be graded (pytest exit status {code})"
         print(f"  {mark(PASSED if passed else FAILED)} {challenge.slug:<{width}}  {score:>5}  {words}", flush=True)
@@ -56,6 +55,12 @@ def check_all(progress: Progress, level: str | None = None, options: list[str] =
     print(f"\n{len(chosen) - failing} of {len(chosen)} pass." + (f" `{cli_command('check')}` grades the first one "
           "left, with the whole report." if failing else ""))
     return 1 if failing else 0
+
+
+def shorten(text: str, width: int) -> str:
+    """The first line, cut at a word to fit one row of the table."""
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= width else line[: width - 3].rsplit(" ", 1)[0] + "..."
 
 
 def run_quietly(challenge: Challenge, options: list[str] = ()) -> tuple[int, dict, str]:
