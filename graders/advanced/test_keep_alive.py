@@ -251,15 +251,19 @@ def test_pipelined_requests_split_at_random_bytes(server, rng):
     files = pick(rng, 3)
     stream = b"".join(request(path, rng=rng) for path, _ in files)
     pieces = split_at_random(stream, rng, rng.randint(2, 5))
+    cuts = ", ".join(str(len(b"".join(pieces[:n]))) for n in range(1, len(pieces)))
+    story = (f"We sent {len(files)} requests one after another on one connection, cut into {len(pieces)} "
+             f"writes at bytes {cuts}: a write may end in the middle of a request and hold the start of the "
+             "next. Keep one parser for the whole connection: the bytes after a request belong to the next")
     with open_raw(server, timeout=3.0) as connection:
         for number, piece in enumerate(pieces):
             if number:
                 time.sleep(0.05)
-            connection.send(piece)
-        cuts = ", ".join(str(len(b"".join(pieces[:n]))) for n in range(1, len(pieces)))
-        story = (f"We sent {len(files)} requests one after another on one connection, cut into {len(pieces)} "
-                 f"writes at bytes {cuts}: a write may end in the middle of a request and hold the start of the "
-                 "next. Keep one parser for the whole connection: the bytes after a request belong to the next")
+            try:
+                connection.send(piece)
+            except GraderFailure as failure:   # the server hung up while the rest was still on its way
+                raise with_advice(failure, hint="buffer", expected=f"the connection open until every request "
+                                  f"is answered. {story}") from None
         for number, (path, content) in enumerate(files, 1):
             try:
                 answer = connection.read_response()
