@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import io
 import tokenize
+import warnings
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,7 +84,9 @@ def mutants_of_source(code: str, name: str, starter_text: str | None) -> list[Mu
             # exception class made on the spot means the same, "this handler catches nothing", on the same line.
             mutated = mutated.replace("CosmicRayTestingException", NEVER_RAISED)
             try:
-                compile(mutated, name, "exec")
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")          # `x is ""` is a mutant, not a mistake of ours
+                    compile(mutated, name, "exec")
             except SyntaxError:     # a dotted handler (asyncio.TimeoutError) can come out as invalid Python
                 continue
             found.append(Mutant(Key(name, operator_name, line_text, nth), start[0], (start[0], end[0]), mutated,
