@@ -1,6 +1,8 @@
 # The kit's own tests run graders with --learner; a remembered name must not land in the developer's real
 # learner-state.json. Every test (and every process it starts) gets a state file of its own instead; the tests
 # of `python -m graders` work in a copy of the kit and set their own environment.
+import os
+
 import pytest
 
 from graders.ground.state import OVERRIDE
@@ -11,10 +13,36 @@ def separate_learner_state(tmp_path_factory, monkeypatch):
     monkeypatch.setenv(OVERRIDE, str(tmp_path_factory.mktemp("state") / "learner-state.json"))
 
 
-# The kit's own tests use both cores by default: each test mostly waits on a real server, and a serial run
-# takes twice as long. `-n 0` (or any -n) chooses for yourself. Only here, for tests/: the graders never run in
-# workers, so a learner's `python -m pytest graders/...` is unchanged.
-MOST_WORKERS = 4   # every test boots servers: past a few workers they only queue for the CPU
+# The kit's tests start pytest in a child process a few hundred times (each buggy copy, each harness case). Other
+# pytest plugins that happen to be installed (hypothesis, anyio, pytest-benchmark...) cost about a second of CPU
+# per start to load and take no part: the children load only what the graders use, as `python -m graders check`
+# does. Only for the children: the run itself has started already. Session-wide, so that the module and session
+# fixtures that grade many servers at once have it too.
+CHILDREN_LOAD = "-p pytest_timeout -p xdist.plugin"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def children_load_only_the_graders_plugins():
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+        patch.setenv("PYTEST_ADDOPTS", CHILDREN_LOAD)
+        yield
+
+
+# The kit's own tests run in parallel by default: two workers per core, at most four. Most tests wait on a real
+# server (a deadline, a slow handler, a client that stalls): with one worker per core the CPU sat half idle.
+# `-n 0` (or any -n) chooses for yourself. Only here, for tests/: the graders never run in workers, so a
+# learner's `python -m pytest graders/...` is unchanged.
+WORKERS_PER_CORE, MOST_WORKERS = 2, 4   # past a few workers they only queue for the CPU
+
+
+def default_workers(cores: int | None) -> int:
+    return max(1, min(MOST_WORKERS, WORKERS_PER_CORE * (cores or 1)))
+
+
+def usable_cores() -> int | None:
+    """The cores this process may run on (a container or `taskset` may allow fewer than the machine has)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -22,12 +50,23 @@ def pytest_cmdline_main(config):
     option = config.option
     if getattr(option, "numprocesses", "absent") is None and not hasattr(config, "workerinput") \
             and not option.collectonly and config.pluginmanager.hasplugin("xdist"):
-        option.numprocesses = "auto"
-        option.maxprocesses = option.maxprocesses or MOST_WORKERS
+        option.numprocesses = default_workers(usable_cores())
         if option.dist == "no":
             option.dist = "loadgroup"    # tests marked xdist_group share one worker (and its session fixtures)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """A worker reads its options from the command line again, where the loadgroup chosen above is not."""
+    node.workerinput["loadgroup"] = node.config.option.dist == "loadgroup"
+
+
+def pytest_configure(config):
+    if getattr(config, "workerinput", {}).get("loadgroup"):
+        config.option.loadgroup = True   # what pytest-xdist's worker reads to keep a group's tests together
+
+
+@pytest.hookimpl(tryfirst=True)   # before pytest-xdist reads the groups off the items
 def pytest_collection_modifyitems(items):
     """A buggy-copy module grades every case in one module fixture: its tests share one worker, so the
     fixture runs once, not once per worker."""

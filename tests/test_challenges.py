@@ -1,21 +1,24 @@
 """The kit checks itself: the catalog, the folders and the graders agree; every solution passes its
 grader; every untouched starter fails it; and no server outlives a grader run.
 
-The two grader runs happen once per session, in subprocesses, exactly as a learner runs them (the
-solutions run under pytest-xdist with -n 2, which also proves parallel runs never collide).
+The two grader runs happen once per session, in subprocesses, exactly as a learner runs them, on copies of
+solutions/ and exercises/ (under pytest-xdist, which also proves parallel runs never collide).
 """
 import ast
 import difflib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from graders.ground import KIT_ROOT as ROOT
 from graders.ground.catalog import LEVELS
+from tests.kit_copy import processes_mentioning
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -132,35 +135,44 @@ def test_go_async_changes_only_the_io_lines_and_the_sleep():
 
 # --- both ways -------------------------------------------------------------------------------------
 
-def run_graders(target: str, results, *extra: str) -> dict:
-    started = time.monotonic()
+def run_graders(folder: str, where: Path, *extra: str) -> dict:
+    """Grade a copy of solutions/ or exercises/ as a learner does. The copy's path is this run's alone, so the
+    servers it leaves behind, if any, are told apart from those other tests start at the same moment."""
+    target, results = where / folder, where / "results.json"
+    shutil.copytree(ROOT / folder, target, ignore=shutil.ignore_patterns("__pycache__"))
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "graders", "--target", target, "--results", str(results),
+        [sys.executable, "-m", "pytest", "graders", "--target", str(target), "--results", str(results),
          "-p", "no:cacheprovider", "-q", *extra],
         cwd=ROOT, capture_output=True, text=True, timeout=300)
     data = json.loads(results.read_text(encoding="utf-8"))
-    data["elapsed"], data["output"] = time.monotonic() - started, run.stdout + run.stderr
+    data["output"] = run.stdout + run.stderr
+    time.sleep(0.5)                               # a server stopped as the run ended has its moment to go
+    data["left_running"] = processes_mentioning(str(target)) if os.name != "nt" else []
     return data
 
 
-# Every test that reads a whole-kit run does so on one worker, so the kit is graded once, not once per worker;
-# the first test to ask waits for that run, which takes a minute or more on a busy machine.
-def both_ways(test):
-    return pytest.mark.xdist_group("both_ways")(pytest.mark.timeout(600)(test))
+# Every test that reads a whole-kit run does so on one worker, so each run happens once, not once per worker;
+# the two runs go to two workers. The first test to ask waits for its run: a minute on a busy machine.
+def reads(run: str):
+    def mark(test):
+        return pytest.mark.xdist_group(run)(pytest.mark.timeout(600)(test))
+    return mark
 
 
+# Both runs under pytest-xdist, which also proves parallel runs never collide. The starters mostly wait out
+# deadlines (a server that never answers), so their run takes more workers than it has cores.
 @pytest.fixture(scope="session")
 def solutions_run(tmp_path_factory):
-    return run_graders("solutions", tmp_path_factory.mktemp("solutions") / "results.json", "-n", "2")
+    return run_graders("solutions", tmp_path_factory.mktemp("solutions-run"), "-n", "2")
 
 
 @pytest.fixture(scope="session")
 def exercises_run(tmp_path_factory):
-    return run_graders("exercises", tmp_path_factory.mktemp("exercises") / "results.json", "-n", "2")
+    return run_graders("exercises", tmp_path_factory.mktemp("exercises-run"), "-n", "4")
 
 
 @pytest.mark.parametrize("challenge", CATALOG, ids=IDS)
-@both_ways
+@reads("solutions")
 def test_solution_passes_its_grader(solutions_run, challenge):
     result = solutions_run["challenges"].get(challenge["slug"])
     assert result, f"{challenge['slug']} was not graded:\n{solutions_run['output'][-3000:]}"
@@ -169,7 +181,7 @@ def test_solution_passes_its_grader(solutions_run, challenge):
 
 
 @pytest.mark.parametrize("challenge", CATALOG, ids=IDS)
-@both_ways
+@reads("exercises")
 def test_untouched_starter_fails_its_grader_with_a_message(exercises_run, challenge):
     result = exercises_run["challenges"].get(challenge["slug"])
     assert result, f"{challenge['slug']} was not graded:\n{exercises_run['output'][-3000:]}"
@@ -177,12 +189,15 @@ def test_untouched_starter_fails_its_grader_with_a_message(exercises_run, challe
     assert result["first_failure"] and len(result["first_failure"]) > 40, "a failure must explain itself"
 
 
-@both_ways
-def test_no_server_outlives_the_grader_runs(solutions_run, exercises_run):
+@reads("solutions")
+def test_no_server_outlives_the_solutions_run(solutions_run):
     if os.name == "nt":
-        pytest.skip("reads the POSIX process table")
-    time.sleep(0.5)
-    table = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
-    leftovers = [line for line in table.splitlines()
-                 if "server.py" in line and ("exercises/" in line or "solutions/" in line)]
-    assert not leftovers, "servers left running:\n" + "\n".join(leftovers)
+        pytest.skip("reads the process table with ps")
+    assert solutions_run["left_running"] == [], "servers left running:\n" + "\n".join(solutions_run["left_running"])
+
+
+@reads("exercises")
+def test_no_server_outlives_the_starters_run(exercises_run):
+    if os.name == "nt":
+        pytest.skip("reads the process table with ps")
+    assert exercises_run["left_running"] == [], "servers left running:\n" + "\n".join(exercises_run["left_running"])
