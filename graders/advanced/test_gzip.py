@@ -44,9 +44,12 @@ def request(path: str, accept_encoding: str | None, rng=None) -> bytes:
     return (head + "\r\n").encode()
 
 
+SEPARATORS = (";", "; ", " ;", " ; ")   # every spacing a client may put around ';'
+
+
 def weighted(rng, coding: str, weight: str) -> str:
     """coding;q=weight as clients may write it: spaces around ';' are allowed (RFC 9110, 5.6.6), case too."""
-    return (rng.choice([coding, coding.upper()]) + rng.choice([";", "; ", " ;", " ; "])
+    return (rng.choice([coding, coding.upper()]) + rng.choice(SEPARATORS)
             + rng.choice(["q", "Q"]) + "=" + weight)
 
 
@@ -182,8 +185,10 @@ def test_no_accept_encoding_sends_the_file_as_it_is(server, rng):
 def test_gzip_refused_with_q0_sends_the_file_as_it_is(server, rng):
     path, content = pick_text_file(rng)
     zeros = ["0", "0.0", "0.000"]
-    refusals = [rng.choice(["gzip", "GZIP"]) + separator + rng.choice(["q", "Q"]) + "=" + rng.choice(zeros)
-                for separator in (";", "; ", " ;", " ; ")]         # every spacing, each in some case
+    # Every spacing with the coding and q in lower case, then each in upper case: a server may well send the
+    # file as it is for a "GZIP" it does not recognise, so a drawn upper case would hide a spacing mistake.
+    refusals = [f"gzip{separator}q={rng.choice(zeros)}" for separator in SEPARATORS]
+    refusals += [f"gzip{rng.choice(SEPARATORS)}Q={rng.choice(zeros)}", f"GZIP{rng.choice(SEPARATORS)}q=0"]
     refusals += [f"{rng.choice(OTHER_CODINGS)}, {weighted(rng, 'gzip', rng.choice(zeros))}",
                  weighted(rng, "gzip", rng.choice(zeros)) + f", {rng.choice(OTHER_CODINGS)}"]
     rng.shuffle(refusals)
