@@ -2,6 +2,7 @@
 # learner-state.json. Every test (and every process it starts) gets a state file of its own instead; the tests
 # of `python -m graders` work in a copy of the kit and set their own environment.
 import os
+import signal
 
 import pytest
 
@@ -27,6 +28,19 @@ def children_load_only_the_graders_plugins():
         patch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
         patch.setenv("PYTEST_ADDOPTS", CHILDREN_LOAD)
         yield
+
+
+# A run started as a shell's background job inherits Ctrl+C (SIGINT) ignored, and so would every server a test
+# starts: the tests that press Ctrl+C would wait in vain. Give it back its usual meaning, here and in the workers.
+def hear_ctrl_c() -> None:
+    try:
+        if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+    except ValueError:          # not the main thread: nothing to give back there
+        pass
+
+
+hear_ctrl_c()
 
 
 # The kit's own tests run in parallel by default: two workers per core, at most four. Most tests wait on a real
