@@ -7,6 +7,7 @@ import signal
 import pytest
 
 from graders.ground.state import OVERRIDE
+from tests.kit_copy import GRADERS_PLUGINS_ONLY
 
 
 @pytest.fixture(autouse=True)
@@ -14,19 +15,13 @@ def separate_learner_state(tmp_path_factory, monkeypatch):
     monkeypatch.setenv(OVERRIDE, str(tmp_path_factory.mktemp("state") / "learner-state.json"))
 
 
-# The kit's tests start pytest in a child process a few hundred times (each buggy copy, each harness case). Other
-# pytest plugins that happen to be installed (hypothesis, anyio, pytest-benchmark...) cost about a second of CPU
-# per start to load and take no part: the children load only what the graders use, as `python -m graders check`
-# does. Only for the children: the run itself has started already. Session-wide, so that the module and session
-# fixtures that grade many servers at once have it too.
-CHILDREN_LOAD = "-p pytest_timeout -p xdist.plugin"
-
-
+# The pytests that the module and session fixtures start (buggy copies, whole-kit runs) load only the graders'
+# plugins too (tests/kit_copy.py says why). Only for the children: this run has started already.
 @pytest.fixture(scope="session", autouse=True)
 def children_load_only_the_graders_plugins():
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
-        patch.setenv("PYTEST_ADDOPTS", CHILDREN_LOAD)
+        for name, value in GRADERS_PLUGINS_ONLY.items():
+            patch.setenv(name, value)
         yield
 
 

@@ -37,6 +37,7 @@ from graders.instructor.board_store import (
 )
 from reference.core.request_parser import Request
 from tests.board_helpers import CODE, ROOT, SLUGS, RunningBoard, key_of, results
+from tests.kit_copy import pytest_of_its_own
 
 XSS = "<script>alert(1)</script>"
 FIRST, SECOND = SLUGS[0], SLUGS[1]
@@ -92,8 +93,7 @@ def grader_run(tmp_path: Path, state: Path, server: str = "good", *options: str)
                       "def test_home_page(server):\n"
                       "    answer = fetch(server, 'GET', '/', timeout=2)\n"
                       "    expect(answer.status == 200, answer, expected='status 200')\n", encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    env.update({STATE_ENV: str(state), "PYTHONIOENCODING": "utf-8"})
+    env = {**pytest_of_its_own(os.environ), STATE_ENV: str(state), "PYTHONIOENCODING": "utf-8"}
     command = [sys.executable, "-m", "pytest", str(grader), "-p", "graders.harness.plugin", "-p", "no:cacheprovider",
                "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(tmp_path), "--target", str(target),
                "--results", str(tmp_path / "results.json"), *options]
@@ -105,8 +105,7 @@ def test_a_run_of_the_kits_solutions_never_posts_even_with_the_state_elsewhere(b
     solutions' results to the joined board, because the post looked for the words "not saved" in a note.
     Now the recorder's outcome says whether the run was saved, and a kit's-solutions run never is."""
     state = write_state(tmp_path, board.url, CODE, key=key_of("Grace"), file="elsewhere-state.json")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    env.update({STATE_ENV: str(state), "PYTHONIOENCODING": "utf-8"})
+    env = {**pytest_of_its_own(os.environ), STATE_ENV: str(state), "PYTHONIOENCODING": "utf-8"}
     run = subprocess.run([sys.executable, "-m", "pytest", "graders/beginner/test_time_route.py", "--target",
                           "solutions", "-p", "no:cacheprovider", "-q"], cwd=ROOT, env=env, capture_output=True,
                          text=True, encoding="utf-8", timeout=90)

@@ -21,6 +21,8 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
+from tests.kit_copy import pytest_of_its_own
+
 REPO = Path(__file__).resolve().parents[1]
 SERVERS = REPO / "tests" / "broken_servers"
 POSIX = os.name == "posix"
@@ -53,7 +55,7 @@ def grader_command(tmp_path: Path, grader: Path, *options: str) -> list[str]:
 
 
 def inner_env() -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHONBREAKPOINT"))}
+    env = {k: v for k, v in pytest_of_its_own(os.environ).items() if k != "PYTHONBREAKPOINT"}
     return {**env, "PYTHONIOENCODING": "utf-8"}
 
 
