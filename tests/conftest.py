@@ -40,7 +40,7 @@ hear_ctrl_c()
 
 # The kit's own tests run in parallel by default: two workers per core, at most four. Most tests wait on a real
 # server (a deadline, a slow handler, a client that stalls): with one worker per core the CPU sat half idle.
-# `-n 0` (or any -n) chooses for yourself. Only here, for tests/: the graders never run in workers, so a
+# `-n N` chooses for yourself; `-n 0` runs serially. Only here, for tests/: the graders never run in workers, so a
 # learner's `python -m pytest graders/...` is unchanged.
 WORKERS_PER_CORE, MOST_WORKERS = 2, 4   # past a few workers they only queue for the CPU
 
@@ -57,11 +57,13 @@ def usable_cores() -> int | None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config):
     option = config.option
-    if getattr(option, "numprocesses", "absent") is None and not hasattr(config, "workerinput") \
-            and not option.collectonly and config.pluginmanager.hasplugin("xdist"):
+    if hasattr(config, "workerinput") or option.collectonly or not hasattr(option, "numprocesses"):
+        return                       # a worker, a collection, or no pytest-xdist (its -n option is missing)
+    if option.numprocesses is None:
         option.numprocesses = default_workers(usable_cores())
-        if option.dist == "no":
-            option.dist = "loadgroup"    # tests marked xdist_group share one worker (and its session fixtures)
+    chosen = any(arg == "--dist" or arg.startswith("--dist=") for arg in config.invocation_params.args)
+    if option.numprocesses and not chosen:   # with a -n of your own too (pytest-xdist may have said "load")
+        option.dist = "loadgroup"    # tests marked xdist_group share one worker (and its session fixtures)
 
 
 @pytest.hookimpl(optionalhook=True)
