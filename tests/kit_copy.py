@@ -23,8 +23,10 @@ def copy_kit(destination: Path) -> Path:
 
 # A pytest the kit's tests start loads only the plugins the graders use, as `python -m graders check` does. Other
 # plugins installed on the machine (hypothesis, anyio, pytest-benchmark...) take no part, and loading them costs
-# about a second of CPU per start: the tests start a few hundred.
-GRADERS_PLUGINS_ONLY = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTEST_ADDOPTS": "-p pytest_timeout -p xdist.plugin"}
+# about a second of CPU per start: the tests start a few hundred. pytest-xdist only for a run that asks for
+# workers (`*XDIST, "-n", "2"`), as `python -m graders check` does too.
+GRADERS_PLUGINS_ONLY = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTEST_ADDOPTS": "-p pytest_timeout"}
+XDIST = ("-p", "xdist.plugin")
 
 
 def pytest_of_its_own(env) -> dict:

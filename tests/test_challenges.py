@@ -18,7 +18,7 @@ import pytest
 
 from graders.ground import KIT_ROOT as ROOT
 from graders.ground.catalog import LEVELS
-from tests.kit_copy import processes_mentioning
+from tests.kit_copy import XDIST, processes_mentioning
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -163,12 +163,12 @@ def reads(run: str):
 # deadlines (a server that never answers), so their run takes more workers than it has cores.
 @pytest.fixture(scope="session")
 def solutions_run(tmp_path_factory):
-    return run_graders("solutions", tmp_path_factory.mktemp("solutions-run"), "-n", "2")
+    return run_graders("solutions", tmp_path_factory.mktemp("solutions-run"), *XDIST, "-n", "2")
 
 
 @pytest.fixture(scope="session")
 def exercises_run(tmp_path_factory):
-    return run_graders("exercises", tmp_path_factory.mktemp("exercises-run"), "-n", "4")
+    return run_graders("exercises", tmp_path_factory.mktemp("exercises-run"), *XDIST, "-n", "4")
 
 
 @pytest.mark.parametrize("challenge", CATALOG, ids=IDS)

@@ -21,7 +21,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-from tests.kit_copy import pytest_of_its_own
+from tests.kit_copy import XDIST, pytest_of_its_own
 
 REPO = Path(__file__).resolve().parents[1]
 SERVERS = REPO / "tests" / "broken_servers"
@@ -99,7 +99,7 @@ def processes_mentioning(text: str) -> list[str]:
 
 
 def leftovers(tmp_path: Path, within: float = 3.0) -> list[str]:
-    """Server or launcher processes of this test still alive after `within` seconds."""
+    """Server processes of this test still alive after `within` seconds."""
     marker = os.path.join(tmp_path / "target", "")  # with the trailing slash: pytest's own --target has none
     deadline = time.monotonic() + within
     while (found := processes_mentioning(marker)) and time.monotonic() < deadline:
@@ -264,7 +264,7 @@ def test_logs(server):
 def test_parallel_runs_under_xdist(tmp_path):
     for slug in ("good", "second_good"):
         prepare(tmp_path, "good", HOME_PAGE_GRADER, slug=slug)
-    command = grader_command(tmp_path, tmp_path / "graders", "-n", "2")
+    command = grader_command(tmp_path, tmp_path / "graders", *XDIST, "-n", "2")
     done = subprocess.run(command, cwd=REPO, env=inner_env(), capture_output=True, text=True, encoding="utf-8",
                           timeout=60)
     assert done.returncode == 0 and "2 passed" in done.stdout, done.stdout + done.stderr
@@ -307,7 +307,7 @@ def test_killing_pytest_leaves_no_server(tmp_path, signal_name):
         while not flag.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         assert flag.exists(), "the inner grader never started its server"
-        assert len(leftovers(tmp_path, within=0)) == 2  # the launcher and the server
+        assert len(leftovers(tmp_path, within=0)) == 1  # the server
         pytest_process.send_signal(getattr(signal, signal_name))
         pytest_process.wait(15)
         assert leftovers(tmp_path, within=5) == []

@@ -1,7 +1,7 @@
 """The attacks issue 20 found in the reverse_proxy, streaming and asgi solutions, each run against the kit's own
 solution: a test fails on the solution before its fix and passes after.
 
-Each boots `solutions/advanced/<slug>/server.py` as the graders do (under the supervisor's launcher) and talks to
+Each boots `solutions/advanced/<slug>/server.py` as the graders do (under the supervisor) and talks to
 it over raw sockets. The reverse_proxy cases put a hostile upstream behind it: a thread in this process that
 answers each path with chosen bytes. Figures worth reporting (the proxy's memory while it relays 200 MB, GET /
 latency with ten streams open) are printed; run with -s to see them.
@@ -21,7 +21,7 @@ import pytest
 
 from graders.ground import KIT_ROOT as ROOT
 from graders.supervisor import ServerProcess, free_port
-from graders.supervisor.launcher import descendants
+from graders.supervisor.process_tree import descendants
 
 LINUX = Path("/proc/self/status").is_file()
 
@@ -202,7 +202,7 @@ def rss_kb(pids) -> int:
 @pytest.mark.skipif(not LINUX, reason="reads the proxy's memory from /proc")
 def test_a_200_mb_answer_is_relayed_without_holding_it(proxy):
     port, process, _ = proxy
-    pids = descendants(process.process.pid)
+    pids = {process.pid, *descendants(process.pid)}
     idle, peak, received = rss_kb(pids), 0, 0
     started = time.monotonic()
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:

@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 from tests.conftest import default_workers
-from tests.kit_copy import REPO, pytest_of_its_own
+from tests.kit_copy import REPO, XDIST, pytest_of_its_own
 
 PROBE = '''
 import os
@@ -30,7 +30,7 @@ def test_a_mistakes_module_runs_on_one_worker(tmp_path):
     log = tmp_path / "workers.log"
     env = {**pytest_of_its_own(os.environ), "PROBE_LOG": str(log), "PYTHONPATH": str(REPO)}
     run = subprocess.run([sys.executable, "-m", "pytest", str(tmp_path), "-p", "no:cacheprovider", "-q",
-                          "--rootdir", str(tmp_path), "-n", "3"], cwd=REPO, env=env,
+                          "--rootdir", str(tmp_path), *XDIST, "-n", "3"], cwd=REPO, env=env,
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr
     workers = log.read_text().split()

@@ -109,7 +109,7 @@ class Chromium:
                 pass
             self.socket = None
         if self.process is not None:
-            self.process.stop()          # the launcher ends Chromium's whole process group
+            self.process.stop()          # the supervisor ends Chromium's whole process group
             self.process = None
 
     def send(self, method: str, session: str | None = None, timeout: float = 30.0, **params) -> dict:

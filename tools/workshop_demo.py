@@ -25,13 +25,11 @@ from tools.chromium import Chromium, find_chromium
 from tools.simulate_workshop import simulate, summary
 
 
-def process_memory_kb(launcher_pid: int) -> dict | None:
-    """The board's own process (the launcher's child): its resident memory now and at its peak, in KB.
-    Linux only (/proc); None elsewhere."""
+def process_memory_kb(pid: int) -> dict | None:
+    """The board's process: its resident memory now and at its peak, in KB. Linux only (/proc); None elsewhere."""
     try:
-        children = Path(f"/proc/{launcher_pid}/task/{launcher_pid}/children").read_text().split()
-        status = Path(f"/proc/{children[0]}/status").read_text()
-    except (OSError, IndexError):
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
         return None
     found = dict(re.findall(r"^(VmRSS|VmHWM):\s+(\d+) kB", status, re.MULTILINE))
     return {"rss": int(found.get("VmRSS", 0)), "peak": int(found.get("VmHWM", 0))}

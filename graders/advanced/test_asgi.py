@@ -39,7 +39,6 @@ import pytest
 
 from graders.harness import GraderFailure, LocalServer, expect, fetch, open_raw, send_raw, with_advice
 from graders.harness.checks import head_is_the_head_of_get, survives_a_short_body
-from graders.supervisor.launcher import process_table
 
 SERVER_ARGS = ["--app", "graders.advanced.asgi_probe_app:app"]
 WORDS = ["teapot", "kettle", "socket", "lantern", "pebble", "walrus", "noodle", "quill", "crumpet", "otter"]
@@ -337,10 +336,8 @@ def printed(other) -> str:
 
 
 def server_pid(local: LocalServer) -> int | None:
-    """The server's own process: the launcher's child (the launcher runs it; see graders/supervisor)."""
-    launcher = local.process.process.pid
-    children = [pid for pid, parent in process_table() if parent == launcher]
-    return children[0] if len(children) == 1 else None
+    """The server's own process (see graders/supervisor)."""
+    return local.process.pid if local.process else None
 
 
 STOP_WITHIN = 10.0   # a shutdown waits for the app's lifespan.shutdown.complete, at most 5 s in the solution

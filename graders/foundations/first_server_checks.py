@@ -306,7 +306,7 @@ def cpu_seconds(server) -> float | None:
                 fields = stat.read().rpartition(b")")[2].split()
         except OSError:
             continue
-        if int(fields[2]) == process.pid:            # pgrp: the launcher leads the server's group
+        if int(fields[2]) == process.pid:            # pgrp: the server leads its own group
             total += (int(fields[11]) + int(fields[12])) / ticks     # utime + stime
     return total
 

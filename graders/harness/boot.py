@@ -1,6 +1,6 @@
 """Booting a learner's server as a real process on a free port, and stopping it for sure.
 
-The process itself is run by graders/supervisor (pytest -> launcher.py -> server.py). This module adds what a
+The process itself is run by graders/supervisor (pytest -> server.py, and a watchdog). This module adds what a
 learner needs when it goes wrong: in plain words, why the server did not start, and how to run it by hand.
 """
 from __future__ import annotations

@@ -104,13 +104,13 @@ def stop(process: subprocess.Popen, grace: float = 5.0) -> None:
         pass
     finally:
         if process.poll() is None:
-            process.kill()  # its servers' launchers see their lifeline cut and stop them
+            process.kill()  # its servers' watchdog sees the lifeline cut and stops them
             process.wait()
 
 
 def interrupt(process: subprocess.Popen, platform: str = sys.platform) -> None:
     """A Ctrl+C for one child: SIGINT on POSIX; on Windows a console Ctrl+C cannot be aimed at one process,
-    so terminate it (its servers still stop: their launchers notice the lifeline)."""
+    so terminate it (its servers still stop: their watchdog notices the lifeline)."""
     try:
         if platform == "win32":
             process.terminate()

@@ -4,10 +4,12 @@ all start their servers here.
     with running("async_server", ["--delay", "0.1"], log=Path("async.log")) as port:
         ...                             # talk to 127.0.0.1:port; on the way out the server is stopped
 
-The process tree is  caller -> launcher.py -> server  (launcher.py says why). The rules are pytest-xprocess's
-and werkzeug's: output goes to a file, never to a pipe nobody reads (a full pipe freezes a chatty server); the
-server is ready when a TCP connect succeeds, and an early exit is noticed at once; stopping is terminate, a
-short wait, then kill, of the whole process group. Standard library only: the benchmark needs nothing else.
+The server is the caller's own child, leading a process group of its own, so its exit code is the caller's to
+read. If the caller dies before it can stop the server, its watchdog does (watchdog.py says how; on Windows, a
+Job Object). The rules are pytest-xprocess's and werkzeug's: output goes to a file, never to a pipe nobody reads
+(a full pipe freezes a chatty server); the server is ready when a TCP connect succeeds, and an early exit is
+noticed at once; stopping is terminate, a short wait, then kill, of the whole process group and every process
+below the server. Standard library only: the benchmark needs nothing else.
 """
 from __future__ import annotations
 
@@ -24,12 +26,13 @@ from pathlib import Path
 
 from graders.ground import KIT_ROOT
 
+from .lifeline import lifeline
+from .process_tree import TERMINATE_GRACE, stop_groups
+from .windows_job import end_job, hold_in_job
+
 HOST = "127.0.0.1"
-LAUNCHER = Path(__file__).with_name("launcher.py")
 POSIX = os.name == "posix"
-# A new session (POSIX) or process group (Windows): a Ctrl+C in the terminal reaches the caller only, which
-# then stops the server in order, and one signal to the group reaches the server and all it started.
-NEW_GROUP = {"start_new_session": True} if POSIX else {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+CREATE_NEW_PROCESS_GROUP = 0x200    # subprocess has the name on Windows only
 
 _running: set[ServerProcess] = set()            # stopped at interpreter exit, whatever else happened
 
@@ -45,20 +48,46 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def new_group(platform: str = sys.platform, ctrl_c_ignored: bool = False) -> dict:
+    """Popen's options for a server in a group of its own: a new session (POSIX) or process group (Windows). A
+    Ctrl+C in the terminal then reaches the caller only, which stops the server in order, and one signal to the
+    group reaches the server and all it started. A server must hear Ctrl+C as a learner's terminal sends it,
+    even when its caller ignores SIGINT (a shell's background job does): an ignored signal stays ignored."""
+    if platform == "win32":
+        return {"creationflags": CREATE_NEW_PROCESS_GROUP}
+    return {"start_new_session": True, **({"preexec_fn": hear_ctrl_c} if ctrl_c_ignored else {})}
+
+
+def hear_ctrl_c() -> None:
+    """In the server's process, before it starts: SIGINT back to its default, so Python installs its handler."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def ctrl_c_ignored_here() -> bool:
+    return POSIX and signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+
+
 class ServerProcess:
-    """One server command, run under the launcher. Read `exit_code`, `output()`; call `stop()` (always)."""
+    """One server command, in a child process. Read `exit_code`, `output()`; call `stop()` (always)."""
 
     def __init__(self, command: list[str], log_path: Path, env: dict[str, str] | None = None, cwd: Path = KIT_ROOT):
         self.command, self.log_path, self.env, self.cwd = [str(c) for c in command], Path(log_path), env, cwd
         self.process: subprocess.Popen | None = None
+        self.job = None                         # Windows: the Job Object that holds the server and its children
 
     def start(self) -> None:
         with open(self.log_path, "wb") as log:  # the children keep their own handle to it
-            # stdin is the lifeline: we never write to it, and when we close it (or die) the launcher stops all.
-            self.process = subprocess.Popen([sys.executable, str(LAUNCHER), *self.command], stdin=subprocess.PIPE,
-                                            stdout=log, stderr=subprocess.STDOUT, cwd=self.cwd,
-                                            env=self.env, **NEW_GROUP)
+            self.process = subprocess.Popen(self.command, stdin=subprocess.DEVNULL, stdout=log,
+                                            stderr=subprocess.STDOUT, cwd=self.cwd, env=self.env,
+                                            **new_group(ctrl_c_ignored=ctrl_c_ignored_here()))
+        self.job = hold_in_job(self.process._handle) if not POSIX else None
+        lifeline.hold(self.process.pid)         # from here on, the server dies with us
         _running.add(self)
+
+    @property
+    def pid(self) -> int | None:
+        """The server's own process (it leads its group), or None before start()."""
+        return self.process.pid if self.process else None
 
     @property
     def exit_code(self) -> int | None:
@@ -89,23 +118,22 @@ class ServerProcess:
         return lines[-1] if lines else "(no output)"
 
     def stop(self) -> None:
-        """Cut the lifeline (the launcher terminates, waits, kills), then kill the group as a backstop.
+        """Terminate the server's group, wait a moment, then kill it and every process below the server.
 
         A Ctrl+C meanwhile waits until the server is gone, then is raised again."""
         if self.process is None or self not in _running:
             return
         _running.discard(self)
         with deferred_ctrl_c():
-            try:
-                self.process.stdin.close()
-                self.process.wait(3)
-            except (OSError, subprocess.TimeoutExpired):
-                pass
-            kill_group(self.process.pid)
+            if POSIX:
+                stop_groups({self.process.pid}, gone=lambda: self.process.poll() is not None)
+            else:
+                stop_on_windows(self.process, self.job)
             try:
                 self.process.wait(2)
             except subprocess.TimeoutExpired:
                 pass
+            lifeline.release(self.process.pid)
 
 
 def wait_until_listening(port: int, exit_code, deadline: float = 10.0, host: str = HOST) -> None:
@@ -138,20 +166,24 @@ def deferred_ctrl_c():
         raise KeyboardInterrupt
 
 
-def kill_group(leader_pid: int) -> None:
-    if POSIX:
-        try:
-            os.killpg(leader_pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass  # the group is already empty
-    else:
-        subprocess.run(["taskkill", "/T", "/F", "/PID", str(leader_pid)], capture_output=True)
+def stop_on_windows(process: subprocess.Popen, job) -> None:
+    """Ctrl+Break (Windows' closest thing to SIGTERM), a moment's wait, then end the job: the whole tree, children
+    whose parent is gone included. taskkill is the fallback where no job could be made."""
+    try:
+        os.kill(process.pid, signal.CTRL_BREAK_EVENT)
+        process.wait(TERMINATE_GRACE)
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    end_job(job)
+    if job is None or process.poll() is None:
+        subprocess.run(["taskkill", "/T", "/F", "/PID", str(process.pid)], capture_output=True)
 
 
 @atexit.register
 def _stop_all() -> None:
     for server in list(_running):
         server.stop()
+    lifeline.close()
 
 
 @contextmanager

@@ -1,8 +1,8 @@
 """Exit codes, as each OS reports them, in words a beginner understands. Standard library only.
 
 POSIX reports a death by signal as a negative code (-9: SIGKILL). Windows reports crashes and Ctrl+C as
-NTSTATUS values such as 0xC000013A, which Python shows as large numbers (3221225786) and which os._exit()
-cannot take back as they are. Each function takes the platform, so every branch is tested anywhere.
+NTSTATUS values such as 0xC000013A, which Python shows as large numbers (3221225786). describe() takes the
+platform, so every branch is tested anywhere.
 """
 from __future__ import annotations
 
@@ -15,13 +15,6 @@ NTSTATUS = {
     0xC00000FD: "STATUS_STACK_OVERFLOW: a recursion far too deep",
     0xC0000409: "STATUS_STACK_BUFFER_OVERRUN: a crash detected by Windows",
 }
-
-
-def for_os_exit(code: int, platform: str = sys.platform) -> int:
-    """A code os._exit() accepts: on Windows an NTSTATUS above 0x7FFFFFFF becomes its signed 32-bit self."""
-    if platform == "win32" and code > 0x7FFFFFFF:
-        return code - 2**32
-    return code
 
 
 def describe(code: int, platform: str = sys.platform) -> str:

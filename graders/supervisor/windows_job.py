@@ -2,8 +2,9 @@
 
 POSIX has process groups: one signal reaches a server and everything it started. Windows has no such thing,
 and `taskkill /T` finds children only while their parent is alive. A job holds the whole tree instead: the
-launcher puts the server in a job with JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE, every process the server starts
-joins it too, and when the launcher exits, or is killed, Windows closes the handle and ends them all.
+supervisor puts the server in a job with JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE, every process the server starts
+joins it too, and when the caller exits, or is killed, Windows closes the handle and ends them all. So on
+Windows no watchdog process is needed.
 """
 from __future__ import annotations
 

@@ -86,7 +86,7 @@ def ab_command(url: str, requests: int, concurrency: int, time_limit: float, tim
 
 def run_tool(command: list[str], log: Path, deadline: float) -> tuple[int | None, str]:
     """Run a generator to its end; (its exit code, its output). None for the code when it overran the
-    deadline and was killed. It runs under the supervisor's launcher, like a server: if we die, it dies."""
+    deadline and was killed. It runs under the supervisor, like a server: if we die, it dies."""
     tool = ServerProcess(command, log)
     tool.start()
     try:

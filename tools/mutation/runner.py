@@ -81,7 +81,7 @@ def grader_env(extra: dict | None = None) -> dict:
 
 def run_grader(command: list[str], env: dict, cwd: Path, timeout: float) -> tuple[str, float, str]:
     """(passed | failed | timed out, seconds, output). A run past its time is killed with its whole process
-    group; the grader's launcher then sees its lifeline cut and stops the server."""
+    group; the grader's watchdog then sees its lifeline cut and stops the server."""
     started = time.monotonic()
     group = {"start_new_session": True} if POSIX else {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
