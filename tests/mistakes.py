@@ -2,7 +2,8 @@
 
 A mistake is a list of text substitutions, each of which must match exactly once, so a changed solution fails
 the test loudly instead of silently testing nothing. The grader runs on the copy from a --target folder outside
-the kit, limited with -k to the check that should catch it, and the test reads the failure a learner reads.
+the kit, limited with -k to the check that should catch it, and the test reads the failure a learner reads. Each
+run is a pytest process of its own, forked from a warm one (tests/warm_pytest.py) where the OS allows.
 
     MISTAKES = [Mistake("HEAD sends the body", "route_decorator", ((old, new),), "head", ("never carries a body",))]
 
@@ -16,15 +17,15 @@ the kit, limited with -k to the check that should catch it, and the test reads t
 """
 from __future__ import annotations
 
+import os
 import shutil
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from graders.ground import KIT_ROOT as ROOT
 from graders.ground.catalog import load_catalog
+from tests.warm_pytest import warm_pytest
 
 LEVELS = {challenge.slug: challenge.level for challenge in load_catalog()}
 
@@ -56,12 +57,10 @@ def grade(mistake: Mistake, folder: Path, extra: tuple[str, ...] = ()) -> tuple[
                         f"put this mistake in again: {old!r}")
         text = text.replace(old, new)
     (copy / mistake.file).write_text(text, encoding="utf-8")
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", f"graders/{level}/test_{mistake.slug}.py", "--target",
-         str(folder / "target"), "--results", str(folder / "results.json"), "-p", "no:cacheprovider",
-         "-q", "-k", mistake.check, *extra],
-        cwd=ROOT, capture_output=True, text=True, encoding="utf-8", timeout=180)
-    return run.returncode, run.stdout + run.stderr
+    return warm_pytest().run(
+        [f"graders/{level}/test_{mistake.slug}.py", "--target", str(folder / "target"), "--results",
+         str(folder / "results.json"), "-p", "no:cacheprovider", "-q", "-k", mistake.check, *extra],
+        dict(os.environ), timeout=180)
 
 
 def grade_all(mistakes, tmp_path_factory, workers: int = 3) -> dict[str, tuple[int, str]]:
