@@ -81,8 +81,8 @@ class ServerProcess:
                                             stderr=subprocess.STDOUT, cwd=self.cwd, env=self.env,
                                             **new_group(ctrl_c_ignored=ctrl_c_ignored_here()))
         self.job = hold_in_job(self.process._handle) if not POSIX else None
+        _running.add(self)                      # stopped at exit, even if the line below fails
         lifeline.hold(self.process.pid)         # from here on, the server dies with us
-        _running.add(self)
 
     @property
     def pid(self) -> int | None:
