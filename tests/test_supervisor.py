@@ -99,8 +99,14 @@ def test_a_server_dies_with_its_caller(signum, tmp_path):
 
 
 def watchdogs_of(pid: int) -> list[str]:
-    return [line for line in processes_mentioning("watchdog.py")
-            if Path(f"/proc/{line.split()[0]}/stat").read_text().rpartition(")")[2].split()[1] == str(pid)]
+    return [line for line in processes_mentioning("watchdog.py") if parent_of(int(line.split()[0])) == pid]
+
+
+def parent_of(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None                 # it exited meanwhile (other tests' watchdogs come and go)
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads parent links from /proc (Linux)")
