@@ -189,15 +189,17 @@ def test_untouched_starter_fails_its_grader_with_a_message(exercises_run, challe
     assert result["first_failure"] and len(result["first_failure"]) > 40, "a failure must explain itself"
 
 
-@reads("solutions")
-def test_no_server_outlives_the_solutions_run(solutions_run):
+def assert_no_server_outlived(run: dict) -> None:
     if os.name == "nt":
         pytest.skip("reads the process table with ps")
-    assert solutions_run["left_running"] == [], "servers left running:\n" + "\n".join(solutions_run["left_running"])
+    assert run["left_running"] == [], "servers left running:\n" + "\n".join(run["left_running"])
+
+
+@reads("solutions")
+def test_no_server_outlives_the_solutions_run(solutions_run):
+    assert_no_server_outlived(solutions_run)
 
 
 @reads("exercises")
 def test_no_server_outlives_the_starters_run(exercises_run):
-    if os.name == "nt":
-        pytest.skip("reads the process table with ps")
-    assert exercises_run["left_running"] == [], "servers left running:\n" + "\n".join(exercises_run["left_running"])
+    assert_no_server_outlived(exercises_run)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.kit_copy import pytest_of_its_own
-from tests.warm_pytest import CAN_FORK, REPO, WarmPytest
+from tests.kit_copy import REPO, pytest_of_its_own
+from tests.warm_pytest import CAN_FORK, WarmPytest
 
 pytestmark = pytest.mark.skipif(not CAN_FORK, reason="the warm pytest forks on Linux only; elsewhere it is pytest")
 

@@ -21,9 +21,8 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as NoAnswerInTime  # not yet the builtin TimeoutError on 3.10
 from pathlib import Path
 
-from tests.kit_copy import pytest_of_its_own
+from tests.kit_copy import REPO, pytest_of_its_own
 
-REPO = Path(__file__).resolve().parents[1]
 CAN_FORK = sys.platform.startswith("linux")
 
 
@@ -50,6 +49,8 @@ class WarmPytest:
             except NoAnswerInTime:
                 self.send({"kill": number})
                 raise subprocess.TimeoutExpired(["pytest", *args], timeout) from None
+            if not output.exists():              # the warm process itself died (code -1): say so, no traceback
+                return code, "the warm pytest ended before this run could start"
             return code, output.read_text(encoding="utf-8", errors="replace")
 
     def send(self, job: dict) -> tuple[int, Future]:
