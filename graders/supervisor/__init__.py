@@ -27,10 +27,10 @@ from pathlib import Path
 from graders.ground import KIT_ROOT
 
 from .lifeline import lifeline
+from .ports import HOST, free_port
 from .process_tree import TERMINATE_GRACE, stop_groups
 from .windows_job import end_job, hold_in_job
 
-HOST = "127.0.0.1"
 POSIX = os.name == "posix"
 CREATE_NEW_PROCESS_GROUP = 0x200    # subprocess has the name on Windows only
 
@@ -39,13 +39,6 @@ _running: set[ServerProcess] = set()            # stopped at interpreter exit, w
 
 class ServerFailed(Exception):
     """The server exited, or never listened."""
-
-
-def free_port() -> int:
-    """A port nobody uses right now: the OS picks it, so parallel runs (pytest -n 2) do not collide."""
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 def new_group(platform: str = sys.platform, ctrl_c_ignored: bool = False) -> dict:
