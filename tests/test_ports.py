@@ -1,4 +1,5 @@
 """The ports the kit hands its servers: free now, and never handed to two kit processes at once."""
+import os
 import subprocess
 import sys
 import time
@@ -21,6 +22,14 @@ def test_a_port_handed_out_is_not_handed_out_again_until_its_note_is_old(tmp_pat
     assert claim(tmp_path, 40003, time.time())
     assert claim(tmp_path, 40001, time.time() + HELD + 1)          # an old note: the port is free to give again
     assert not claim(tmp_path, 40001, time.time() + HELD + 2)      # ... and now noted afresh
+
+
+def test_notes_from_hours_ago_are_removed_and_recent_ones_kept(tmp_path):
+    assert claim(tmp_path, 40001, time.time()) and claim(tmp_path, 40003, time.time())
+    old = time.time() - 100 * HELD - 60
+    os.utime(tmp_path / "40001", (old, old))
+    free_port(folder=tmp_path, pick=lambda host: 40005)
+    assert sorted(note.name for note in tmp_path.iterdir()) == ["40003", "40005"]
 
 
 def test_when_the_os_picks_a_port_another_run_was_given_the_next_pick_is_taken(tmp_path):

@@ -19,6 +19,7 @@ from pathlib import Path
 HOST = "127.0.0.1"
 HELD = 120.0          # seconds a port stays ours: a server on a loaded machine binds its port well within that
 TRIES = 50
+_pruned: set[Path] = set()    # folders this process has cleared of old notes
 
 
 def notes_folder(platform: str = sys.platform, temp: str | None = None, user: str | None = None) -> Path:
@@ -55,11 +56,24 @@ def claim(folder: Path, port: int, now: float) -> bool:
         return False              # the note changed under us: another process is claiming it right now
 
 
+def prune(folder: Path, now: float) -> None:
+    """Remove the notes of an earlier day's runs, so the folder does not grow to a file per port."""
+    for note in folder.iterdir():
+        try:
+            if now - note.stat().st_mtime > 100 * HELD:
+                note.unlink()
+        except OSError:
+            pass                  # another process pruned it first
+
+
 def free_port(host: str = HOST, folder: Path | None = None, pick=os_free_port, now=time.time) -> int:
     """A port nobody uses now, and no other kit process was given lately (parallel runs must not collide)."""
     folder = folder or notes_folder()
     try:
         folder.mkdir(exist_ok=True)
+        if folder not in _pruned:
+            _pruned.add(folder)
+            prune(folder, now())
     except OSError:
         return pick(host)         # no folder we can write to: the OS's pick alone is still nearly always right
     port = pick(host)
